@@ -1,0 +1,22 @@
+"""kamxl: key account management in Excel workbooks.
+
+The library API: build a plan, write it as a workbook, read a filled workbook back, score it,
+roll a folder of workbooks up into a portfolio summary.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("kamxl")
+except PackageNotFoundError:  # running from a checkout without installing
+    __version__ = "0.1.0"
+
+from .findings import Finding, PlanReadError  # noqa: E402
+from .model import Plan, new_plan  # noqa: E402
+from .scoring import Scores, score_plan  # noqa: E402
+from .template import Template, TemplateError, get_template, load_template  # noqa: E402
+
+__all__ = [
+    "Finding", "Plan", "PlanReadError", "Scores", "Template", "TemplateError", "__version__",
+    "get_template", "load_template", "new_plan", "score_plan",
+]

@@ -1,0 +1,214 @@
+"""Placement of the Dashboard: score tiles, key figures, score details and charts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from .dashboard import Metric
+
+if TYPE_CHECKING:
+    from .writer import _PlanWriter
+
+TILES = ("overall", "tier", "priority", "potential", "relationship", "execution")
+KEY_FIGURES = (
+    "revenue", "target", "weighted_pipeline", "open_pipeline", "whitespace", "nrr", "nps",
+    "gross_margin", "overdue_actions", "high_risks", "last_review", "next_review", "days_since_review",
+)
+DETAILS = {
+    ("Relationship", "Relation"): (
+        "stakeholders", "engaged", "coverage", "depth", "sponsor", "avg_engagement", "engagement", "propagation",
+    ),
+    ("Execution", "Exécution"): (
+        "actions", "actions_done", "completion", "timeliness", "kpis_active", "kpi_attainment",
+    ),
+    ("Potential and priority", "Potentiel et priorité"): (
+        "attractiveness", "rated", "position", "win_probability", "profitability", "offer_coverage",
+        "penetration", "current_revenue", "risk_exposure",
+    ),
+}
+TEXT = {
+    "subtitle": ("Scores update live as you fill in the plan. Weights and thresholds: see the template.",
+                 "Les scores se mettent à jour pendant la saisie. Pondérations et seuils : voir le modèle."),
+    "key_figures": ("Key figures", "Chiffres clés"),
+    "details": ("Score details", "Détail des scores"),
+    "pipeline": ("Pipeline by stage", "Pipeline par étape"),
+    "stage": ("Stage", "Étape"),
+    "amount": ("Amount", "Montant"),
+    "weighted": ("Weighted", "Pondéré"),
+    "scores_chart": ("Scores (0-100)", "Scores (0-100)"),
+    "kam": ("KAM", "KAM"),
+    "sector": ("Sector", "Secteur"),
+}
+
+
+def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> None:
+    lang_i = 0 if w.lang == "en" else 1
+    tx = {k: v[lang_i] for k, v in TEXT.items()}
+    by_key = {m.key: m for m in metrics}
+    placed: set[str] = set()
+    s, st, fmts = w.s, w.t.style, w.t.formats
+
+    def fmt(metric: Metric, **extra: Any) -> Any:
+        return s.get(**(s.num_format(metric.fmt) | extra))
+
+    def put(row: int, col: int, key: str, f: Any) -> None:
+        w.metric_cell(ws, row, col, by_key[key], f)
+        placed.add(key)
+
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 2)
+    ws.set_column(1, 13, 12.5)
+    name_ref, kam_ref = w.field_ref("client_name"), w.field_ref("kam")
+    ws.set_row(0, 30)
+    ws.write_formula(0, 1, f'=IF({name_ref}="",{_q(w.t.name[w.lang])},{name_ref})',
+                     s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"), w.plan.name)
+    ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, w.plan.kam)
+    ws.write_string(2, 1, tx["subtitle"], s.hint)
+
+    # Tiles: label row, then a big value over two merged rows.
+    tile_label = s.get(bold=True, font_size=9, font_color=st["header_text"], bg_color=st["primary"],
+                       align="center", valign="vcenter")
+    for i, key in enumerate(TILES):
+        c = 1 + 2 * i
+        m = by_key[key]
+        ws.merge_range(4, c, 4, c + 1, m.label[w.lang], tile_label)
+        big = fmt(m, bold=True, font_size=20, align="center", valign="vcenter", border=1,
+                  border_color=st["border"], **({"num_format": "0"} if m.fmt == "score" else {}))
+        ws.merge_range(5, c, 6, c + 1, "", big)
+        put(5, c, key, big)
+        cell = xl_rowcol_to_cell(5, c)
+        if key == "tier":
+            for code, tone in (("invest", "good"), ("maintain", "info"), ("deprioritise", "bad"), ("unrated", "neutral")):
+                ws.conditional_format(5, c, 6, c + 1, {"type": "cell", "criteria": "==",
+                                                       "value": _q(w.t.tier_label(code, w.lang)),
+                                                       "format": w.tone(tone)})
+        else:
+            _score_colors(w, ws, 5, c, 6, c + 1, cell)
+    ws.set_row(5, 22)
+    ws.set_row(6, 22)
+
+    # Key figures on the left.
+    section = s.get(bold=True, font_size=11, font_color=st["primary"], bottom=2, bottom_color=st["primary"])
+    label_f = s.get(font_color=st["ink"], bottom=1, bottom_color=st["border"])
+    row = 8
+    ws.merge_range(row, 1, row, 5, tx["key_figures"], section)
+    for key in KEY_FIGURES:
+        row += 1
+        m = by_key[key]
+        ws.merge_range(row, 1, row, 4, m.label[w.lang], label_f)
+        put(row, 5, key, fmt(m, bold=True, align="right", bottom=1, bottom_color=st["border"]))
+    _alert(w, ws, "overdue_actions", 0)
+    _alert(w, ws, "high_risks", 0)
+    _alert(w, ws, "days_since_review", int(w.t.scoring["stale_after_days"]))
+    key_rows = {key: 9 + i for i, key in enumerate(KEY_FIGURES)}
+    nr = key_rows["next_review"]
+    ws.conditional_format(nr, 5, nr, 5, {"type": "formula",
+                                         "criteria": f"=AND(ISNUMBER($F${nr + 1}),$F${nr + 1}<TODAY())",
+                                         "format": w.tone("bad")})
+
+    # Pipeline by stage (feeds the pipeline chart).
+    row += 2
+    ws.merge_range(row, 1, row, 5, tx["pipeline"], section)
+    row += 1
+    head = s.get(bold=True, font_color=st["muted"], bottom=1, bottom_color=st["border"])
+    ws.merge_range(row, 1, row, 3, tx["stage"], head)
+    ws.write_string(row, 4, tx["amount"], head)
+    ws.write_string(row, 5, tx["weighted"], head)
+    o = w.t.table("opportunities")
+    amount = f"{o.name}[{o.column('amount').label[w.lang]}]"
+    weighted = f"{o.name}[{o.column('weighted').label[w.lang]}]"
+    stage_col = f"{o.name}[{o.column('stage').label[w.lang]}]"
+    key_col = f"{o.name}[{o.column(o.key_column).label[w.lang]}]"
+    money = s.get(num_format=fmts["currency"], bottom=1, bottom_color=st["border"])
+    first_stage_row = row + 1
+    for code, labels in w.t.choices["stage"].items():
+        row += 1
+        ws.merge_range(row, 1, row, 3, labels[w.lang], label_f)
+        crit = f'{key_col},"<>",{stage_col},{_q(labels[w.lang])}'
+        ws.write_formula(row, 4, f"=SUMIFS({amount},{crit})", money)
+        ws.write_formula(row, 5, f"=SUMIFS({weighted},{crit})", money)
+    last_stage_row = row
+
+    # Score details on the right, with the chart data for the scores chart first.
+    drow = 8
+    ws.merge_range(drow, 7, drow, 13, tx["details"], section)
+    chart_first = drow + 1
+    for key in ("potential", "relationship", "execution", "overall"):
+        drow += 1
+        m = by_key[key]
+        ws.merge_range(drow, 7, drow, 11, m.label[w.lang], label_f)
+        ws.merge_range(drow, 12, drow, 13, "", fmt(m, bold=True, bottom=1, bottom_color=st["border"]))
+        ws.write_formula(drow, 12, f"={m.name}", fmt(m, bold=True, bottom=1, bottom_color=st["border"]))
+    chart_last = drow
+    sub = s.get(bold=True, italic=True, font_color=st["muted"])
+    for (en, fr), keys in DETAILS.items():
+        drow += 1
+        ws.write_string(drow, 7, en if w.lang == "en" else fr, sub)
+        for key in keys:
+            drow += 1
+            m = by_key[key]
+            ws.merge_range(drow, 7, drow, 11, m.label[w.lang], label_f)
+            f = fmt(m, align="right", bottom=1, bottom_color=st["border"])
+            ws.merge_range(drow, 12, drow, 13, "", f)
+            put(drow, 12, key, f)
+
+    missing = set(by_key) - placed
+    if missing:
+        raise AssertionError(f"dashboard metrics not placed: {sorted(missing)}")
+
+    dash = w.title("dashboard")
+    chart = w.wb.add_chart({"type": "bar"})
+    chart.add_series({
+        "categories": [dash, chart_first, 7, chart_last, 7],
+        "values": [dash, chart_first, 12, chart_last, 12],
+        "fill": {"color": st["primary"]}, "gap": 60,
+        "data_labels": {"value": True, "num_format": "0"},
+    })
+    chart.set_title({"name": tx["scores_chart"], "name_font": {"size": 11, "color": st["primary"]}})
+    chart.set_x_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 470, "height": 230})
+    ws.insert_chart(last_stage_row + 2, 1, chart, {"x_offset": 2, "y_offset": 4})
+
+    pipe = w.wb.add_chart({"type": "column"})
+    pipe.add_series({
+        "name": tx["amount"], "categories": [dash, first_stage_row, 1, last_stage_row, 1],
+        "values": [dash, first_stage_row, 4, last_stage_row, 4], "fill": {"color": "#9DC3E6"},
+    })
+    pipe.add_series({
+        "name": tx["weighted"], "categories": [dash, first_stage_row, 1, last_stage_row, 1],
+        "values": [dash, first_stage_row, 5, last_stage_row, 5], "fill": {"color": st["primary"]},
+    })
+    pipe.set_title({"name": tx["pipeline"], "name_font": {"size": 11, "color": st["primary"]}})
+    pipe.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}})
+    pipe.set_legend({"position": "bottom"})
+    pipe.set_size({"width": 470, "height": 230})
+    ws.insert_chart(drow + 2, 7, pipe, {"x_offset": 2, "y_offset": 4})
+
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 1)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _score_colors(w: _PlanWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
+    for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum})",
+                                               "format": w.tone(tone), "stop_if_true": True})
+
+
+def _alert(w: _PlanWriter, ws: Worksheet, key: str, above: int) -> None:
+    """Key figures above a limit turn red (overdue actions, high risks, days since review)."""
+    row = 9 + KEY_FIGURES.index(key)
+    cell = xl_rowcol_to_cell(row, 5)
+    ws.conditional_format(row, 5, row, 5, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>{above})",
+                                           "format": w.tone("bad")})

@@ -1,0 +1,96 @@
+"""Where things sit in an account workbook: the one place the layout contract is computed.
+
+The writer places fields and tables with these functions and the reader and health check use
+them to point at cells, so a layout change made here moves every side at once.
+
+Conventions: rows are Excel row numbers (1-based, as a KAM sees them); columns are 0-based
+indexes (as XlsxWriter counts them) with :func:`col_letter` to show them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .template import Labels, Template
+
+FIRST_FIELD_ROW = 4  # form fields: label in column A, value in column B, from this row
+FIELD_LABEL_COL = 0
+FIELD_VALUE_COL = 1
+HEADER_ROW_NO_FIELDS = 5  # header row of tables on a sheet without form fields
+GAP_AFTER_FIELDS = 3  # rows between the last field row and the table header row
+GAP_BETWEEN_TABLES = 1  # blank columns between side-by-side tables
+
+
+class TableAnchor(NamedTuple):
+    """Position of a table: its sheet titles, header row (Excel number) and first column (0-based)."""
+
+    titles: Labels
+    header_row: int
+    first_col: int
+    width: int
+
+    @property
+    def title_row(self) -> int:
+        return self.header_row - 1
+
+    @property
+    def first_data_row(self) -> int:
+        return self.header_row + 1
+
+    @property
+    def last_col(self) -> int:
+        return self.first_col + self.width - 1
+
+    def data_row(self, index: int) -> int:
+        """Excel row of the ``index``-th (0-based) data row as written."""
+        return self.first_data_row + index
+
+    def cell(self, index: int, column: int) -> str:
+        """A1 address of data row ``index`` and table column ``column`` (both 0-based)."""
+        return f"{col_letter(self.first_col + column)}{self.data_row(index)}"
+
+
+def col_letter(col: int) -> str:
+    """0-based column index to Excel letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """Address of an Excel row number and a 0-based column index."""
+    return f"{col_letter(col)}{row}"
+
+
+def header_row(template: Template, sheet_key: str) -> int:
+    """Header row of every table on a sheet (tables on one sheet sit side by side)."""
+    sheet = template.sheet(sheet_key)
+    if not sheet.fields:
+        return HEADER_ROW_NO_FIELDS
+    return FIRST_FIELD_ROW + len(sheet.fields) + GAP_AFTER_FIELDS
+
+
+def table_anchor(template: Template, table_key: str) -> TableAnchor:
+    """Where a table sits: first table at column A, each next one after one blank column."""
+    sheet = template.table_sheet(table_key)
+    col = 0
+    for table in sheet.tables:
+        if table.key == table_key:
+            return TableAnchor(sheet.title, header_row(template, sheet.key), col, len(table.columns))
+        col += len(table.columns) + GAP_BETWEEN_TABLES
+    raise KeyError(table_key)  # pragma: no cover - table_sheet already found it
+
+
+def field_row(template: Template, field_key: str) -> int:
+    """Excel row of a form field: one per row from row 4, in template order."""
+    sheet = template.field_sheets[field_key]
+    keys = [f.key for f in sheet.fields]
+    return FIRST_FIELD_ROW + keys.index(field_key)
+
+
+def field_cell(template: Template, field_key: str) -> tuple[Labels, str]:
+    """Sheet titles and value cell (``"B7"``) of a form field."""
+    return template.field_sheets[field_key].title, a1(field_row(template, field_key), FIELD_VALUE_COL)

@@ -1,0 +1,299 @@
+"""Scores and figures of an account plan: pure functions, no I/O.
+
+Every number here also exists as a Dashboard formula (see ``kamxl.dashboard``); tests
+recalculate workbooks in LibreOffice and check both agree. docs/scoring.md explains them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .model import Plan, Row, is_blank
+from .template import Template
+
+
+def num(value: Any) -> float | None:
+    """A number, or None for anything else (Excel's N() treats text and blanks as 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def n0(value: Any) -> float:
+    return num(value) or 0.0
+
+
+def ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def weighted_mean(values: Mapping[str, float], weights: Mapping[str, Any]) -> float:
+    total = sum(float(weights[k]) for k in values)
+    return ratio(sum(float(weights[k]) * v for k, v in values.items()), total)
+
+
+def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
+    return max(low, min(high, value))
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures behind the scores, each on the scale its docs give."""
+
+    stakeholders: int
+    engaged: int
+    coverage: float          # 0-1: engaged / identified key contacts
+    depth: float             # 0-1: share of hierarchy levels with an engaged contact
+    sponsor: float           # 1 strong champion, 0.5 champion, 0 none
+    engagement: float        # 0-1 from the 1-5 average
+    avg_engagement: float | None
+    propagation: int         # distinct BUs among the stakeholders
+    actions: int             # not cancelled
+    actions_done: int
+    overdue_actions: int
+    completion: float
+    timeliness: float
+    kpi_attainment: float    # 0-1 weighted over active KPIs
+    kpis_active: int
+    weighted_pipeline: float
+    open_pipeline: float
+    win_probability: float
+    attractiveness: float    # 0-100
+    position: float          # 0-100
+    rated: bool
+    profitability: float     # 0-1
+    whitespace: float
+    current_revenue: float
+    offer_coverage: float
+    penetration: float
+    risk_exposure: float
+    high_risks: int
+    revenue: float | None
+    target: float | None
+    nrr: float | None
+    nps: float | None
+    gross_margin: float | None
+    last_review: dt.date | None
+    next_review: dt.date | None
+    days_since_review: int | None
+
+
+@dataclass(frozen=True)
+class Scores:
+    potential: float
+    relationship: float
+    execution: float
+    overall: float
+    priority: float
+    tier: str
+    figures: Figures
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _named(plan: Plan, template: Template, table: str) -> list[Row]:
+    return plan.rows(table, template)
+
+
+def relationship_figures(rows: Iterable[Row], levels: Iterable[str]) -> dict[str, Any]:
+    rows = list(rows)
+    engaged = [r for r in rows if r.get("engaged") == "yes"]
+    levels = list(levels)
+    reached = {r.get("level") for r in engaged}
+    champions = [r for r in rows if r.get("stance") == "champion"]
+    if any(r.get("strength") == "strong" for r in champions):
+        sponsor = 1.0
+    else:
+        sponsor = 0.5 if champions else 0.0
+    ratings = [v for r in rows if (v := num(r.get("engagement"))) is not None and 1 <= v <= 5]
+    avg = sum(ratings) / len(ratings) if ratings else None
+    bus = {str(r["bu"]).lower() for r in rows if not is_blank(r.get("bu"))}
+    return {
+        "stakeholders": len(rows),
+        "engaged": len(engaged),
+        "coverage": ratio(len(engaged), len(rows)),
+        "depth": ratio(sum(1 for lv in levels if lv in reached), len(levels)),
+        "sponsor": sponsor,
+        "engagement": (avg - 1) / 4 if avg is not None else 0.0,
+        "avg_engagement": avg,
+        "propagation": len(bus),
+    }
+
+
+def action_figures(rows: Iterable[Row], as_of: dt.date) -> dict[str, Any]:
+    rows = [r for r in rows if r.get("status") != "cancelled"]
+    done = sum(1 for r in rows if r.get("status") == "done")
+    overdue = sum(
+        1 for r in rows
+        if r.get("status") != "done" and (due := as_date(r.get("due"))) is not None and due < as_of
+    )
+    return {
+        "actions": len(rows),
+        "actions_done": done,
+        "overdue_actions": overdue,
+        "completion": ratio(done, len(rows)),
+        "timeliness": 1 - ratio(overdue, len(rows)) if rows else 0.0,
+    }
+
+
+def kpi_latest(row: Row, period_keys: Iterable[str]) -> float | None:
+    """The last numeric value across the period columns."""
+    latest = None
+    for key in period_keys:
+        if (value := num(row.get(key))) is not None:
+            latest = value
+    return latest
+
+
+def kpi_attainment(row: Row, latest: float | None) -> float | None:
+    target = num(row.get("target"))
+    if target is None or latest is None:
+        return None
+    if row.get("direction") == "lower":
+        return 1.0 if latest <= 0 else target / latest
+    return None if target == 0 else latest / target
+
+
+def kpi_figures(rows: Iterable[Row], period_keys: list[str]) -> dict[str, Any]:
+    total = weights = 0.0
+    active = 0
+    for row in rows:
+        if row.get("active") != "yes":
+            continue
+        active += 1
+        attainment = kpi_attainment(row, kpi_latest(row, period_keys))
+        if attainment is None:
+            continue
+        weight = n0(row.get("weight"))
+        total += weight * clamp(attainment)
+        weights += weight
+    return {"kpi_attainment": ratio(total, weights), "kpis_active": active}
+
+
+def axis_score(rows: Iterable[Row], axis: str) -> tuple[float, bool]:
+    """Weighted 1-5 rating of one assessment axis, mapped to 0-100; and whether any is rated."""
+    total = weights = 0.0
+    rated = False
+    for row in rows:
+        rating = num(row.get("rating"))
+        if row.get("axis") != axis or rating is None or not 1 <= rating <= 5:
+            continue
+        rated = True
+        weight = n0(row.get("weight"))
+        total += weight * rating
+        weights += weight
+    return ((ratio(total, weights) - 1) / 4 * 100 if weights else 0.0), rated
+
+
+def pipeline_figures(rows: Iterable[Row]) -> dict[str, float]:
+    weighted = open_ = 0.0
+    for row in rows:
+        if row.get("stage") in ("won", "lost"):
+            continue
+        weighted += n0(row.get("amount")) * n0(row.get("probability"))
+        open_ += n0(row.get("amount"))
+    return {"weighted_pipeline": weighted, "open_pipeline": open_}
+
+
+def whitespace_figures(rows: Iterable[Row]) -> dict[str, float]:
+    rows = list(rows)
+    whitespace = sum(n0(r.get("potential")) for r in rows if r.get("status") == "whitespace")
+    current = sum(n0(r.get("current_revenue")) for r in rows)
+    owned = sum(1 for r in rows if r.get("status") == "owned")
+    applicable = len(rows) - sum(1 for r in rows if r.get("status") == "not_applicable")
+    return {
+        "whitespace": whitespace,
+        "current_revenue": current,
+        "offer_coverage": ratio(owned, applicable),
+        "penetration": ratio(current, current + whitespace),
+    }
+
+
+def risk_score(row: Row) -> float | None:
+    p, i = num(row.get("probability")), num(row.get("impact"))
+    return p * i if p is not None and i is not None else None
+
+
+def risk_figures(rows: Iterable[Row], high: float) -> dict[str, float]:
+    scores = [s for r in rows if r.get("status") != "closed" and (s := risk_score(r)) is not None]
+    return {"risk_exposure": sum(scores), "high_risks": sum(1 for s in scores if s >= high)}
+
+
+def tier_for(priority: float, rated: bool, tiers: Mapping[str, Any]) -> str:
+    if not rated:
+        return "unrated"
+    for code in ("invest", "maintain"):
+        if priority >= float(tiers[code]["min_priority"]):
+            return code
+    return "deprioritise"
+
+
+def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> Scores:
+    """All scores and figures of a plan, as of a day (today by default)."""
+    as_of = as_of or dt.date.today()
+    cfg = template.scoring
+    f = plan.fields
+    rel = relationship_figures(_named(plan, template, "stakeholders"), template.choices["level"])
+    act = action_figures(_named(plan, template, "actions"), as_of)
+    periods = [c.key for c in template.table("kpis").columns if c.period]
+    kpi = kpi_figures(_named(plan, template, "kpis"), periods)
+    assessment = _named(plan, template, "assessment")
+    attractiveness, rated = axis_score(assessment, "attractiveness")
+    position, _ = axis_score(assessment, "position")
+    pipe = pipeline_figures(_named(plan, template, "opportunities"))
+    win = clamp(ratio(pipe["weighted_pipeline"], pipe["open_pipeline"])) if pipe["open_pipeline"] else position / 100
+    margin = num(f.get("gross_margin"))
+    profitability = (
+        clamp(margin / float(cfg["target_margin"])) if margin is not None else float(cfg["neutral_profitability"])
+    )
+    last_review = as_date(f.get("last_review"))
+    figures = Figures(
+        **rel, **act, **kpi, **pipe,
+        win_probability=win,
+        attractiveness=attractiveness,
+        position=position,
+        rated=rated,
+        profitability=profitability,
+        **whitespace_figures(_named(plan, template, "whitespace")),
+        **risk_figures(_named(plan, template, "risks"), float(cfg["high_risk_score"])),
+        revenue=num(f.get("annual_revenue")),
+        target=num(f.get("revenue_target")),
+        nrr=num(f.get("nrr")),
+        nps=num(f.get("nps")),
+        gross_margin=margin,
+        last_review=last_review,
+        next_review=as_date(f.get("next_review")),
+        days_since_review=(as_of - last_review).days if last_review else None,
+    )
+    relationship = 100 * weighted_mean(
+        {k: rel[k] for k in ("coverage", "depth", "sponsor", "engagement")}, cfg["relationship"]
+    )
+    execution = 100 * weighted_mean(
+        {"completion": act["completion"], "timeliness": act["timeliness"], "kpi": kpi["kpi_attainment"]},
+        cfg["execution"],
+    )
+    potential = attractiveness
+    overall = weighted_mean(
+        {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
+    )
+    product = attractiveness / 100 * win * profitability
+    priority = 100 * product ** (1 / 3) if product > 0 else 0.0
+    return Scores(
+        potential=potential,
+        relationship=relationship,
+        execution=execution,
+        overall=overall,
+        priority=priority,
+        tier=tier_for(priority, rated, template.tiers),
+        figures=figures,
+    )

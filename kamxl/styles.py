@@ -1,0 +1,78 @@
+"""Cell formats of the account workbook, built once per workbook from the template's style."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from .template import Column, Template
+
+DEFAULT_WIDTHS = {
+    "date": 12, "currency": 14, "percent": 11, "rating": 11, "int": 9, "number": 11,
+    "choice": 16, "text": 18, "longtext": 30, "email": 24, "url": 24, "formula": 12,
+}
+
+
+class Styles:
+    """Caches XlsxWriter formats: every distinct format object costs a style record."""
+
+    def __init__(self, workbook: Workbook, template: Template) -> None:
+        self.wb, self.t = workbook, template
+        st = template.style
+        self.base = {"font_name": st.get("font", "Calibri"), "font_size": st.get("font_size", 10),
+                     "font_color": st.get("ink", "#1F2937"), "valign": "top"}
+        self._cache: dict[tuple, Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format(self.base | props)
+        return self._cache[key]
+
+    def num_format(self, fmt_key: str | None) -> dict[str, Any]:
+        if not fmt_key or fmt_key == "text":
+            return {}
+        return {"num_format": self.t.formats[fmt_key]}
+
+    def cell(self, col: Column, *, form: bool = False) -> Format:
+        """Input cells are unlocked; formula cells are locked and greyed."""
+        st = self.t.style
+        props: dict[str, Any] = self.num_format(col.format_key)
+        if col.type == "longtext":
+            props["text_wrap"] = True
+        if col.type in ("rating",):
+            props["align"] = "center"
+        if col.is_input:
+            props["locked"] = False
+            if form:
+                props |= {"bg_color": st["input_fill"], "border": 1, "border_color": st["border"]}
+        else:
+            props |= {"bg_color": st["calc_fill"], "locked": True}
+        if col.type == "url":
+            props |= {"font_color": st.get("accent", "#2E75B6"), "underline": 1}
+        return self.get(**props)
+
+    # Named styles used across sheets.
+    @property
+    def heading(self) -> Format:
+        return self.get(bold=True, font_size=16, font_color=self.t.style["primary"], valign="vcenter")
+
+    @property
+    def subheading(self) -> Format:
+        return self.get(bold=True, font_size=12, font_color=self.t.style["primary"], valign="bottom")
+
+    @property
+    def hint(self) -> Format:
+        return self.get(italic=True, font_color=self.t.style["muted"], font_size=9, valign="vcenter")
+
+    @property
+    def label(self) -> Format:
+        return self.get(bold=True, font_color=self.t.style["primary"], text_wrap=True)
+
+    @property
+    def header(self) -> Format:
+        st = self.t.style
+        return self.get(bold=True, text_wrap=True, valign="vcenter", font_color=st["header_text"],
+                        bg_color=st["primary"], border=1, border_color=st["primary"])

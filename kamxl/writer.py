@@ -1,0 +1,347 @@
+"""Render a plan as the account workbook (XlsxWriter).
+
+Every other feature (new, demo, CRM import, upgrade) goes through ``write_plan`` so that all
+workbooks share one layout, which the reader and the roll-up rely on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from . import __version__, layout
+from .dashboard import Formulas, Metric
+from .model import Plan, Row, is_blank
+from .scoring import Scores, score_plan
+from .styles import DEFAULT_WIDTHS, Styles
+from .template import Column, Sheet, Table, Template, get_template
+
+META_SHEET = "_kamxl"
+LISTS_SHEET = "Lists"
+EXTRA_VALIDATED_ROWS = 200  # rows typed just below a table keep their dropdowns
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.([a-z0-9_]+))?\}")
+
+
+def write_plan(
+    plan: Plan,
+    path: str | Path,
+    *,
+    lang: str | None = None,
+    template: Template | None = None,
+    vba_project: bytes | None = None,
+) -> Path:
+    """Write ``plan`` as a workbook at ``path`` atomically (never a half-written file).
+
+    ``vba_project`` (a vbaProject.bin) makes it a macro-enabled workbook with the buttons.
+    """
+    template = template or get_template()
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _PlanWriter(plan, template, lang or plan.lang, tmp, vba_project).write()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def table_formula(template: Template, table: Table, formula: str, lang: str) -> str:
+    """Turn a template column formula into Excel syntax for one language."""
+    periods = [c for c in table.columns if c.period]
+
+    def this_row(key: str) -> str:
+        return f"{table.name}[[#This Row],[{table.column(key).label[lang]}]]"
+
+    def placeholder(m: re.Match[str]) -> str:
+        section, item = m.group(1), m.group(2)
+        if section == "latest_period":
+            expr = '""'
+            for col in periods:
+                ref = this_row(col.key)
+                expr = f"IF(ISNUMBER({ref}),{ref},{expr})"
+            return expr
+        if section == "text":
+            return template.text(item, lang).replace('"', '""')
+        if section == "scoring":
+            return repr(float(template.scoring[item]))
+        return template.label(section, item, lang).replace('"', '""')
+
+    out = _PLACEHOLDER.sub(placeholder, formula)
+    return "=" + re.sub(r"\[@([a-z0-9_]+)\]", lambda m: this_row(m.group(1)), out)
+
+
+def excel_serial(day: dt.date) -> int:
+    return (day - dt.date(1899, 12, 30)).days
+
+
+def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, Any]:
+    """Scores and figures as Excel would show them, keyed like the dashboard metrics."""
+    values: dict[str, Any] = dict(vars(scores.figures))
+    values |= {k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")}
+    values["tier"] = template.tier_label(scores.tier, lang)
+    for key, value in values.items():
+        if isinstance(value, bool):
+            values[key] = int(value)
+        elif isinstance(value, dt.date):
+            values[key] = excel_serial(value)
+        elif value is None:
+            values[key] = ""
+    return values
+
+
+def _footer_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+class _PlanWriter:
+    def __init__(self, plan: Plan, template: Template, lang: str, path: Path, vba: bytes | None) -> None:
+        if lang not in ("en", "fr"):
+            raise ValueError(f"unknown language {lang!r}: use 'en' or 'fr'")
+        self.plan, self.t, self.lang = plan, template, lang
+        self.wb = Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        self.vba = vba
+        self.s = Styles(self.wb, template)
+        self.sheets: dict[str, Worksheet] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def title(self, sheet_key: str) -> str:
+        return self.t.sheet(sheet_key).title[self.lang]
+
+    def field_ref(self, key: str) -> str:
+        sheet = self.t.field_sheets[key]
+        row = layout.field_row(self.t, key) - 1
+        return f"'{sheet.title[self.lang]}'!{xl_rowcol_to_cell(row, layout.FIELD_VALUE_COL, True, True)}"
+
+    def display(self, col: Column, value: Any) -> Any:
+        """The value as a KAM sees it: choice codes become labels in the workbook language."""
+        if col.type == "choice" and isinstance(value, str) and value in self.t.choices[col.choices or ""]:
+            return self.t.label(col.choices or "", value, self.lang)
+        return value
+
+    def write_value(self, ws: Worksheet, row: int, col_idx: int, col: Column, value: Any, fmt: Any) -> None:
+        value = self.display(col, value)
+        if is_blank(value):
+            ws.write_blank(row, col_idx, None, fmt)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(row, col_idx, value, fmt)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col_idx, dt.datetime.combine(value, dt.time()), fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col_idx, value, fmt)
+        elif isinstance(value, (int, float)):
+            ws.write_number(row, col_idx, value, fmt)
+        elif col.type == "url" and re.match(r"https?://", str(value)):
+            ws.write_url(row, col_idx, str(value), fmt, string=str(value))
+        else:
+            ws.write_string(row, col_idx, str(value), fmt)
+
+    def validation(self, col: Column) -> dict[str, Any]:
+        """Data validation with an input message: dropdowns for choices, ranges for numbers."""
+        help_text = col.help[self.lang][:255]
+        base: dict[str, Any] = {"input_title": col.label[self.lang][:32], "input_message": help_text}
+        if col.type == "choice":
+            return base | {
+                "validate": "list", "source": f"=List_{col.choices}",
+                "error_type": "stop" if col.strict else "information",
+                "error_title": col.label[self.lang][:32],
+                "error_message": self._msg("Pick a value from the list.", "Choisissez une valeur dans la liste."),
+            }
+        if col.type == "rating":
+            return base | {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5,
+                           "error_message": self._msg("A whole number from 1 to 5.", "Un nombre entier de 1 à 5.")}
+        if col.type == "date":
+            return base | {"validate": "date", "criteria": "between",
+                           "minimum": dt.date(1990, 1, 1), "maximum": dt.date(2100, 12, 31),
+                           "error_type": "warning",
+                           "error_message": self._msg("A date, e.g. 2026-03-15.", "Une date, par ex. 2026-03-15.")}
+        if col.is_numeric:
+            kind = "integer" if col.type == "int" else "decimal"
+            return base | {"validate": kind, "criteria": "between",
+                           "minimum": col.min if col.min is not None else -1e15,
+                           "maximum": col.max if col.max is not None else 1e15,
+                           "error_type": "warning",
+                           "error_message": self._msg("A number is expected here.", "Un nombre est attendu ici.")}
+        return base | {"validate": "any"}
+
+    def _msg(self, en: str, fr: str) -> str:
+        return en if self.lang == "en" else fr
+
+    def tone(self, tone: str) -> Any:
+        st = self.t.style
+        fills = {"good": (st["good"], st["good_text"]), "warn": (st["warn"], st["warn_text"]),
+                 "bad": (st["bad"], st["bad_text"]), "neutral": (st["neutral"], st["muted"]),
+                 "info": ("#DDEBF7", "#1F4E79")}
+        bg, fg = fills[tone]
+        return self.wb.add_format({"bg_color": bg, "font_color": fg})
+
+    def conditional(self, ws: Worksheet, table: Table, col: Column, first: int, last: int, c: int) -> None:
+        rng = (first, c, last, c)
+        for code, tone in col.colors.items():
+            if col.type == "choice":
+                text = self.t.label(col.choices or "", code, self.lang)
+            else:
+                text = self.t.text(code, self.lang)
+            ws.conditional_format(*rng, {"type": "cell", "criteria": "==", "value": f'"{text}"',
+                                         "format": self.tone(tone)})
+        cell = xl_rowcol_to_cell(first, c, row_abs=False, col_abs=True)
+        for minimum, tone in col.bands:
+            ws.conditional_format(*rng, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum!r})",
+                                         "format": self.tone(tone), "stop_if_true": True})
+        if col.row_flag:
+            anchor = layout.table_anchor(self.t, table.key)
+            first_c, last_c = anchor.first_col, anchor.last_col
+            ws.conditional_format(first, first_c, last, last_c, {
+                "type": "formula", "criteria": f'=AND(ISTEXT({cell}),{cell}<>"")',
+                "format": self.wb.add_format({"bg_color": "#FDECEC"})})
+
+    # -- sheets --------------------------------------------------------------------------
+    def write(self) -> None:
+        for sheet in self.t.sheets:
+            ws = self.wb.add_worksheet(sheet.title[self.lang])
+            ws.set_tab_color(sheet.tab_color)
+            self.sheets[sheet.key] = ws
+        self.write_lists()
+        self.write_meta()
+        for sheet in self.t.sheets[1:]:
+            self.write_sheet(sheet, self.sheets[sheet.key])
+        self.write_dashboard(self.sheets["dashboard"])
+        self.wb.set_properties({
+            "title": f"{self.t.name[self.lang]}: {self.plan.name}".strip(": "),
+            "author": self.plan.kam, "comments": f"kamxl {__version__}, template {self.t.id} {self.t.version}",
+        })
+        if self.vba:
+            self.wb.set_vba_name("ThisWorkbook")
+            for i, ws in enumerate(self.wb.worksheets(), start=1):
+                ws.set_vba_name(f"Sheet{i}")
+            self.wb.add_vba_project(self.vba, is_stream=True)
+        self.sheets["dashboard"].activate()
+        self.wb.close()
+
+    def write_lists(self) -> None:
+        ws = self.wb.add_worksheet(LISTS_SHEET)
+        ws.hide()
+        for c, (key, items) in enumerate(self.t.choices.items()):
+            ws.write_string(0, c, key, self.s.label)
+            for r, labels in enumerate(items.values(), start=1):
+                ws.write_string(r, c, labels[self.lang])
+            name = xl_col_to_name(c)
+            self.wb.define_name(f"List_{key}", f"={LISTS_SHEET}!${name}$2:${name}${len(items) + 1}")
+            ws.set_column(c, c, 24)
+        ws.protect("")
+
+    def write_meta(self) -> None:
+        ws = self.wb.add_worksheet(META_SHEET)
+        ws.very_hidden()
+        meta = {
+            "template_id": self.t.id, "template_version": self.t.version, "kamxl_version": __version__,
+            "account_id": self.plan.account_id, "lang": self.lang,
+            "generated_at": (self.plan.generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)).isoformat(),
+        }
+        for r, (k, v) in enumerate(meta.items()):
+            ws.write_string(r, 0, k)
+            ws.write_string(r, 1, str(v))
+        ws.protect("")
+
+    def sheet_frame(self, sheet: Sheet, ws: Worksheet) -> None:
+        s = self.s
+        ws.hide_gridlines(2)
+        ws.set_row(0, 26)
+        ws.write_string(0, 0, sheet.heading[self.lang], s.heading)
+        name_ref = self.field_ref("client_name")
+        ws.write_formula(1, 0, f'=IF({name_ref}="","",{name_ref})', s.subheading, self.plan.name)
+        ws.write_string(2, 0, self.t.text("input_hint", self.lang) + " " + self.t.text("grow_hint", self.lang)
+                        if sheet.tables else self.t.text("input_hint", self.lang), s.hint)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        account = _footer_text(self.plan.name or self.t.name[self.lang])
+        page, of = self.t.text("page", self.lang), self.t.text("of", self.lang)
+        ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
+        ws.protect("", {
+            "insert_rows": True, "delete_rows": True, "format_cells": True, "format_columns": True,
+            "format_rows": True, "sort": True, "autofilter": True, "insert_hyperlinks": True,
+        })
+
+    def write_sheet(self, sheet: Sheet, ws: Worksheet) -> None:
+        s = self.s
+        self.sheet_frame(sheet, ws)
+        if sheet.fields:
+            ws.set_column(0, 0, 34)
+            ws.set_column(1, 1, 42)
+            for f in sheet.fields:
+                row, col = layout.field_row(self.t, f.key) - 1, layout.FIELD_VALUE_COL
+                ws.write_string(row, col - 1, f.label[self.lang], s.label)
+                self.write_value(ws, row, col, f, self.plan.fields.get(f.key), s.cell(f, form=True))
+                ws.write_string(row, col + 1, f.help[self.lang], s.hint)
+                ws.data_validation(row, col, row, col, self.validation(f))
+                if f.type == "longtext":
+                    ws.set_row(row, 30)
+        for table in sheet.tables:
+            self.write_table(sheet, ws, table)
+        if sheet.tables and not sheet.fields:
+            header_row = layout.table_anchor(self.t, sheet.tables[0].key).header_row - 1
+            ws.freeze_panes(header_row + 1, 1)
+            ws.repeat_rows(0, header_row)
+        else:
+            ws.freeze_panes(3, 0)
+
+    def write_table(self, sheet: Sheet, ws: Worksheet, table: Table) -> None:
+        s = self.s
+        anchor = layout.table_anchor(self.t, table.key)
+        header_row, first_col = anchor.header_row - 1, anchor.first_col
+        rows: list[Row] = self.plan.tables.get(table.key, [])
+        size = max(table.rows, len(rows) + 3)
+        last_row = header_row + size
+        if table.title:
+            ws.write_string(header_row - 1, first_col, table.title[self.lang], s.subheading)
+        columns = []
+        for col in table.columns:
+            spec: dict[str, Any] = {"header": col.label[self.lang], "header_format": s.header,
+                                    "format": s.cell(col)}
+            if col.formula:
+                spec["formula"] = table_formula(self.t, table, col.formula, self.lang)
+            columns.append(spec)
+        ws.add_table(header_row, first_col, last_row, first_col + len(table.columns) - 1, {
+            "name": table.name, "columns": columns, "style": self.t.style.get("table_style"),
+            "autofilter": True,
+        })
+        ws.set_row(header_row, 30)
+        for i, col in enumerate(table.columns):
+            c = first_col + i
+            width = col.width or DEFAULT_WIDTHS.get(col.type, 14)
+            ws.set_column(c, c, width, s.cell(col) if col.is_input else None)
+            if col.is_input:
+                for r in range(size):
+                    value = rows[r].get(col.key) if r < len(rows) else None
+                    self.write_value(ws, header_row + 1 + r, c, col, value, s.cell(col))
+                ws.data_validation(header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col))
+            self.conditional(ws, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
+        if table.row_height:
+            for r in range(header_row + 1, last_row + 1):
+                ws.set_row(r, table.row_height)
+
+    # -- dashboard -----------------------------------------------------------------------
+    def write_dashboard(self, ws: Worksheet) -> None:
+        from .dashboard_layout import render_dashboard
+
+        metrics = Formulas(self.t, self.lang, self.field_ref).metrics()
+        self.cached = cached_values(score_plan(self.plan, self.t), self.t, self.lang)
+        render_dashboard(self, ws, metrics)
+
+    def metric_cell(self, ws: Worksheet, row: int, col: int, metric: Metric, fmt: Any) -> None:
+        """A live formula whose cached result is the Python score, for viewers that do not recalculate."""
+        ws.write_formula(row, col, "=" + metric.formula, fmt, self.cached.get(metric.key, ""))
+        self.wb.define_name(metric.name, f"='{self.title('dashboard')}'!{xl_rowcol_to_cell(row, col, True, True)}")
