@@ -11,12 +11,21 @@ try:
 except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.1.0"
 
-from .findings import Finding, PlanReadError  # noqa: E402
-from .model import Plan, new_plan  # noqa: E402
-from .scoring import Scores, score_plan  # noqa: E402
-from .template import Template, TemplateError, get_template, load_template  # noqa: E402
+from .findings import Finding, PlanReadError
+from .model import Plan, new_plan
+from .scoring import Scores, score_plan
+from .template import Template, TemplateError, get_template, load_template
 
 __all__ = [
-    "Finding", "Plan", "PlanReadError", "Scores", "Template", "TemplateError", "__version__",
-    "get_template", "load_template", "new_plan", "score_plan",
+    "Finding",
+    "Plan",
+    "PlanReadError",
+    "Scores",
+    "Template",
+    "TemplateError",
+    "__version__",
+    "get_template",
+    "load_template",
+    "new_plan",
+    "score_plan",
 ]

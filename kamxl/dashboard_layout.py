@@ -14,24 +14,56 @@ if TYPE_CHECKING:
 
 TILES = ("overall", "tier", "priority", "potential", "relationship", "execution")
 KEY_FIGURES = (
-    "revenue", "target", "weighted_pipeline", "open_pipeline", "whitespace", "nrr", "nps",
-    "gross_margin", "overdue_actions", "high_risks", "last_review", "next_review", "days_since_review",
+    "revenue",
+    "target",
+    "weighted_pipeline",
+    "open_pipeline",
+    "whitespace",
+    "nrr",
+    "nps",
+    "gross_margin",
+    "overdue_actions",
+    "high_risks",
+    "last_review",
+    "next_review",
+    "days_since_review",
 )
 DETAILS = {
     ("Relationship", "Relation"): (
-        "stakeholders", "engaged", "coverage", "depth", "sponsor", "avg_engagement", "engagement", "propagation",
+        "stakeholders",
+        "engaged",
+        "coverage",
+        "depth",
+        "sponsor",
+        "avg_engagement",
+        "engagement",
+        "propagation",
     ),
     ("Execution", "Exécution"): (
-        "actions", "actions_done", "completion", "timeliness", "kpis_active", "kpi_attainment",
+        "actions",
+        "actions_done",
+        "completion",
+        "timeliness",
+        "kpis_active",
+        "kpi_attainment",
     ),
     ("Potential and priority", "Potentiel et priorité"): (
-        "attractiveness", "rated", "position", "win_probability", "profitability", "offer_coverage",
-        "penetration", "current_revenue", "risk_exposure",
+        "attractiveness",
+        "rated",
+        "position",
+        "win_probability",
+        "profitability",
+        "offer_coverage",
+        "penetration",
+        "current_revenue",
+        "risk_exposure",
     ),
 }
 TEXT = {
-    "subtitle": ("Scores update live as you fill in the plan. Weights and thresholds: see the template.",
-                 "Les scores se mettent à jour pendant la saisie. Pondérations et seuils : voir le modèle."),
+    "subtitle": (
+        "Scores update live as you fill in the plan. Weights and thresholds: see the template.",
+        "Les scores se mettent à jour pendant la saisie. Pondérations et seuils : voir le modèle.",
+    ),
     "key_figures": ("Key figures", "Chiffres clés"),
     "details": ("Score details", "Détail des scores"),
     "pipeline": ("Pipeline by stage", "Pipeline par étape"),
@@ -63,28 +95,61 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     ws.set_column(1, 13, 12.5)
     name_ref, kam_ref = w.field_ref("client_name"), w.field_ref("kam")
     ws.set_row(0, 30)
-    ws.write_formula(0, 1, f'=IF({name_ref}="",{_q(w.t.name[w.lang])},{name_ref})',
-                     s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"), w.plan.name)
+    ws.write_formula(
+        0,
+        1,
+        f'=IF({name_ref}="",{_q(w.t.name[w.lang])},{name_ref})',
+        s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"),
+        w.plan.name,
+    )
     ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, w.plan.kam)
     ws.write_string(2, 1, tx["subtitle"], s.hint)
 
     # Tiles: label row, then a big value over two merged rows.
-    tile_label = s.get(bold=True, font_size=9, font_color=st["header_text"], bg_color=st["primary"],
-                       align="center", valign="vcenter")
+    tile_label = s.get(
+        bold=True,
+        font_size=9,
+        font_color=st["header_text"],
+        bg_color=st["primary"],
+        align="center",
+        valign="vcenter",
+    )
     for i, key in enumerate(TILES):
         c = 1 + 2 * i
         m = by_key[key]
         ws.merge_range(4, c, 4, c + 1, m.label[w.lang], tile_label)
-        big = fmt(m, bold=True, font_size=20, align="center", valign="vcenter", border=1,
-                  border_color=st["border"], **({"num_format": "0"} if m.fmt == "score" else {}))
+        big = fmt(
+            m,
+            bold=True,
+            font_size=20,
+            align="center",
+            valign="vcenter",
+            border=1,
+            border_color=st["border"],
+            **({"num_format": "0"} if m.fmt == "score" else {}),
+        )
         ws.merge_range(5, c, 6, c + 1, "", big)
         put(5, c, key, big)
         cell = xl_rowcol_to_cell(5, c)
         if key == "tier":
-            for code, tone in (("invest", "good"), ("maintain", "info"), ("deprioritise", "bad"), ("unrated", "neutral")):
-                ws.conditional_format(5, c, 6, c + 1, {"type": "cell", "criteria": "==",
-                                                       "value": _q(w.t.tier_label(code, w.lang)),
-                                                       "format": w.tone(tone)})
+            for code, tone in (
+                ("invest", "good"),
+                ("maintain", "info"),
+                ("deprioritise", "bad"),
+                ("unrated", "neutral"),
+            ):
+                ws.conditional_format(
+                    5,
+                    c,
+                    6,
+                    c + 1,
+                    {
+                        "type": "cell",
+                        "criteria": "==",
+                        "value": _q(w.t.tier_label(code, w.lang)),
+                        "format": w.tone(tone),
+                    },
+                )
         else:
             _score_colors(w, ws, 5, c, 6, c + 1, cell)
     ws.set_row(5, 22)
@@ -105,9 +170,17 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     _alert(w, ws, "days_since_review", int(w.t.scoring["stale_after_days"]))
     key_rows = {key: 9 + i for i, key in enumerate(KEY_FIGURES)}
     nr = key_rows["next_review"]
-    ws.conditional_format(nr, 5, nr, 5, {"type": "formula",
-                                         "criteria": f"=AND(ISNUMBER($F${nr + 1}),$F${nr + 1}<TODAY())",
-                                         "format": w.tone("bad")})
+    ws.conditional_format(
+        nr,
+        5,
+        nr,
+        5,
+        {
+            "type": "formula",
+            "criteria": f"=AND(ISNUMBER($F${nr + 1}),$F${nr + 1}<TODAY())",
+            "format": w.tone("bad"),
+        },
+    )
 
     # Pipeline by stage (feeds the pipeline chart).
     row += 2
@@ -124,7 +197,7 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     key_col = f"{o.name}[{o.column(o.key_column).label[w.lang]}]"
     money = s.get(num_format=fmts["currency"], bottom=1, bottom_color=st["border"])
     first_stage_row = row + 1
-    for code, labels in w.t.choices["stage"].items():
+    for labels in w.t.choices["stage"].values():
         row += 1
         ws.merge_range(row, 1, row, 3, labels[w.lang], label_f)
         crit = f'{key_col},"<>",{stage_col},{_q(labels[w.lang])}'
@@ -161,30 +234,45 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
 
     dash = w.title("dashboard")
     chart = w.wb.add_chart({"type": "bar"})
-    chart.add_series({
-        "categories": [dash, chart_first, 7, chart_last, 7],
-        "values": [dash, chart_first, 12, chart_last, 12],
-        "fill": {"color": st["primary"]}, "gap": 60,
-        "data_labels": {"value": True, "num_format": "0"},
-    })
+    chart.add_series(
+        {
+            "categories": [dash, chart_first, 7, chart_last, 7],
+            "values": [dash, chart_first, 12, chart_last, 12],
+            "fill": {"color": st["primary"]},
+            "gap": 60,
+            "data_labels": {"value": True, "num_format": "0"},
+        }
+    )
     chart.set_title({"name": tx["scores_chart"], "name_font": {"size": 11, "color": st["primary"]}})
-    chart.set_x_axis({"min": 0, "max": 100, "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}})
+    chart.set_x_axis(
+        {"min": 0, "max": 100, "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}}
+    )
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     chart.set_size({"width": 470, "height": 230})
     ws.insert_chart(last_stage_row + 2, 1, chart, {"x_offset": 2, "y_offset": 4})
 
     pipe = w.wb.add_chart({"type": "column"})
-    pipe.add_series({
-        "name": tx["amount"], "categories": [dash, first_stage_row, 1, last_stage_row, 1],
-        "values": [dash, first_stage_row, 4, last_stage_row, 4], "fill": {"color": "#9DC3E6"},
-    })
-    pipe.add_series({
-        "name": tx["weighted"], "categories": [dash, first_stage_row, 1, last_stage_row, 1],
-        "values": [dash, first_stage_row, 5, last_stage_row, 5], "fill": {"color": st["primary"]},
-    })
+    pipe.add_series(
+        {
+            "name": tx["amount"],
+            "categories": [dash, first_stage_row, 1, last_stage_row, 1],
+            "values": [dash, first_stage_row, 4, last_stage_row, 4],
+            "fill": {"color": "#9DC3E6"},
+        }
+    )
+    pipe.add_series(
+        {
+            "name": tx["weighted"],
+            "categories": [dash, first_stage_row, 1, last_stage_row, 1],
+            "values": [dash, first_stage_row, 5, last_stage_row, 5],
+            "fill": {"color": st["primary"]},
+        }
+    )
     pipe.set_title({"name": tx["pipeline"], "name_font": {"size": 11, "color": st["primary"]}})
-    pipe.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}})
+    pipe.set_y_axis(
+        {"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}}
+    )
     pipe.set_legend({"position": "bottom"})
     pipe.set_size({"width": 470, "height": 230})
     ws.insert_chart(drow + 2, 7, pipe, {"x_offset": 2, "y_offset": 4})
@@ -202,13 +290,28 @@ def _q(text: str) -> str:
 
 def _score_colors(w: _PlanWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
-        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum})",
-                                               "format": w.tone(tone), "stop_if_true": True})
+        ws.conditional_format(
+            r1,
+            c1,
+            r2,
+            c2,
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum})",
+                "format": w.tone(tone),
+                "stop_if_true": True,
+            },
+        )
 
 
 def _alert(w: _PlanWriter, ws: Worksheet, key: str, above: int) -> None:
     """Key figures above a limit turn red (overdue actions, high risks, days since review)."""
     row = 9 + KEY_FIGURES.index(key)
     cell = xl_rowcol_to_cell(row, 5)
-    ws.conditional_format(row, 5, row, 5, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>{above})",
-                                           "format": w.tone("bad")})
+    ws.conditional_format(
+        row,
+        5,
+        row,
+        5,
+        {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>{above})", "format": w.tone("bad")},
+    )

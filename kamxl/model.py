@@ -54,8 +54,12 @@ def new_plan(template: Template, lang: str = "en", **fields: Any) -> Plan:
     tables: dict[str, list[Row]] = {t: [] for t in template.tables}
     tables["kpis"] = [
         {
-            "kpi": k["name"][lang], "family": k["family"], "unit": k.get("unit"),
-            "direction": k["direction"], "target": k["target"], "weight": k["weight"],
+            "kpi": k["name"][lang],
+            "family": k["family"],
+            "unit": k.get("unit"),
+            "direction": k["direction"],
+            "target": k["target"],
+            "weight": k["weight"],
             "active": yes if k.get("active") else no,
         }
         for k in cat["kpis"]

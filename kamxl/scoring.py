@@ -51,26 +51,26 @@ class Figures:
 
     stakeholders: int
     engaged: int
-    coverage: float          # 0-1: engaged / identified key contacts
-    depth: float             # 0-1: share of hierarchy levels with an engaged contact
-    sponsor: float           # 1 strong champion, 0.5 champion, 0 none
-    engagement: float        # 0-1 from the 1-5 average
+    coverage: float  # 0-1: engaged / identified key contacts
+    depth: float  # 0-1: share of hierarchy levels with an engaged contact
+    sponsor: float  # 1 strong champion, 0.5 champion, 0 none
+    engagement: float  # 0-1 from the 1-5 average
     avg_engagement: float | None
-    propagation: int         # distinct BUs among the stakeholders
-    actions: int             # not cancelled
+    propagation: int  # distinct BUs among the stakeholders
+    actions: int  # not cancelled
     actions_done: int
     overdue_actions: int
     completion: float
     timeliness: float
-    kpi_attainment: float    # 0-1 weighted over active KPIs
+    kpi_attainment: float  # 0-1 weighted over active KPIs
     kpis_active: int
     weighted_pipeline: float
     open_pipeline: float
     win_probability: float
-    attractiveness: float    # 0-100
-    position: float          # 0-100
+    attractiveness: float  # 0-100
+    position: float  # 0-100
     rated: bool
-    profitability: float     # 0-1
+    profitability: float  # 0-1
     whitespace: float
     current_revenue: float
     offer_coverage: float
@@ -111,10 +111,7 @@ def relationship_figures(rows: Iterable[Row], levels: Iterable[str]) -> dict[str
     levels = list(levels)
     reached = {r.get("level") for r in engaged}
     champions = [r for r in rows if r.get("stance") == "champion"]
-    if any(r.get("strength") == "strong" for r in champions):
-        sponsor = 1.0
-    else:
-        sponsor = 0.5 if champions else 0.0
+    sponsor = 1.0 if any(r.get("strength") == "strong" for r in champions) else 0.5 if champions else 0.0
     ratings = [v for r in rows if (v := num(r.get("engagement"))) is not None and 1 <= v <= 5]
     avg = sum(ratings) / len(ratings) if ratings else None
     bus = {str(r["bu"]).lower() for r in rows if not is_blank(r.get("bu"))}
@@ -134,7 +131,8 @@ def action_figures(rows: Iterable[Row], as_of: dt.date) -> dict[str, Any]:
     rows = [r for r in rows if r.get("status") != "cancelled"]
     done = sum(1 for r in rows if r.get("status") == "done")
     overdue = sum(
-        1 for r in rows
+        1
+        for r in rows
         if r.get("status") != "done" and (due := as_date(r.get("due"))) is not None and due < as_of
     )
     return {
@@ -251,14 +249,23 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
     attractiveness, rated = axis_score(assessment, "attractiveness")
     position, _ = axis_score(assessment, "position")
     pipe = pipeline_figures(_named(plan, template, "opportunities"))
-    win = clamp(ratio(pipe["weighted_pipeline"], pipe["open_pipeline"])) if pipe["open_pipeline"] else position / 100
+    win = (
+        clamp(ratio(pipe["weighted_pipeline"], pipe["open_pipeline"]))
+        if pipe["open_pipeline"]
+        else position / 100
+    )
     margin = num(f.get("gross_margin"))
     profitability = (
-        clamp(margin / float(cfg["target_margin"])) if margin is not None else float(cfg["neutral_profitability"])
+        clamp(margin / float(cfg["target_margin"]))
+        if margin is not None
+        else float(cfg["neutral_profitability"])
     )
     last_review = as_date(f.get("last_review"))
     figures = Figures(
-        **rel, **act, **kpi, **pipe,
+        **rel,
+        **act,
+        **kpi,
+        **pipe,
         win_probability=win,
         attractiveness=attractiveness,
         position=position,

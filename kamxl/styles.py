@@ -10,8 +10,18 @@ from xlsxwriter.workbook import Workbook
 from .template import Column, Template
 
 DEFAULT_WIDTHS = {
-    "date": 12, "currency": 14, "percent": 11, "rating": 11, "int": 9, "number": 11,
-    "choice": 16, "text": 18, "longtext": 30, "email": 24, "url": 24, "formula": 12,
+    "date": 12,
+    "currency": 14,
+    "percent": 11,
+    "rating": 11,
+    "int": 9,
+    "number": 11,
+    "choice": 16,
+    "text": 18,
+    "longtext": 30,
+    "email": 24,
+    "url": 24,
+    "formula": 12,
 }
 
 
@@ -21,8 +31,12 @@ class Styles:
     def __init__(self, workbook: Workbook, template: Template) -> None:
         self.wb, self.t = workbook, template
         st = template.style
-        self.base = {"font_name": st.get("font", "Calibri"), "font_size": st.get("font_size", 10),
-                     "font_color": st.get("ink", "#1F2937"), "valign": "top"}
+        self.base = {
+            "font_name": st.get("font", "Calibri"),
+            "font_size": st.get("font_size", 10),
+            "font_color": st.get("ink", "#1F2937"),
+            "valign": "top",
+        }
         self._cache: dict[tuple, Format] = {}
 
     def get(self, **props: Any) -> Format:
@@ -74,5 +88,12 @@ class Styles:
     @property
     def header(self) -> Format:
         st = self.t.style
-        return self.get(bold=True, text_wrap=True, valign="vcenter", font_color=st["header_text"],
-                        bg_color=st["primary"], border=1, border_color=st["primary"])
+        return self.get(
+            bold=True,
+            text_wrap=True,
+            valign="vcenter",
+            font_color=st["header_text"],
+            bg_color=st["primary"],
+            border=1,
+            border_color=st["primary"],
+        )

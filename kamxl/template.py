@@ -15,8 +15,18 @@ from typing import Any
 
 LANGS = ("en", "fr")
 FIELD_TYPES = {
-    "text", "longtext", "int", "number", "currency", "percent", "date", "choice", "rating",
-    "email", "url", "formula",
+    "text",
+    "longtext",
+    "int",
+    "number",
+    "currency",
+    "percent",
+    "date",
+    "choice",
+    "rating",
+    "email",
+    "url",
+    "formula",
 }
 NUMERIC_TYPES = {"int", "number", "currency", "percent", "rating"}
 TIER_CODES = ("invest", "maintain", "deprioritise", "unrated")
@@ -53,9 +63,9 @@ class Column:
     formula: str | None = None
     number_format: str | None = None
     period: bool = False
-    colors: dict[str, str] = field(default_factory=dict)   # choice code or text key -> tone
-    bands: tuple[tuple[float, str], ...] = ()               # (minimum, tone), highest first
-    row_flag: bool = False                                  # tint the whole row when non-empty
+    colors: dict[str, str] = field(default_factory=dict)  # choice code or text key -> tone
+    bands: tuple[tuple[float, str], ...] = ()  # (minimum, tone), highest first
+    row_flag: bool = False  # tint the whole row when non-empty
 
     @property
     def is_input(self) -> bool:
@@ -71,8 +81,12 @@ class Column:
         if self.number_format:
             return self.number_format
         return {
-            "int": "int", "rating": "int", "number": "number", "currency": "currency",
-            "percent": "percent", "date": "date",
+            "int": "int",
+            "rating": "int",
+            "number": "number",
+            "currency": "currency",
+            "percent": "percent",
+            "date": "date",
         }.get(self.type)
 
 
@@ -169,8 +183,17 @@ class Template:
 
 # Keys the scoring engine and dashboard rely on: a template may add anything, not drop these.
 REQUIRED_FIELDS = (
-    "client_name", "kam", "sector", "last_review", "next_review", "annual_revenue",
-    "revenue_target", "gross_margin", "nrr", "nps", "plan_start",
+    "client_name",
+    "kam",
+    "sector",
+    "last_review",
+    "next_review",
+    "annual_revenue",
+    "revenue_target",
+    "gross_margin",
+    "nrr",
+    "nps",
+    "plan_start",
 )
 REQUIRED_COLUMNS = {
     "stakeholders": ("name", "bu", "role", "level", "stance", "strength", "engagement", "engaged"),
@@ -210,13 +233,17 @@ class _Checker:
         if name not in data:
             raise self.fail(f"{where}.{name}" if where else name, "is missing")
         value = data[name]
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise self.fail(f"{where}.{name}" if where else name, f"must be {_kind_name(kind)}, not {value!r}")
+        if not isinstance(value, kind) or (
+            kind is not bool and isinstance(value, bool) and bool not in _as_tuple(kind)
+        ):
+            raise self.fail(
+                f"{where}.{name}" if where else name, f"must be {_kind_name(kind)}, not {value!r}"
+            )
         return value
 
     def labels(self, value: Any, where: str) -> Labels:
         if not isinstance(value, dict):
-            raise self.fail(where, "must be a table of labels like { en = \"...\", fr = \"...\" }")
+            raise self.fail(where, 'must be a table of labels like { en = "...", fr = "..." }')
         for lang in LANGS:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 raise self.fail(f"{where}.{lang}", "label is missing or empty")
@@ -233,8 +260,14 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
 
 
@@ -254,24 +287,47 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
             raise ck.fail(f"{where}.label.{lang}", "must not contain [ ] # ' or a line break")
     help_ = ck.labels(data.get("help"), f"{where}.help")
     choice_list = data.get("choices")
-    if ftype == "choice":
-        if not isinstance(choice_list, str) or choice_list not in choices:
-            raise ck.fail(f"{where}.choices", f"must name a list under [choices], not {choice_list!r}")
+    if ftype == "choice" and (not isinstance(choice_list, str) or choice_list not in choices):
+        raise ck.fail(f"{where}.choices", f"must name a list under [choices], not {choice_list!r}")
     formula = data.get("formula")
     if ftype == "formula" and not isinstance(formula, str):
         raise ck.fail(f"{where}.formula", "is missing")
-    known = {"key", "type", "label", "help", "choices", "strict", "required", "sensitive", "width",
-             "min", "max", "formula", "number_format", "period", "colors", "bands", "row_flag"}
+    known = {
+        "key",
+        "type",
+        "label",
+        "help",
+        "choices",
+        "strict",
+        "required",
+        "sensitive",
+        "width",
+        "min",
+        "max",
+        "formula",
+        "number_format",
+        "period",
+        "colors",
+        "bands",
+        "row_flag",
+    }
     for extra in data.keys() - known:
         raise ck.fail(f"{where}.{extra}", "is not a known column setting")
     return Column(
-        key=key, type=ftype, label=label, help=help_, choices=choice_list,
-        strict=bool(data.get("strict", True)), required=bool(data.get("required", False)),
+        key=key,
+        type=ftype,
+        label=label,
+        help=help_,
+        choices=choice_list,
+        strict=bool(data.get("strict", True)),
+        required=bool(data.get("required", False)),
         sensitive=bool(data.get("sensitive", False)),
         width=ck.number(data["width"], f"{where}.width") if "width" in data else None,
         min=ck.number(data["min"], f"{where}.min") if "min" in data else None,
         max=ck.number(data["max"], f"{where}.max") if "max" in data else None,
-        formula=formula, number_format=data.get("number_format"), period=bool(data.get("period", False)),
+        formula=formula,
+        number_format=data.get("number_format"),
+        period=bool(data.get("period", False)),
         colors=_tones(ck, data.get("colors", {}), f"{where}.colors"),
         bands=tuple(
             (ck.number(b[0], f"{where}.bands"), _tone(ck, b[1], f"{where}.bands"))
@@ -292,7 +348,7 @@ def _tone(ck: _Checker, tone: Any, where: str) -> str:
 
 def _tones(ck: _Checker, data: Any, where: str) -> dict[str, str]:
     if not isinstance(data, dict):
-        raise ck.fail(where, "must be a table like { code = \"good\" }")
+        raise ck.fail(where, 'must be a table like { code = "good" }')
     return {str(k): _tone(ck, v, f"{where}.{k}") for k, v in data.items()}
 
 
@@ -348,7 +404,9 @@ def load_template(path: str | Path | None = None) -> Template:
     for list_key, items in ck.get(raw, "choices", "", dict).items():
         if not isinstance(items, dict) or not items:
             raise ck.fail(f"choices.{list_key}", "must list at least one choice")
-        choices[list_key] = {code: ck.labels(lab, f"choices.{list_key}.{code}") for code, lab in items.items()}
+        choices[list_key] = {
+            code: ck.labels(lab, f"choices.{list_key}.{code}") for code, lab in items.items()
+        }
         for lang in LANGS:
             seen = [lab[lang].casefold() for lab in choices[list_key].values()]
             if len(set(seen)) != len(seen):
@@ -361,12 +419,20 @@ def load_template(path: str | Path | None = None) -> Template:
                 raise ck.fail(f"choices.{list_key}.{code}", "is missing (the scores use it)")
 
     scoring = ck.get(raw, "scoring", "", dict)
-    for name_ in ("target_margin", "neutral_profitability", "stale_after_days", "high_risk_score",
-                  "kpi_amber", "kpi_green"):
+    for name_ in (
+        "target_margin",
+        "neutral_profitability",
+        "stale_after_days",
+        "high_risk_score",
+        "kpi_amber",
+        "kpi_green",
+    ):
         ck.number(scoring.get(name_), f"scoring.{name_}")
-    for group, parts in (("overall", ("potential", "relationship", "execution")),
-                         ("relationship", ("coverage", "depth", "sponsor", "engagement")),
-                         ("execution", ("completion", "timeliness", "kpi"))):
+    for group, parts in (
+        ("overall", ("potential", "relationship", "execution")),
+        ("relationship", ("coverage", "depth", "sponsor", "engagement")),
+        ("execution", ("completion", "timeliness", "kpi")),
+    ):
         weights = ck.get(scoring, group, "scoring", dict)
         for part in parts:
             if ck.number(weights.get(part), f"scoring.{group}.{part}") < 0:
@@ -380,7 +446,11 @@ def load_template(path: str | Path | None = None) -> Template:
         ck.labels(tier.get("label"), f"tiers.{code}.label")
         if code != "unrated":
             ck.number(tier.get("min_priority"), f"tiers.{code}.min_priority")
-    if not tiers["invest"]["min_priority"] >= tiers["maintain"]["min_priority"] >= tiers["deprioritise"]["min_priority"]:
+    if (
+        not tiers["invest"]["min_priority"]
+        >= tiers["maintain"]["min_priority"]
+        >= tiers["deprioritise"]["min_priority"]
+    ):
         raise ck.fail("tiers", "min_priority must decrease from invest to maintain to deprioritise")
 
     catalogue = ck.get(raw, "catalogue", "", dict)
@@ -410,7 +480,10 @@ def load_template(path: str | Path | None = None) -> Template:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tname) or tname.casefold() in seen_names:
                 raise ck.fail(f"{twhere}.name", "must be a unique Excel table name (letters, digits, _)")
             seen_names.add(tname.casefold())
-            cols = tuple(_column(ck, c, f"{twhere}.columns", choices, header=True) for c in ck.get(tdata, "columns", twhere, list))
+            cols = tuple(
+                _column(ck, c, f"{twhere}.columns", choices, header=True)
+                for c in ck.get(tdata, "columns", twhere, list)
+            )
             if len({c.key for c in cols}) != len(cols):
                 raise ck.fail(f"{twhere}.columns", "duplicate column key")
             for lang in LANGS:
@@ -420,9 +493,13 @@ def load_template(path: str | Path | None = None) -> Template:
             if key_column not in {c.key for c in cols if c.is_input}:
                 raise ck.fail(f"{twhere}.key_column", f"{key_column!r} is not an input column of the table")
             table = Table(
-                key=tkey, name=tname, key_column=key_column, columns=cols,
+                key=tkey,
+                name=tname,
+                key_column=key_column,
+                columns=cols,
                 title=ck.labels(tdata["title"], f"{twhere}.title") if "title" in tdata else None,
-                rows=int(tdata.get("rows", 10)), row_height=tdata.get("row_height"),
+                rows=int(tdata.get("rows", 10)),
+                row_height=tdata.get("row_height"),
             )
             for col in cols:
                 if col.type == "formula":
@@ -431,18 +508,23 @@ def load_template(path: str | Path | None = None) -> Template:
                 raise ck.fail(twhere, "duplicate table key")
             seen_tables.add(tkey)
             tables.append(table)
-        sheets.append(Sheet(
-            key=skey, title=ck.labels(sdata.get("title"), f"{where}.title"),
-            heading=ck.labels(sdata.get("heading"), f"{where}.heading"),
-            tab_color=str(sdata.get("tab_color", style.get("primary", "#1F3864"))),
-            fields=fields, tables=tuple(tables), sensitive=bool(sdata.get("sensitive", False)),
-        ))
+        sheets.append(
+            Sheet(
+                key=skey,
+                title=ck.labels(sdata.get("title"), f"{where}.title"),
+                heading=ck.labels(sdata.get("heading"), f"{where}.heading"),
+                tab_color=str(sdata.get("tab_color", style.get("primary", "#1F3864"))),
+                fields=fields,
+                tables=tuple(tables),
+                sensitive=bool(sdata.get("sensitive", False)),
+            )
+        )
         for lang in LANGS:
             title = sheets[-1].title[lang]
             if len(title) > 31 or re.search(r"[\[\]:*?/\\]", title):
                 raise ck.fail(f"{where}.title.{lang}", "is not a valid Excel sheet name")
     if not sheets or sheets[0].key != "dashboard":
-        raise ck.fail("sheets", "the first sheet must be the dashboard (key = \"dashboard\")")
+        raise ck.fail("sheets", 'the first sheet must be the dashboard (key = "dashboard")')
     for fkey in REQUIRED_FIELDS:
         if fkey not in seen_fields:
             raise ck.fail(f"sheets.fields[{fkey}]", "is missing (the scores use it)")
@@ -458,8 +540,19 @@ def load_template(path: str | Path | None = None) -> Template:
         raise ck.fail("sheets.tables[kpis].columns", "needs at least one period column (period = true)")
 
     return Template(
-        path=path, id=tid, version=version, name=name, style=style, formats=formats, texts=texts,
-        choices=choices, catalogue=catalogue, scoring=scoring, tiers=tiers, sheets=tuple(sheets), raw=raw,
+        path=path,
+        id=tid,
+        version=version,
+        name=name,
+        style=style,
+        formats=formats,
+        texts=texts,
+        choices=choices,
+        catalogue=catalogue,
+        scoring=scoring,
+        tiers=tiers,
+        sheets=tuple(sheets),
+        raw=raw,
     )
 
 
@@ -496,7 +589,9 @@ def default_template_path() -> Path:
         candidate = folder / "account_plan.toml"
         if candidate.is_file():
             return candidate
-    raise TemplateError(here / "workbook_templates" / "account_plan.toml", "(file)", "built-in template not found")
+    raise TemplateError(
+        here / "workbook_templates" / "account_plan.toml", "(file)", "built-in template not found"
+    )
 
 
 @cache

@@ -7,6 +7,7 @@ workbooks share one layout, which the reader and the roll-up rely on.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import tempfile
@@ -87,7 +88,9 @@ def excel_serial(day: dt.date) -> int:
 def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, Any]:
     """Scores and figures as Excel would show them, keyed like the dashboard metrics."""
     values: dict[str, Any] = dict(vars(scores.figures))
-    values |= {k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")}
+    values |= {
+        k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")
+    }
     values["tier"] = template.tier_label(scores.tier, lang)
     for key, value in values.items():
         if isinstance(value, bool):
@@ -108,9 +111,14 @@ class _PlanWriter:
         if lang not in ("en", "fr"):
             raise ValueError(f"unknown language {lang!r}: use 'en' or 'fr'")
         self.plan, self.t, self.lang = plan, template, lang
-        self.wb = Workbook(str(path), {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-        })
+        self.wb = Workbook(
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         self.vba = vba
         self.s = Styles(self.wb, template)
         self.sheets: dict[str, Worksheet] = {}
@@ -153,26 +161,41 @@ class _PlanWriter:
         base: dict[str, Any] = {"input_title": col.label[self.lang][:32], "input_message": help_text}
         if col.type == "choice":
             return base | {
-                "validate": "list", "source": f"=List_{col.choices}",
+                "validate": "list",
+                "source": f"=List_{col.choices}",
                 "error_type": "stop" if col.strict else "information",
                 "error_title": col.label[self.lang][:32],
-                "error_message": self._msg("Pick a value from the list.", "Choisissez une valeur dans la liste."),
+                "error_message": self._msg(
+                    "Pick a value from the list.", "Choisissez une valeur dans la liste."
+                ),
             }
         if col.type == "rating":
-            return base | {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5,
-                           "error_message": self._msg("A whole number from 1 to 5.", "Un nombre entier de 1 à 5.")}
+            return base | {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 1,
+                "maximum": 5,
+                "error_message": self._msg("A whole number from 1 to 5.", "Un nombre entier de 1 à 5."),
+            }
         if col.type == "date":
-            return base | {"validate": "date", "criteria": "between",
-                           "minimum": dt.date(1990, 1, 1), "maximum": dt.date(2100, 12, 31),
-                           "error_type": "warning",
-                           "error_message": self._msg("A date, e.g. 2026-03-15.", "Une date, par ex. 2026-03-15.")}
+            return base | {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.date(1990, 1, 1),
+                "maximum": dt.date(2100, 12, 31),
+                "error_type": "warning",
+                "error_message": self._msg("A date, e.g. 2026-03-15.", "Une date, par ex. 2026-03-15."),
+            }
         if col.is_numeric:
             kind = "integer" if col.type == "int" else "decimal"
-            return base | {"validate": kind, "criteria": "between",
-                           "minimum": col.min if col.min is not None else -1e15,
-                           "maximum": col.max if col.max is not None else 1e15,
-                           "error_type": "warning",
-                           "error_message": self._msg("A number is expected here.", "Un nombre est attendu ici.")}
+            return base | {
+                "validate": kind,
+                "criteria": "between",
+                "minimum": col.min if col.min is not None else -1e15,
+                "maximum": col.max if col.max is not None else 1e15,
+                "error_type": "warning",
+                "error_message": self._msg("A number is expected here.", "Un nombre est attendu ici."),
+            }
         return base | {"validate": "any"}
 
     def _msg(self, en: str, fr: str) -> str:
@@ -180,9 +203,13 @@ class _PlanWriter:
 
     def tone(self, tone: str) -> Any:
         st = self.t.style
-        fills = {"good": (st["good"], st["good_text"]), "warn": (st["warn"], st["warn_text"]),
-                 "bad": (st["bad"], st["bad_text"]), "neutral": (st["neutral"], st["muted"]),
-                 "info": ("#DDEBF7", "#1F4E79")}
+        fills = {
+            "good": (st["good"], st["good_text"]),
+            "warn": (st["warn"], st["warn_text"]),
+            "bad": (st["bad"], st["bad_text"]),
+            "neutral": (st["neutral"], st["muted"]),
+            "info": ("#DDEBF7", "#1F4E79"),
+        }
         bg, fg = fills[tone]
         return self.wb.add_format({"bg_color": bg, "font_color": fg})
 
@@ -193,18 +220,34 @@ class _PlanWriter:
                 text = self.t.label(col.choices or "", code, self.lang)
             else:
                 text = self.t.text(code, self.lang)
-            ws.conditional_format(*rng, {"type": "cell", "criteria": "==", "value": f'"{text}"',
-                                         "format": self.tone(tone)})
+            ws.conditional_format(
+                *rng, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": self.tone(tone)}
+            )
         cell = xl_rowcol_to_cell(first, c, row_abs=False, col_abs=True)
         for minimum, tone in col.bands:
-            ws.conditional_format(*rng, {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum!r})",
-                                         "format": self.tone(tone), "stop_if_true": True})
+            ws.conditional_format(
+                *rng,
+                {
+                    "type": "formula",
+                    "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum!r})",
+                    "format": self.tone(tone),
+                    "stop_if_true": True,
+                },
+            )
         if col.row_flag:
             anchor = layout.table_anchor(self.t, table.key)
             first_c, last_c = anchor.first_col, anchor.last_col
-            ws.conditional_format(first, first_c, last, last_c, {
-                "type": "formula", "criteria": f'=AND(ISTEXT({cell}),{cell}<>"")',
-                "format": self.wb.add_format({"bg_color": "#FDECEC"})})
+            ws.conditional_format(
+                first,
+                first_c,
+                last,
+                last_c,
+                {
+                    "type": "formula",
+                    "criteria": f'=AND(ISTEXT({cell}),{cell}<>"")',
+                    "format": self.wb.add_format({"bg_color": "#FDECEC"}),
+                },
+            )
 
     # -- sheets --------------------------------------------------------------------------
     def write(self) -> None:
@@ -217,15 +260,18 @@ class _PlanWriter:
         for sheet in self.t.sheets[1:]:
             self.write_sheet(sheet, self.sheets[sheet.key])
         self.write_dashboard(self.sheets["dashboard"])
-        self.wb.set_properties({
-            "title": f"{self.t.name[self.lang]}: {self.plan.name}".strip(": "),
-            "author": self.plan.kam, "comments": f"kamxl {__version__}, template {self.t.id} {self.t.version}",
-        })
+        self.wb.set_properties(
+            {
+                "title": f"{self.t.name[self.lang]}: {self.plan.name}".strip(": "),
+                "author": self.plan.kam,
+                "comments": f"kamxl {__version__}, template {self.t.id} {self.t.version}",
+            }
+        )
         if self.vba:
             self.wb.set_vba_name("ThisWorkbook")
             for i, ws in enumerate(self.wb.worksheets(), start=1):
                 ws.set_vba_name(f"Sheet{i}")
-            self.wb.add_vba_project(self.vba, is_stream=True)
+            self.wb.add_vba_project(io.BytesIO(self.vba), is_stream=True)
         self.sheets["dashboard"].activate()
         self.wb.close()
 
@@ -245,9 +291,14 @@ class _PlanWriter:
         ws = self.wb.add_worksheet(META_SHEET)
         ws.very_hidden()
         meta = {
-            "template_id": self.t.id, "template_version": self.t.version, "kamxl_version": __version__,
-            "account_id": self.plan.account_id, "lang": self.lang,
-            "generated_at": (self.plan.generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)).isoformat(),
+            "template_id": self.t.id,
+            "template_version": self.t.version,
+            "kamxl_version": __version__,
+            "account_id": self.plan.account_id,
+            "lang": self.lang,
+            "generated_at": (
+                self.plan.generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+            ).isoformat(),
         }
         for r, (k, v) in enumerate(meta.items()):
             ws.write_string(r, 0, k)
@@ -261,8 +312,14 @@ class _PlanWriter:
         ws.write_string(0, 0, sheet.heading[self.lang], s.heading)
         name_ref = self.field_ref("client_name")
         ws.write_formula(1, 0, f'=IF({name_ref}="","",{name_ref})', s.subheading, self.plan.name)
-        ws.write_string(2, 0, self.t.text("input_hint", self.lang) + " " + self.t.text("grow_hint", self.lang)
-                        if sheet.tables else self.t.text("input_hint", self.lang), s.hint)
+        ws.write_string(
+            2,
+            0,
+            self.t.text("input_hint", self.lang) + " " + self.t.text("grow_hint", self.lang)
+            if sheet.tables
+            else self.t.text("input_hint", self.lang),
+            s.hint,
+        )
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
@@ -270,10 +327,19 @@ class _PlanWriter:
         account = _footer_text(self.plan.name or self.t.name[self.lang])
         page, of = self.t.text("page", self.lang), self.t.text("of", self.lang)
         ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
-        ws.protect("", {
-            "insert_rows": True, "delete_rows": True, "format_cells": True, "format_columns": True,
-            "format_rows": True, "sort": True, "autofilter": True, "insert_hyperlinks": True,
-        })
+        ws.protect(
+            "",
+            {
+                "insert_rows": True,
+                "delete_rows": True,
+                "format_cells": True,
+                "format_columns": True,
+                "format_rows": True,
+                "sort": True,
+                "autofilter": True,
+                "insert_hyperlinks": True,
+            },
+        )
 
     def write_sheet(self, sheet: Sheet, ws: Worksheet) -> None:
         s = self.s
@@ -309,15 +375,26 @@ class _PlanWriter:
             ws.write_string(header_row - 1, first_col, table.title[self.lang], s.subheading)
         columns = []
         for col in table.columns:
-            spec: dict[str, Any] = {"header": col.label[self.lang], "header_format": s.header,
-                                    "format": s.cell(col)}
+            spec: dict[str, Any] = {
+                "header": col.label[self.lang],
+                "header_format": s.header,
+                "format": s.cell(col),
+            }
             if col.formula:
                 spec["formula"] = table_formula(self.t, table, col.formula, self.lang)
             columns.append(spec)
-        ws.add_table(header_row, first_col, last_row, first_col + len(table.columns) - 1, {
-            "name": table.name, "columns": columns, "style": self.t.style.get("table_style"),
-            "autofilter": True,
-        })
+        ws.add_table(
+            header_row,
+            first_col,
+            last_row,
+            first_col + len(table.columns) - 1,
+            {
+                "name": table.name,
+                "columns": columns,
+                "style": self.t.style.get("table_style"),
+                "autofilter": True,
+            },
+        )
         ws.set_row(header_row, 30)
         for i, col in enumerate(table.columns):
             c = first_col + i
@@ -327,7 +404,9 @@ class _PlanWriter:
                 for r in range(size):
                     value = rows[r].get(col.key) if r < len(rows) else None
                     self.write_value(ws, header_row + 1 + r, c, col, value, s.cell(col))
-                ws.data_validation(header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col))
+                ws.data_validation(
+                    header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col)
+                )
             self.conditional(ws, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
         if table.row_height:
             for r in range(header_row + 1, last_row + 1):
@@ -344,4 +423,6 @@ class _PlanWriter:
     def metric_cell(self, ws: Worksheet, row: int, col: int, metric: Metric, fmt: Any) -> None:
         """A live formula whose cached result is the Python score, for viewers that do not recalculate."""
         ws.write_formula(row, col, "=" + metric.formula, fmt, self.cached.get(metric.key, ""))
-        self.wb.define_name(metric.name, f"='{self.title('dashboard')}'!{xl_rowcol_to_cell(row, col, True, True)}")
+        self.wb.define_name(
+            metric.name, f"='{self.title('dashboard')}'!{xl_rowcol_to_cell(row, col, True, True)}"
+        )

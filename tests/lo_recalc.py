@@ -10,6 +10,7 @@ each recalculated workbook to PDF, to look at it as a KAM would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ import time
 
 import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
-from com.sun.star.table.CellContentType import FORMULA  # type: ignore[import-not-found]
+from com.sun.star.sheet.CellFlags import FORMULA  # type: ignore[import-not-found]
 
 
 def prop(name: str, value: object) -> PropertyValue:
@@ -31,9 +32,18 @@ def prop(name: str, value: object) -> PropertyValue:
 
 def connect(pipe: str, profile: str) -> tuple[subprocess.Popen, object]:
     proc = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "soffice",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            f"-env:UserInstallation=file://{profile}",
+            f"--accept=pipe,name={pipe};urp;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
@@ -45,7 +55,7 @@ def connect(pipe: str, profile: str) -> tuple[subprocess.Popen, object]:
         except Exception:
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise SystemExit("LibreOffice did not start")
+                raise SystemExit("LibreOffice did not start") from None
             time.sleep(0.2)
     desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
     return proc, desktop
@@ -81,8 +91,15 @@ def inspect(doc: object) -> dict[str, object]:
                 for c in range(rng.StartColumn, rng.EndColumn + 1):
                     cell = sheet.getCellByPosition(c, r)
                     if cell.getError():
-                        errors.append({"sheet": sheet.getName(), "row": r + 1, "col": c,
-                                       "error": cell.getError(), "formula": cell.getFormula()})
+                        errors.append(
+                            {
+                                "sheet": sheet.getName(),
+                                "row": r + 1,
+                                "col": c,
+                                "error": cell.getError(),
+                                "formula": cell.getFormula(),
+                            }
+                        )
     return {"names": names, "errors": errors}
 
 
@@ -112,19 +129,21 @@ def main(argv: list[str]) -> int:
                 if pdf_dir:
                     stem = os.path.splitext(os.path.basename(path))[0]
                     target = os.path.join(pdf_dir, stem + ".pdf")
-                    doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)),
-                                   (prop("FilterName", "calc_pdf_Export"),))
+                    doc.storeToURL(
+                        uno.systemPathToFileUrl(os.path.abspath(target)),
+                        (prop("FilterName", "calc_pdf_Export"),),
+                    )
                 if save_dir:
                     target = os.path.join(save_dir, os.path.basename(path))
-                    doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(target)),
-                                   (prop("FilterName", "Calc Office Open XML"),))
+                    doc.storeToURL(
+                        uno.systemPathToFileUrl(os.path.abspath(target)),
+                        (prop("FilterName", "Calc Office Open XML"),),
+                    )
             finally:
                 doc.close(True)
     finally:
-        try:
+        with contextlib.suppress(Exception):
             desktop.terminate()
-        except Exception:
-            pass
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -1,0 +1,81 @@
+"""The `kamxl` command line: thin wrappers over the library for sales ops and scheduled jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .template import TemplateError, get_template
+from .workbooks import WorkbookExists, new_workbook
+
+LANG = click.Choice(["en", "fr"], case_sensitive=False)
+
+
+class KamxlGroup(click.Group):
+    """Turns the library's expected errors into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except TemplateError as exc:
+            raise click.ClickException(f"invalid template: {exc}") from None
+        except WorkbookExists as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+click.ClickException.exit_code = 2
+
+
+@click.group(cls=KamxlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kamxl")
+def main() -> None:
+    """Key account plans in Excel: generate account workbooks, check them, roll them up.
+
+    \b
+    Start with:  kamxl demo -o kamxl-demo
+    One account: kamxl new "Acme Industries" --kam "Jane Doe" --lang en
+    """
+
+
+@main.command()
+@click.argument("name")
+@click.option("--kam", help="Key account manager who owns the plan.")
+@click.option("--sector", help="Sector: a label from the list (either language) or your own text.")
+@click.option("--lang", type=LANG, default="en", show_default=True, help="Language of the workbook.")
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Custom template file (a copy of workbook_templates/account_plan.toml).",
+)
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the workbook into.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing workbook (the old one is kept as a backup).")
+def new(
+    name: str,
+    kam: str | None,
+    sector: str | None,
+    lang: str,
+    template_path: Path | None,
+    output_dir: Path,
+    force: bool,
+) -> None:
+    """Create an empty account-plan workbook for the client NAME; prints its path last."""
+    template = get_template(template_path)
+    path = new_workbook(
+        name, output_dir, kam=kam, sector=sector, lang=lang.lower(), template=template, force=force
+    )
+    click.echo(str(path))
+
+
+# DEMO from .commands import demo as _demo
+
+# DEMO main.add_command(_demo.command)

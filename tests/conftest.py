@@ -1,0 +1,65 @@
+"""Shared fixtures: the template, and LibreOffice as the real spreadsheet engine.
+
+LibreOffice tests skip when it is missing, unless ``KAMXL_REQUIRE_LIBREOFFICE=1`` (set in CI),
+where a missing LibreOffice fails them instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kamxl.template import Template, load_template
+
+HERE = Path(__file__).resolve().parent
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return load_template()
+
+
+def libreoffice_missing() -> str | None:
+    if not shutil.which("soffice"):
+        return "soffice is not installed (apt-get install libreoffice-calc-nogui)"
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True)
+    if probe.returncode:
+        return "python3-uno is not installed for /usr/bin/python3 (apt-get install python3-uno)"
+    return None
+
+
+def require_libreoffice() -> None:
+    reason = libreoffice_missing()
+    if reason:
+        if os.environ.get("KAMXL_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail(f"LibreOffice is required here: {reason}")
+        pytest.skip(reason)
+
+
+def recalc(
+    files: list[Path], *, save_as_xlsx: Path | None = None, pdf: Path | None = None
+) -> dict[str, dict]:
+    """Recalculate workbooks in one LibreOffice session; returns names and error cells per file."""
+    require_libreoffice()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        cmd = [SYSTEM_PYTHON, str(HERE / "lo_recalc.py")]
+        if save_as_xlsx:
+            cmd += ["--save-as-xlsx", str(save_as_xlsx)]
+        if pdf:
+            cmd += ["--pdf", str(pdf)]
+        subprocess.run([*cmd, str(out), *map(str, files)], check=True, timeout=600)
+        data = json.loads(out.read_text())
+    return {str(Path(k)): v for k, v in data.items()}
+
+
+@pytest.fixture(scope="session")
+def lo_recalc():
+    return recalc
