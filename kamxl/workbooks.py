@@ -41,10 +41,13 @@ def save_plan(
     *,
     template: Template | None = None,
     force: bool = False,
-    suffix: str = ".xlsx",
-    vba_project: bytes | None = None,
+    macros: bool = True,
 ) -> Path:
-    """Write a plan into a folder under a name made from the account; never replace silently."""
+    """Write a plan into a folder under a name made from the account; never replace silently.
+
+    ``macros`` gives a ``.xlsm`` with the Recompute button, else a macro-free ``.xlsx``.
+    """
+    suffix = ".xlsm" if macros else ".xlsx"
     template = template or get_template()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -53,7 +56,7 @@ def save_plan(
         if not force:
             raise WorkbookExists(path)
         keep_backup(path)
-    return write_plan(plan, path, template=template, vba_project=vba_project)
+    return write_plan(plan, path, template=template)
 
 
 def new_workbook(
@@ -65,10 +68,11 @@ def new_workbook(
     lang: str = "en",
     template: Template | None = None,
     force: bool = False,
+    macros: bool = True,
 ) -> Path:
     """An empty, catalogue-prefilled account plan for one client."""
     template = template or get_template()
     plan = new_plan(
         template, lang, client_name=name.strip(), kam=kam, sector=match_choice(template, "sector", sector)
     )
-    return save_plan(plan, out_dir, template=template, force=force)
+    return save_plan(plan, out_dir, template=template, force=force, macros=macros)

@@ -11,6 +11,7 @@ import io
 import os
 import re
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from .model import Plan, Row, is_blank
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
 from .template import Column, Sheet, Table, Template, get_template
+from .vba import RECOMPUTE_MACRO, kamxl_vba_project
 
 META_SHEET = "_kamxl"
 LISTS_SHEET = "Lists"
@@ -37,11 +39,10 @@ def write_plan(
     *,
     lang: str | None = None,
     template: Template | None = None,
-    vba_project: bytes | None = None,
 ) -> Path:
     """Write ``plan`` as a workbook at ``path`` atomically (never a half-written file).
 
-    ``vba_project`` (a vbaProject.bin) makes it a macro-enabled workbook with the buttons.
+    A ``.xlsm`` path gives a macro-enabled workbook with the Recompute & check button.
     """
     template = template or get_template()
     path = Path(path)
@@ -49,7 +50,7 @@ def write_plan(
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        _PlanWriter(plan, template, lang or plan.lang, tmp, vba_project).write()
+        _PlanWriter(plan, template, lang or plan.lang, tmp, path.suffix.lower() == ".xlsm").write()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -81,6 +82,21 @@ def table_formula(template: Template, table: Table, formula: str, lang: str) -> 
     return "=" + re.sub(r"\[@([a-z0-9_]+)\]", lambda m: this_row(m.group(1)), out)
 
 
+@cache
+def _vba_project(code_names: tuple[str, ...]) -> bytes:
+    return kamxl_vba_project(list(code_names))
+
+
+def add_macros(workbook: Workbook) -> None:
+    """Embed the kamxl VBA project; every sheet gets the code name the project declares."""
+    workbook.set_vba_name("ThisWorkbook")
+    names = []
+    for i, ws in enumerate(workbook.worksheets(), start=1):
+        ws.set_vba_name(f"Sheet{i}")
+        names.append(f"Sheet{i}")
+    workbook.add_vba_project(io.BytesIO(_vba_project(tuple(names))), is_stream=True)
+
+
 def excel_serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
@@ -107,7 +123,7 @@ def _footer_text(text: str) -> str:
 
 
 class _PlanWriter:
-    def __init__(self, plan: Plan, template: Template, lang: str, path: Path, vba: bytes | None) -> None:
+    def __init__(self, plan: Plan, template: Template, lang: str, path: Path, macros: bool) -> None:
         if lang not in ("en", "fr"):
             raise ValueError(f"unknown language {lang!r}: use 'en' or 'fr'")
         self.plan, self.t, self.lang = plan, template, lang
@@ -119,7 +135,7 @@ class _PlanWriter:
                 "strings_to_numbers": False,
             },
         )
-        self.vba = vba
+        self.macros = macros
         self.s = Styles(self.wb, template)
         self.sheets: dict[str, Worksheet] = {}
 
@@ -267,11 +283,18 @@ class _PlanWriter:
                 "comments": f"kamxl {__version__}, template {self.t.id} {self.t.version}",
             }
         )
-        if self.vba:
-            self.wb.set_vba_name("ThisWorkbook")
-            for i, ws in enumerate(self.wb.worksheets(), start=1):
-                ws.set_vba_name(f"Sheet{i}")
-            self.wb.add_vba_project(io.BytesIO(self.vba), is_stream=True)
+        if self.macros:
+            add_macros(self.wb)
+            self.sheets["dashboard"].insert_button(
+                1,
+                10,
+                {
+                    "macro": RECOMPUTE_MACRO,
+                    "caption": self._msg("Recompute & check", "Recalculer et vérifier"),
+                    "width": 170,
+                    "height": 32,
+                },
+            )
         self.sheets["dashboard"].activate()
         self.wb.close()
 

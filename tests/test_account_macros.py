@@ -1,0 +1,61 @@
+"""Generated account workbooks are .xlsm by default, with a working Recompute & check button."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import openpyxl
+from oletools.olevba import VBA_Parser
+
+from kamxl.vba import RECOMPUTE_MACRO, load_macro_sources, module_stream_text
+from kamxl.workbooks import new_workbook
+
+from .conftest import SYSTEM_PYTHON, require_libreoffice
+
+PROBE = Path(__file__).with_name("lo_vba_probe.py")
+
+
+def test_default_is_xlsm_and_no_macros_gives_xlsx(template, tmp_path):
+    xlsm = new_workbook("Alpha", tmp_path, template=template)
+    xlsx = new_workbook("Alpha", tmp_path, template=template, macros=False)
+    assert xlsm.suffix == ".xlsm" and xlsx.suffix == ".xlsx"
+    assert VBA_Parser(str(xlsm)).detect_vba_macros()
+    assert not VBA_Parser(str(xlsx)).detect_vba_macros()
+    # The macro-free workbook still has every live score.
+    assert "Score_Overall" in openpyxl.load_workbook(xlsx).defined_names
+
+
+def test_embedded_modules_equal_their_sources(template, tmp_path):
+    path = new_workbook("Beta", tmp_path, template=template, lang="fr")
+    stored = {name.rsplit(".", 1)[0]: code for _, _, name, code in VBA_Parser(str(path)).extract_macros()}
+    for name, source in load_macro_sources().items():
+        assert stored[name] == module_stream_text(name, source)
+
+
+def test_libreoffice_binds_the_dashboard_button(template, tmp_path):
+    require_libreoffice()
+    files = [
+        new_workbook(name, tmp_path, template=template, lang=lang)
+        for name, lang in (("G", "en"), ("H", "fr"))
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    out = subprocess.run(
+        [SYSTEM_PYTHON, str(PROBE), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    report = json.loads(out.stdout)["files"]
+    for path, dashboard in zip(files, ("Dashboard", "Tableau de bord"), strict=True):
+        info = report[str(path)]
+        assert info["error"] is None
+        assert RECOMPUTE_MACRO in info["libraries"]["VBAProject"]["KamxlButtons"]["source"]
+        (button,) = [b for b in info["buttons"] if b["sheet"] == dashboard]
+        (event,) = [e for e in button["events"] if e["method"] == "actionPerformed"]
+        assert event["script"].startswith(f"vnd.sun.star.script:VBAProject.KamxlButtons.{RECOMPUTE_MACRO}?")
+        assert event["resolves"] is True
