@@ -76,6 +76,8 @@ def new(
     click.echo(str(path))
 
 
-# DEMO from .commands import demo as _demo
+from .commands import demo as _demo  # noqa: E402
+from .commands import generate as _generate  # noqa: E402
 
-# DEMO main.add_command(_demo.command)
+main.add_command(_demo.command)
+main.add_command(_generate.command)

@@ -30,6 +30,8 @@ from .vba import RECOMPUTE_MACRO, kamxl_vba_project
 META_SHEET = "_kamxl"
 LISTS_SHEET = "Lists"
 EXTRA_VALIDATED_ROWS = 200  # rows typed just below a table keep their dropdowns
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.([a-z0-9_]+))?\}")
 
 
@@ -51,6 +53,7 @@ def write_plan(
     tmp = Path(tmp_name)
     try:
         _PlanWriter(plan, template, lang or plan.lang, tmp, path.suffix.lower() == ".xlsm").write()
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; a shared drive needs the usual mode
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

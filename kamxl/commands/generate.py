@@ -1,0 +1,107 @@
+"""`kamxl generate`: one pre-filled account workbook per row of a CRM export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import click
+
+from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
+from ..template import TemplateError
+
+
+class UsageProblem(click.ClickException):
+    """The run could not start (bad export, mapping or template): exit code 2, nothing written."""
+
+    exit_code = 2
+
+
+def _progress_bar(rows: Sequence[ExportRow]) -> Iterator[ExportRow]:
+    with click.progressbar(rows, label="Generating", file=sys.stderr, show_pos=True) as bar:
+        yield from bar
+
+
+def _report(result: GenerateResult) -> None:
+    for skip in result.skipped:
+        account = f" {skip.account}:" if skip.account else ""
+        click.echo(f"line {skip.line}:{account} {skip.reason}", err=True)
+    if result.columns_not_found:
+        fields = ", ".join(result.columns_not_found)
+        click.echo(f"note: the {result.mapping} mapping found no column for {fields} (left blank)", err=True)
+    for backup in result.backups:
+        click.echo(f"backup kept: {backup}", err=True)
+    click.echo(
+        f"Generated {len(result.generated)} workbook(s), skipped {len(result.skipped)} row(s); "
+        f"output folder: {result.output}"
+    )
+
+
+@click.command("generate")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write the workbooks into.",
+)
+@click.option(
+    "--mapping",
+    metavar="salesforce|hubspot|PATH",
+    help="Column mapping: a built-in one or a TOML/YAML mapping file. Default: the built-in that fits.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "fr"], case_sensitive=False),
+    default="en",
+    show_default=True,
+    help="Language of the workbooks.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Custom template file (a copy of workbook_templates/account_plan.toml).",
+)
+@click.option("--by-kam", is_flag=True, help="One sub-folder per account owner (KAM).")
+@click.option("--force", is_flag=True, help="Replace existing workbooks (each old file is kept as a backup).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see docs/crm.md).")
+def command(
+    export: Path,
+    output_dir: Path,
+    mapping: str | None,
+    lang: str,
+    template_path: Path | None,
+    by_kam: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Write one pre-filled account workbook per account row of a CRM EXPORT (CSV or .xlsx).
+
+    Rows that cannot be used (no name, duplicate, revenue that is not a number, existing
+    workbook without --force) are listed with their line number; the others are still written.
+    """
+    progress = _progress_bar if sys.stderr.isatty() and not as_json else None
+    try:
+        result = generate_from_export(
+            export,
+            output_dir,
+            mapping=mapping,
+            lang=lang.lower(),
+            template=template_path,
+            by_kam=by_kam,
+            force=force,
+            progress=progress,
+        )
+    except CrmError as exc:
+        raise UsageProblem(str(exc)) from None
+    except TemplateError as exc:
+        raise UsageProblem(f"invalid template: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _report(result)
