@@ -76,6 +76,31 @@ def new(
     click.echo(str(path))
 
 
+@main.command("template-doc")
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Template file to document (the built-in one by default).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown file to write (standard output by default).",
+)
+def template_doc(template_path: Path | None, output: Path | None) -> None:
+    """Print the reference of a template: every sheet, field, column, list and weight."""
+    from .template_docs import template_markdown
+
+    text = template_markdown(get_template(template_path))
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(str(output))
+    else:
+        click.echo(text, nl=False)
+
+
 from .commands import demo as _demo  # noqa: E402
 from .commands import generate as _generate  # noqa: E402
 

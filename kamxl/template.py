@@ -504,6 +504,13 @@ def load_template(path: str | Path | None = None) -> Template:
             for col in cols:
                 if col.type == "formula":
                     _check_formula(ck, table, col, raw, f"{twhere}.columns[{col.key}]")
+                known_keys = choices[col.choices] if col.type == "choice" else texts
+                for code in col.colors:
+                    if code not in known_keys:
+                        raise ck.fail(
+                            f"{twhere}.columns[{col.key}].colors.{code}",
+                            "is neither a choice code of the column nor a [texts] key",
+                        )
             if tkey in seen_tables:
                 raise ck.fail(twhere, "duplicate table key")
             seen_tables.add(tkey)
