@@ -83,7 +83,7 @@ class Styles:
 
     @property
     def label(self) -> Format:
-        return self.get(bold=True, font_color=self.t.style["primary"], text_wrap=True)
+        return self.get(bold=True, font_color=self.t.style["primary"])
 
     @property
     def header(self) -> Format:

@@ -370,19 +370,24 @@ class _PlanWriter:
     def write_sheet(self, sheet: Sheet, ws: Worksheet) -> None:
         s = self.s
         self.sheet_frame(sheet, ws)
+        self.row_lines: dict[int, int] = {}
+        # Form columns also hold the first table below the form: keep them wide enough for both.
+        self.min_widths = {0: 38.0, 1: 46.0} if sheet.fields else {}
         if sheet.fields:
-            ws.set_column(0, 0, 34)
-            ws.set_column(1, 1, 42)
+            ws.set_column(0, 0, self.min_widths[0])
+            ws.set_column(1, 1, self.min_widths[1])
             for f in sheet.fields:
                 row, col = layout.field_row(self.t, f.key) - 1, layout.FIELD_VALUE_COL
                 ws.write_string(row, col - 1, f.label[self.lang], s.label)
                 self.write_value(ws, row, col, f, self.plan.fields.get(f.key), s.cell(f, form=True))
                 ws.write_string(row, col + 1, f.help[self.lang], s.hint)
                 ws.data_validation(row, col, row, col, self.validation(f))
-                if f.type == "longtext":
-                    ws.set_row(row, 30)
+                self.note_lines(row, f, self.plan.fields.get(f.key), 46, minimum=2)
         for table in sheet.tables:
             self.write_table(sheet, ws, table)
+        for row, lines in self.row_lines.items():
+            if lines > 1:
+                ws.set_row(row, 13.5 * lines + 2)
         if sheet.tables and not sheet.fields:
             header_row = layout.table_anchor(self.t, sheet.tables[0].key).header_row - 1
             ws.freeze_panes(header_row + 1, 1)
@@ -421,22 +426,42 @@ class _PlanWriter:
                 "autofilter": True,
             },
         )
-        ws.set_row(header_row, 30)
+        widths = [
+            max(col.width or DEFAULT_WIDTHS.get(col.type, 14), self.min_widths.get(first_col + i, 0))
+            for i, col in enumerate(table.columns)
+        ]
+        header_lines = max(
+            -(-len(col.label[self.lang]) // max(1, int(w * 0.85)))
+            for col, w in zip(table.columns, widths, strict=True)
+        )
+        self.row_lines[header_row] = max(self.row_lines.get(header_row, 1), header_lines, 2)
         for i, col in enumerate(table.columns):
             c = first_col + i
-            width = col.width or DEFAULT_WIDTHS.get(col.type, 14)
+            width = widths[i]
             ws.set_column(c, c, width, s.cell(col) if col.is_input else None)
             if col.is_input:
                 for r in range(size):
                     value = rows[r].get(col.key) if r < len(rows) else None
                     self.write_value(ws, header_row + 1 + r, c, col, value, s.cell(col))
+                    self.note_lines(header_row + 1 + r, col, value, width)
                 ws.data_validation(
                     header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col)
                 )
             self.conditional(ws, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
         if table.row_height:
             for r in range(header_row + 1, last_row + 1):
-                ws.set_row(r, table.row_height)
+                lines = max(self.row_lines.get(r, 1), round(table.row_height / 13.5))
+                self.row_lines[r] = lines
+
+    def note_lines(self, row: int, col: Column, value: Any, width: float, minimum: int = 1) -> None:
+        """Rows holding wrapped text get a height that shows it (XlsxWriter cannot autofit)."""
+        if col.type != "longtext":
+            return
+        lines = minimum
+        if isinstance(value, str) and value:
+            per_line = max(1.0, width * 1.1)
+            lines = max(lines, sum(max(1, -(-len(part) // int(per_line))) for part in value.split("\n")))
+        self.row_lines[row] = max(self.row_lines.get(row, 1), min(lines, 8))
 
     # -- dashboard -----------------------------------------------------------------------
     def write_dashboard(self, ws: Worksheet) -> None:
