@@ -8,6 +8,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from .dashboard import Metric
+from .scoring import pipeline_by_stage
 
 if TYPE_CHECKING:
     from .writer import _PlanWriter
@@ -102,7 +103,7 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
         s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"),
         w.plan.name,
     )
-    ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, w.plan.kam)
+    ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, f"{tx['kam']}: {w.plan.kam}")
     ws.write_string(2, 1, tx["subtitle"], s.hint)
 
     # Tiles: label row, then a big value over two merged rows.
@@ -197,12 +198,14 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     key_col = f"{o.name}[{o.column(o.key_column).label[w.lang]}]"
     money = s.get(num_format=fmts["currency"], bottom=1, bottom_color=st["border"])
     first_stage_row = row + 1
-    for labels in w.t.choices["stage"].values():
+    by_stage = pipeline_by_stage(w.plan.rows("opportunities", w.t))
+    for code, labels in w.t.choices["stage"].items():
         row += 1
         ws.merge_range(row, 1, row, 3, labels[w.lang], label_f)
         crit = f'{key_col},"<>",{stage_col},{_q(labels[w.lang])}'
-        ws.write_formula(row, 4, f"=SUMIFS({amount},{crit})", money)
-        ws.write_formula(row, 5, f"=SUMIFS({weighted},{crit})", money)
+        cached_amount, cached_weighted = by_stage.get(code, (0.0, 0.0))
+        ws.write_formula(row, 4, f"=SUMIFS({amount},{crit})", money, cached_amount)
+        ws.write_formula(row, 5, f"=SUMIFS({weighted},{crit})", money, cached_weighted)
     last_stage_row = row
 
     # Score details on the right, with the chart data for the scores chart first.
@@ -214,7 +217,13 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
         m = by_key[key]
         ws.merge_range(drow, 7, drow, 11, m.label[w.lang], label_f)
         ws.merge_range(drow, 12, drow, 13, "", fmt(m, bold=True, bottom=1, bottom_color=st["border"]))
-        ws.write_formula(drow, 12, f"={m.name}", fmt(m, bold=True, bottom=1, bottom_color=st["border"]))
+        ws.write_formula(
+            drow,
+            12,
+            f"={m.name}",
+            fmt(m, bold=True, bottom=1, bottom_color=st["border"]),
+            w.cached.get(key, ""),
+        )
     chart_last = drow
     sub = s.get(bold=True, italic=True, font_color=st["muted"])
     for (en, fr), keys in DETAILS.items():

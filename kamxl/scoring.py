@@ -203,6 +203,20 @@ def pipeline_figures(rows: Iterable[Row]) -> dict[str, float]:
     return {"weighted_pipeline": weighted, "open_pipeline": open_}
 
 
+def pipeline_by_stage(rows: Iterable[Row]) -> dict[str, tuple[float, float]]:
+    """Amount and weighted amount per stage code (won and lost deals weigh nothing)."""
+    out: dict[str, tuple[float, float]] = {}
+    for row in rows:
+        stage = row.get("stage")
+        if not isinstance(stage, str):
+            continue
+        amount = n0(row.get("amount"))
+        weighted = 0.0 if stage in ("won", "lost") else amount * n0(row.get("probability"))
+        total, total_weighted = out.get(stage, (0.0, 0.0))
+        out[stage] = (total + amount, total_weighted + weighted)
+    return out
+
+
 def whitespace_figures(rows: Iterable[Row]) -> dict[str, float]:
     rows = list(rows)
     whitespace = sum(n0(r.get("potential")) for r in rows if r.get("status") == "whitespace")
