@@ -101,8 +101,12 @@ def template_doc(template_path: Path | None, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+from .commands import check as _check  # noqa: E402
 from .commands import demo as _demo  # noqa: E402
 from .commands import generate as _generate  # noqa: E402
+from .commands import rollup as _rollup  # noqa: E402
 
 main.add_command(_demo.command)
 main.add_command(_generate.command)
+main.add_command(_rollup.command)
+main.add_command(_check.command)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .model import Plan, new_plan
+
+if TYPE_CHECKING:
+    from .rollup import RollupResult
 from .paths import keep_backup, safe_filename
 from .template import Template, get_template
 from .writer import write_plan
@@ -76,3 +80,20 @@ def new_workbook(
         template, lang, client_name=name.strip(), kam=kam, sector=match_choice(template, "sector", sector)
     )
     return save_plan(plan, out_dir, template=template, force=force, macros=macros)
+
+
+def write_demo(
+    out_dir: str | Path, *, seed: int = 7, count: int = 24, force: bool = False, macros: bool = True
+) -> tuple[list[Path], RollupResult]:
+    """The demo: a sample portfolio in ``out_dir/plans`` rolled up into ``out_dir/portfolio``."""
+    from .demo import demo_plans
+    from .rollup import rollup
+
+    template = get_template()
+    out = Path(out_dir)
+    plans = [
+        save_plan(plan, out / "plans", template=template, force=force, macros=macros)
+        for plan in demo_plans(template, seed=seed, count=count)
+    ]
+    result = rollup(out / "plans", output=out / "portfolio" / "portfolio-summary.xlsx", template=template)
+    return plans, result

@@ -6,18 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..demo import demo_plans
-from ..template import get_template
-from ..workbooks import save_plan
-
-
-def write_demo(out_dir: Path, *, seed: int, count: int, force: bool) -> list[Path]:
-    template = get_template()
-    plans_dir = out_dir / "plans"
-    return [
-        save_plan(p, plans_dir, template=template, force=force)
-        for p in demo_plans(template, seed=seed, count=count)
-    ]
+from ..workbooks import write_demo
 
 
 @click.command("demo")
@@ -34,7 +23,14 @@ def write_demo(out_dir: Path, *, seed: int, count: int, force: bool) -> list[Pat
     "--count", type=click.IntRange(1, 500), default=24, show_default=True, help="Number of accounts."
 )
 @click.option("--force", is_flag=True, help="Replace workbooks left by an earlier demo.")
-def command(output_dir: Path, seed: int, count: int, force: bool) -> None:
-    """Write a realistic sample portfolio of filled account workbooks (English and French)."""
-    paths = write_demo(output_dir, seed=seed, count=count, force=force)
-    click.echo(f"{len(paths)} account workbooks in {output_dir / 'plans'}")
+@click.option("--no-macros", is_flag=True, help="Write macro-free .xlsx workbooks.")
+def command(output_dir: Path, seed: int, count: int, force: bool, no_macros: bool) -> None:
+    """Write a realistic sample portfolio of filled account workbooks and roll it up.
+
+    Accounts are in English and French, healthy, at risk, stale and new; the same seed gives the
+    same portfolio. The portfolio summary lands in OUTPUT_DIR/portfolio/.
+    """
+    plans, result = write_demo(output_dir, seed=seed, count=count, force=force, macros=not no_macros)
+    click.echo(f"{len(plans)} account workbooks in {output_dir / 'plans'}")
+    click.echo(f"Portfolio summary ({result.totals['accounts']} accounts): {result.output}")
+    click.echo("Open a workbook of plans/ as a KAM would, and the summary as a sales director would.")

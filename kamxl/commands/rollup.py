@@ -1,0 +1,140 @@
+"""`kamxl rollup`: every account workbook of a folder into one portfolio summary for directors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..rollup import HistoryError, rollup
+from ..template import TemplateError
+
+
+class _ProgressBar:
+    """A click progress bar on stderr, opened when the number of files is known."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, file: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=total,
+                label="Reading workbooks",
+                file=sys.stderr,
+                show_pos=True,
+                item_show_func=lambda item: item,
+            )
+            self.bar.__enter__()
+        self.bar.update(1, file)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-03-15") from None
+
+
+@click.command("rollup")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Summary workbook (.xlsx) or folder. Default: portfolio/portfolio-summary.xlsx beside FOLDER.",
+)
+@click.option("--recursive", is_flag=True, help="Also read workbooks in sub-folders.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Reading processes (default: one per CPU).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of the closing line.")
+@click.option(
+    "--history",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite history file. Default: portfolio-history.sqlite beside the summary.",
+)
+@click.option("--no-history", is_flag=True, help="Keep no history (the Trends sheet stays empty).")
+@click.option(
+    "--export",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write accounts, opportunities, actions and risks as CSV into this folder.",
+)
+@click.option(
+    "--include-contacts",
+    is_flag=True,
+    help="Copy stakeholder names and contact details into the summary (a Contacts sheet).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "fr"], case_sensitive=False),
+    default="en",
+    show_default=True,
+    help="Language of the summary.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Custom template file the workbooks were made from.",
+)
+@click.option("--as-of", callback=_as_of, help="Roll up as of this day (YYYY-MM-DD) instead of today.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages.")
+def command(
+    folder: Path,
+    output: Path | None,
+    recursive: bool,
+    jobs: int | None,
+    as_json: bool,
+    history: Path | None,
+    no_history: bool,
+    export: Path | None,
+    include_contacts: bool,
+    lang: str,
+    template_path: Path | None,
+    as_of: dt.date | None,
+    quiet: bool,
+) -> None:
+    """Roll every account workbook of FOLDER up into one portfolio summary workbook.
+
+    Files that cannot be read are listed in the summary's Data quality sheet and never stop
+    the run. Prints one closing line: accounts read, files skipped, the summary's path.
+    """
+    bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+    try:
+        result = rollup(
+            folder,
+            output=output,
+            recursive=recursive,
+            jobs=jobs,
+            history=False if no_history else history,
+            export=export,
+            include_contacts=include_contacts,
+            template=template_path,
+            as_of=as_of,
+            progress=bar,
+            lang=lang.lower(),
+        )
+    except (HistoryError, TemplateError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return
+    if not quiet:
+        for item in result.skipped:
+            click.echo(f"kamxl rollup: skipped {item['file']}: {item['reason']}", err=True)
+    n, k = len(result.accounts), len(result.skipped)
+    click.echo(
+        f"{n} account{'s' if n != 1 else ''} read, {k} file{'s' if k != 1 else ''} skipped: {result.output}"
+    )

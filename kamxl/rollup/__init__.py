@@ -1,0 +1,185 @@
+"""Portfolio roll-up: every account workbook of a folder into one summary workbook for directors.
+
+``rollup(folder)`` finds the workbooks, reads them in parallel processes, scores them from
+their raw inputs, stores a dated snapshot in a SQLite history, writes the summary workbook
+atomically and, on request, CSV exports. docs/rollup.md describes the result and the sheets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..template import Template, get_template
+from .collect import Ignored, Progress, Task, relative_name
+from .collect import collect as read_workbooks
+from .discover import discover
+from .export import export_csv
+from .history import HistoryError, load_snapshots, store_snapshot, tier_movements
+from .portfolio import Portfolio, Problem
+from .records import AccountRecord, record_from_plan
+from .summary import Trends, write_summary
+
+SUMMARY_NAME = "portfolio-summary.xlsx"
+HISTORY_NAME = "portfolio-history.sqlite"
+
+__all__ = [
+    "AccountRecord",
+    "HistoryError",
+    "Portfolio",
+    "RollupResult",
+    "default_output",
+    "record_from_plan",
+    "rollup",
+]
+
+
+@dataclass
+class RollupResult:
+    """What a roll-up did: the summary's path, the accounts read, the files skipped, the totals."""
+
+    output: Path
+    accounts: list[AccountRecord]
+    skipped: list[dict[str, str]]
+    ignored: list[dict[str, str]]
+    totals: dict[str, Any]
+    as_of: dt.date
+    history: Path | None = None
+    exports: list[Path] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The object ``kamxl rollup --json`` prints (docs/rollup.md)."""
+        return {
+            "output": str(self.output),
+            "accounts": len(self.accounts),
+            "skipped": self.skipped,
+            "ignored": self.ignored,
+            "totals": _rounded(self.totals),
+            "as_of": self.as_of.isoformat(),
+            "history": str(self.history) if self.history else None,
+            "exports": [str(p) for p in self.exports],
+        }
+
+
+def default_output(folder: str | Path) -> Path:
+    """``portfolio/portfolio-summary.xlsx`` beside the folder rolled up (inside it for a drive root)."""
+    folder = Path(os.path.abspath(folder))
+    parent = folder.parent if folder.parent != folder else folder
+    return parent / "portfolio" / SUMMARY_NAME
+
+
+def rollup(
+    folder: str | Path,
+    *,
+    output: str | Path | None = None,
+    recursive: bool = False,
+    jobs: int | None = None,
+    history: str | Path | bool | None = None,
+    export: str | Path | None = None,
+    include_contacts: bool = False,
+    template: Template | str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+    lang: str = "en",
+) -> RollupResult:
+    """Roll every account workbook of ``folder`` up into one summary workbook.
+
+    ``output``: the summary's path (a folder gets ``portfolio-summary.xlsx`` inside); default
+    :func:`default_output`. ``history``: the SQLite file of snapshots (default beside the output;
+    ``False`` keeps no history). ``export``: a folder for the CSV exports. ``jobs``: reading
+    processes (default: one per CPU; 1 reads in this process). ``as_of``: the day scores, overdue
+    actions and the snapshot refer to (default today). ``progress(done, total, file)`` is called
+    after each file.
+    """
+    folder = Path(os.path.abspath(folder))
+    as_of = as_of or dt.date.today()
+    tpl = template if isinstance(template, Template) else get_template(template)
+    out = _output_path(folder, output)
+    found = discover(folder, recursive=recursive, exclude=[out])
+    tasks = [
+        Task(str(p), relative_name(p, folder), str(tpl.path) if template else None, as_of, include_contacts)
+        for p in found.files
+    ]
+    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress)
+    accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
+    skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
+    ignored = _problems(
+        found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
+    )
+    portfolio = Portfolio(
+        accounts,
+        tpl,
+        as_of,
+        lang=lang,
+        folder=str(folder),
+        skipped=skipped,
+        ignored=ignored,
+        include_contacts=include_contacts,
+    )
+    totals = portfolio.totals()
+    db = (
+        None
+        if history is False
+        else Path(history)
+        if history not in (None, True)
+        else out.parent / HISTORY_NAME
+    )
+    trends = _record_history(db, portfolio, totals) if db else Trends()
+    write_summary(portfolio, out, trends=trends)
+    exports = export_csv(portfolio, export) if export else []
+    return RollupResult(
+        output=out,
+        accounts=accounts,
+        skipped=[p.as_dict() for p in skipped],
+        ignored=[p.as_dict() for p in ignored],
+        totals=totals,
+        as_of=as_of,
+        history=db,
+        exports=exports,
+    )
+
+
+def _problems(found: list[tuple[Path, str]], outcomes: list[Problem], folder: Path) -> list[Problem]:
+    problems = [Problem(relative_name(path, folder), reason) for path, reason in found] + outcomes
+    return sorted(problems, key=lambda p: p.file.casefold())
+
+
+def _record_history(db: Path, portfolio: Portfolio, totals: dict[str, Any]) -> Trends:
+    """Store today's snapshot, then read back what the Trends sheet shows."""
+    store_snapshot(db, portfolio.as_of, totals, portfolio.accounts, folder=portfolio.folder)
+    previous, moves = tier_movements(db, portfolio.as_of)
+    return Trends(db, load_snapshots(db), previous, moves)
+
+
+def _output_path(folder: Path, output: str | Path | None) -> Path:
+    if output is None:
+        return default_output(folder)
+    out = Path(output)
+    if out.is_dir() or (not out.suffix and not out.exists()):
+        out = out / SUMMARY_NAME
+    if out.suffix.lower() != ".xlsx":
+        raise ValueError(f"{out}: the summary is an .xlsx workbook; give a path ending in .xlsx")
+    return Path(os.path.abspath(out))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+class _CallablePackage(types.ModuleType):
+    """``kamxl.rollup(folder, ...)`` calls :func:`rollup`; ``kamxl.rollup.summary`` stays a module."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> RollupResult:
+        return rollup(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

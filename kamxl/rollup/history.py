@@ -1,0 +1,221 @@
+"""Dated snapshots of the portfolio in SQLite, for the Trends sheet.
+
+One snapshot per roll-up day (the ``as_of`` date): running again the same day replaces that
+day's snapshot, so a scheduled job and a director pressing the button never double-count.
+The schema is plain on purpose: BI tools can read the database directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .records import AccountRecord
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (
+    day TEXT PRIMARY KEY,
+    taken_at TEXT NOT NULL,
+    folder TEXT,
+    accounts INTEGER, revenue REAL, target REAL, weighted_pipeline REAL, open_pipeline REAL,
+    whitespace REAL, overdue_actions INTEGER, high_risks INTEGER, stale_plans INTEGER,
+    files_skipped INTEGER,
+    avg_overall REAL, avg_potential REAL, avg_relationship REAL, avg_execution REAL, avg_priority REAL,
+    tier_invest INTEGER, tier_maintain INTEGER, tier_deprioritise INTEGER, tier_unrated INTEGER,
+    totals_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS account_snapshots (
+    day TEXT NOT NULL REFERENCES snapshots(day) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    account TEXT, kam TEXT, file TEXT, tier TEXT,
+    overall REAL, potential REAL, relationship REAL, execution REAL, priority REAL,
+    revenue REAL, weighted_pipeline REAL,
+    PRIMARY KEY (day, account_id)
+);
+"""
+TOTAL_COLUMNS = (
+    "accounts",
+    "revenue",
+    "target",
+    "weighted_pipeline",
+    "open_pipeline",
+    "whitespace",
+    "overdue_actions",
+    "high_risks",
+    "stale_plans",
+    "files_skipped",
+)
+TIER_RANK = {"invest": 0, "maintain": 1, "deprioritise": 2}
+
+
+class HistoryError(RuntimeError):
+    """The history database cannot be used; names the file."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: history database cannot be used: {reason}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    day: dt.date
+    totals: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """An account whose tier changed since the previous snapshot (or that appeared or left)."""
+
+    account_id: str
+    account: str
+    kam: str
+    previous_tier: str | None
+    tier: str | None
+    previous_overall: float | None
+    overall: float | None
+
+    @property
+    def kind(self) -> str:
+        """up, down, new, gone, or changed (to or from unrated)."""
+        if self.previous_tier is None:
+            return "new"
+        if self.tier is None:
+            return "gone"
+        old, new = TIER_RANK.get(self.previous_tier), TIER_RANK.get(self.tier)
+        if old is None or new is None:
+            return "changed"
+        return "up" if new < old else "down"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=30)
+    con.execute("PRAGMA foreign_keys = ON")
+    con.executescript(SCHEMA)
+    con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    return con
+
+
+@contextmanager
+def _guard(path: Path) -> Iterator[None]:
+    """Turn SQLite and file errors into a HistoryError naming the database."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise HistoryError(path, str(exc)) from exc
+
+
+def account_keys(accounts: Iterable[AccountRecord]) -> list[tuple[str, AccountRecord]]:
+    """Stable keys: the account id, or id and file when two workbooks share an id (a copied file)."""
+    seen: set[str] = set()
+    out = []
+    for acc in accounts:
+        key = acc.account_id or acc.file
+        if key in seen:
+            key = f"{key}#{acc.file}"
+        seen.add(key)
+        out.append((key, acc))
+    return out
+
+
+def store_snapshot(
+    path: str | Path,
+    day: dt.date,
+    totals: dict[str, Any],
+    accounts: Iterable[AccountRecord],
+    folder: str = "",
+) -> None:
+    """Store (or replace) the snapshot of ``day``."""
+    path = Path(path)
+    scores = totals.get("average_scores", {})
+    tiers = totals.get("accounts_per_tier", {})
+    row = {
+        "day": day.isoformat(),
+        "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "folder": folder,
+        **{k: totals.get(k) for k in TOTAL_COLUMNS},
+        **{
+            f"avg_{k}": scores.get(k)
+            for k in ("overall", "potential", "relationship", "execution", "priority")
+        },
+        **{f"tier_{k}": tiers.get(k, 0) for k in ("invest", "maintain", "deprioritise", "unrated")},
+        "totals_json": json.dumps(totals, default=str, sort_keys=True),
+    }
+    acc_rows = [
+        (
+            row["day"],
+            key,
+            a.account,
+            a.kam,
+            a.file,
+            a.tier,
+            a.scores.get("overall"),
+            a.scores.get("potential"),
+            a.scores.get("relationship"),
+            a.scores.get("execution"),
+            a.priority,
+            a.figures.get("revenue"),
+            a.figures.get("weighted_pipeline"),
+        )
+        for key, a in account_keys(accounts)
+    ]
+    with _guard(path), closing(_connect(path)) as con, con:
+        con.execute("DELETE FROM account_snapshots WHERE day = ?", (row["day"],))
+        con.execute("DELETE FROM snapshots WHERE day = ?", (row["day"],))
+        con.execute(
+            f"INSERT INTO snapshots ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        con.executemany(f"INSERT INTO account_snapshots VALUES ({', '.join('?' * 13)})", acc_rows)
+
+
+def load_snapshots(path: str | Path) -> list[Snapshot]:
+    """Every snapshot, oldest first."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with _guard(path), closing(_connect(path)) as con:
+        rows = con.execute("SELECT day, totals_json FROM snapshots ORDER BY day").fetchall()
+    return [Snapshot(dt.date.fromisoformat(day), json.loads(totals)) for day, totals in rows]
+
+
+def tier_movements(path: str | Path, day: dt.date) -> tuple[dt.date | None, list[Movement]]:
+    """Tier changes between the last snapshot before ``day`` and the snapshot of ``day``."""
+    path = Path(path)
+    if not path.exists():
+        return None, []
+    with _guard(path), closing(_connect(path)) as con:
+        prev = con.execute("SELECT MAX(day) FROM snapshots WHERE day < ?", (day.isoformat(),)).fetchone()[0]
+        if prev is None:
+            return None, []
+        query = "SELECT account_id, account, kam, tier, overall FROM account_snapshots WHERE day = ?"
+        before = {r[0]: r for r in con.execute(query, (prev,))}
+        now = {r[0]: r for r in con.execute(query, (day.isoformat(),))}
+    moves = []
+    for key in sorted(before.keys() | now.keys()):
+        old, new = before.get(key), now.get(key)
+        if old and new and old[3] == new[3]:
+            continue
+        ref = new or old
+        moves.append(
+            Movement(
+                account_id=key,
+                account=ref[1] or "",
+                kam=ref[2] or "",
+                previous_tier=old[3] if old else None,
+                tier=new[3] if new else None,
+                previous_overall=old[4] if old else None,
+                overall=new[4] if new else None,
+            )
+        )
+    order = {"down": 0, "up": 1, "changed": 2, "new": 3, "gone": 4}
+    moves.sort(key=lambda m: (order[m.kind], m.account.casefold()))
+    return dt.date.fromisoformat(prev), moves

@@ -1,0 +1,193 @@
+"""The small, picklable record a roll-up keeps of each account plan.
+
+Workers send these back instead of whole plans: a portfolio of hundreds of workbooks then
+costs a few kilobytes per account in the parent process. Personal data (stakeholder names,
+contact details) is dropped here, in the worker, unless the caller asked for contacts, so it
+cannot leak into the summary or the exports by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..findings import Finding
+from ..model import Plan, Row
+from ..scoring import Scores, n0, risk_score, score_plan
+from ..template import Template
+
+SCORE_KEYS = ("potential", "relationship", "execution", "overall")
+# Columns that name a person at the client without being marked sensitive in the template.
+PERSONAL_COLUMNS: dict[str, frozenset[str]] = {"actions": frozenset({"stakeholder"})}
+REDACTED = "[contact]"
+MIN_REDACTED = 3  # shorter "names" (initials, "IT") would blank ordinary words
+
+
+@dataclass
+class AccountRecord:
+    """One readable account plan: identity, scores, figures, and the rows the summary lists."""
+
+    file: str  # path relative to the rolled-up folder, "/" separators
+    path: str  # absolute path of the workbook
+    account: str
+    account_id: str
+    kam: str
+    sector: str  # a sector code of the template, or the text the KAM typed
+    lang: str
+    template_version: str
+    scores: dict[str, float]  # potential, relationship, execution, overall (0-100)
+    priority: float
+    tier: str  # invest, maintain, deprioritise or unrated
+    tier_label: str  # as the workbook shows it (its own language)
+    figures: dict[str, Any]  # every kamxl.scoring.Figures field; dates stay dates
+    findings: list[dict[str, str]] = field(default_factory=list)
+    opportunities: list[Row] = field(default_factory=list)
+    actions: list[Row] = field(default_factory=list)
+    risks: list[Row] = field(default_factory=list)
+    contacts: list[Row] = field(default_factory=list)
+    check: dict[str, Any] | None = None  # what `kamxl check --json` prints for this file (unredacted)
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        return [f for f in self.findings if f.get("severity") == "error"]
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return [f for f in self.findings if f.get("severity") == "warning"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates become ISO text."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def kept_columns(template: Template, table: str, include_contacts: bool) -> list[str]:
+    """Input columns of a table that may leave the workbook."""
+    personal = PERSONAL_COLUMNS.get(table, frozenset())
+    return [
+        c.key
+        for c in template.table(table).input_columns
+        if include_contacts or not (c.sensitive or c.key in personal)
+    ]
+
+
+def _pick(rows: Iterable[Row], keys: list[str]) -> list[Row]:
+    return [{k: row.get(k) for k in keys} for row in rows]
+
+
+def opportunity_rows(plan: Plan, template: Template, include_contacts: bool = False) -> list[Row]:
+    rows = _pick(
+        plan.rows("opportunities", template), kept_columns(template, "opportunities", include_contacts)
+    )
+    for row in rows:
+        closed = row.get("stage") in ("won", "lost")
+        row["weighted"] = 0.0 if closed else n0(row.get("amount")) * n0(row.get("probability"))
+    return rows
+
+
+def action_rows(plan: Plan, template: Template, include_contacts: bool = False) -> list[Row]:
+    return _pick(plan.rows("actions", template), kept_columns(template, "actions", include_contacts))
+
+
+def risk_rows(plan: Plan, template: Template, include_contacts: bool = False) -> list[Row]:
+    rows = _pick(plan.rows("risks", template), kept_columns(template, "risks", include_contacts))
+    for row in rows:
+        row["score"] = risk_score(row)
+    return rows
+
+
+def contact_names(plan: Plan, template: Template) -> set[str]:
+    """Names and contact details of people at the client: stakeholders and the main contact."""
+    values: set[str] = set()
+    for row in plan.rows("stakeholders", template):
+        values |= {
+            str(row.get(c.key) or "")
+            for c in template.table("stakeholders").columns
+            if c.sensitive or c.key == template.table("stakeholders").key_column
+        }
+    values |= {str(plan.fields.get(k) or "") for k, col in template.fields.items() if col.sensitive}
+    values.add(str(plan.fields.get("main_contact") or ""))
+    return {v.strip() for v in values if len(v.strip()) >= MIN_REDACTED}
+
+
+def redactor(names: Iterable[str]) -> Callable[[Any], Any]:
+    """A function that replaces those names in text with a placeholder (other values unchanged).
+
+    KAMs write names into free text ("Confirm budget with Fiona Clarke"): without this, the
+    summary would carry the names the stakeholder sheet keeps private.
+    """
+    ordered = sorted(set(names), key=len, reverse=True)
+    if not ordered:
+        return lambda value: value
+    pattern = re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
+
+    def scrub(value: Any) -> Any:
+        return pattern.sub(REDACTED, value) if isinstance(value, str) else value
+
+    return scrub
+
+
+def _scrub_rows(rows: list[Row], scrub: Callable[[Any], Any]) -> list[Row]:
+    return [{k: scrub(v) for k, v in row.items()} for row in rows]
+
+
+def contact_rows(plan: Plan, template: Template) -> list[Row]:
+    """The main contact and every stakeholder, with their contact details."""
+    out: list[Row] = []
+    name, email = plan.fields.get("main_contact"), plan.fields.get("main_contact_email")
+    if name or email:
+        out.append({"kind": "main", "name": name, "email": email})
+    keys = [c.key for c in template.table("stakeholders").input_columns]
+    out.extend({"kind": "stakeholder"} | r for r in _pick(plan.rows("stakeholders", template), keys))
+    return out
+
+
+def record_from_plan(
+    plan: Plan,
+    template: Template,
+    *,
+    file: str,
+    path: str = "",
+    as_of: dt.date | None = None,
+    scores: Scores | None = None,
+    findings: Iterable[Finding] = (),
+    include_contacts: bool = False,
+    check: dict[str, Any] | None = None,
+) -> AccountRecord:
+    """Build the record of one plan (scored from its raw inputs unless ``scores`` is given)."""
+    scores = scores or score_plan(plan, template, as_of)
+    tier_labels = template.tiers.get(scores.tier, {}).get("label", {})
+    scrub = (lambda value: value) if include_contacts else redactor(contact_names(plan, template))
+    return AccountRecord(
+        file=file,
+        path=path,
+        account=plan.name,
+        account_id=plan.account_id,
+        kam=plan.kam,
+        sector=str(plan.fields.get("sector") or ""),
+        lang=plan.lang,
+        template_version=plan.template_version,
+        scores={k: float(getattr(scores, k)) for k in SCORE_KEYS},
+        priority=float(scores.priority),
+        tier=scores.tier,
+        tier_label=tier_labels.get(plan.lang, scores.tier),
+        figures=asdict(scores.figures),
+        findings=_scrub_rows([f.as_dict() for f in findings], scrub),
+        opportunities=_scrub_rows(opportunity_rows(plan, template, include_contacts), scrub),
+        actions=_scrub_rows(action_rows(plan, template, include_contacts), scrub),
+        risks=_scrub_rows(risk_rows(plan, template, include_contacts), scrub),
+        contacts=contact_rows(plan, template) if include_contacts else [],
+        check=check,
+    )

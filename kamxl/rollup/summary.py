@@ -1,0 +1,683 @@
+"""The portfolio summary workbook (XlsxWriter), written atomically.
+
+It uses the account workbooks' style (the template's ``[style]``) so directors see one product.
+Every value is a constant, except the tables' total rows: the summary is a picture of the
+portfolio on the roll-up day, not a live model. Text from a workbook is always written as a
+string cell, never as a formula or a link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .. import __version__
+from ..styles import Styles
+from .history import Movement, Snapshot
+from .portfolio import Col, Portfolio, View
+
+SUMMARY_KIND = "portfolio-summary"  # custom document property: lets a roll-up recognise its own output
+HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
+KIND_WIDTHS = {
+    "date": 12,
+    "currency": 14,
+    "percent": 10,
+    "score": 10,
+    "int": 10,
+    "number": 11,
+    "text": 18,
+    "longtext": 30,
+    "link": 28,
+}
+LINE_HEIGHT = 13  # points per line of wrapped 10-point text
+MAX_LINES = 5
+TREND_CHART = (520, 300)  # pixels
+TIER_TONES = {"invest": "good", "maintain": "warn", "deprioritise": "bad", "unrated": "neutral"}
+
+
+@dataclass
+class Trends:
+    """What the Trends sheet shows: the history database, its snapshots and the tier movements."""
+
+    database: Path | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)
+    previous_day: dt.date | None = None
+    movements: list[Movement] = field(default_factory=list)
+
+
+def write_summary(
+    portfolio: Portfolio, path: str | Path, *, trends: Trends | None = None, vba_project: bytes | None = None
+) -> Path:
+    """Write the summary workbook at ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        SummaryWriter(portfolio, tmp, path, trends or Trends(), vba_project).write()
+        try:
+            os.replace(tmp, path)
+        except PermissionError as exc:
+            raise PermissionError(
+                f"{path}: cannot be replaced ({exc.strerror}); is it open in Excel? "
+                "Close it and roll up again"
+            ) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def safe_text(value: Any) -> str:
+    """Text from a workbook, as it will show: never more than Excel's cell limit."""
+    return str(value)[:32767]
+
+
+class SummaryWriter:
+    """Renders a Portfolio; one instance per file."""
+
+    def __init__(
+        self, portfolio: Portfolio, tmp: Path, final: Path, trends: Trends, vba_project: bytes | None
+    ) -> None:
+        self.p, self.trends, self.final, self.vba = portfolio, trends, final, vba_project
+        self.t = portfolio.template
+        self.st = self.t.style
+        self.wb = Workbook(
+            str(tmp),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "nan_inf_to_errors": True,
+            },
+        )
+        self.s = Styles(self.wb, self.t)
+        self.sheets: dict[str, Worksheet] = {}
+        self._tones: dict[str, Format] = {}
+        self.symbol = _currency_symbol(self.t.formats.get("currency", ""))
+
+    # -- formats -----------------------------------------------------------------------------
+    def fmt(self, kind: str, **extra: Any) -> Format:
+        f = self.t.formats
+        num = {
+            "currency": f["currency"],
+            "percent": f["percent"],
+            "date": f["date"],
+            "score": f["score"],
+            "int": f["int"],
+            "number": f["number"],
+        }.get(kind)
+        props: dict[str, Any] = {"num_format": num} if num else {}
+        props |= {"bottom": 1, "bottom_color": self.st["border"]}
+        if kind == "longtext":
+            props["text_wrap"] = True
+        if kind == "link":
+            props |= {"font_color": self.st.get("accent", "#2E75B6"), "underline": 1}
+        return self.s.get(**(props | extra))
+
+    def tone(self, tone: str) -> Format:
+        """A conditional format in the template's good / warn / bad / neutral colours."""
+        if tone not in self._tones:
+            fill, ink = {
+                "good": ("good", "good_text"),
+                "warn": ("warn", "warn_text"),
+                "bad": ("bad", "bad_text"),
+            }.get(tone, ("neutral", "ink"))
+            self._tones[tone] = self.wb.add_format({"bg_color": self.st[fill], "font_color": self.st[ink]})
+        return self._tones[tone]
+
+    def put(self, ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
+        """Write a value by its Python type; strings are always string cells."""
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            if isinstance(value, float) and not math.isfinite(value):
+                ws.write_blank(row, col, None, fmt)
+            else:
+                ws.write_number(row, col, value, fmt)
+        elif isinstance(value, dt.datetime | dt.date):
+            ws.write_datetime(row, col, _as_datetime(value), fmt)
+        else:
+            ws.write_string(row, col, safe_text(value), fmt)
+
+    # -- workbook ----------------------------------------------------------------------------
+    def write(self) -> None:
+        p = self.p
+        names = [
+            ("overview", "sheet_overview", self.st["primary"]),
+            ("accounts", "sheet_accounts", "#2E75B6"),
+            ("by_kam", "sheet_by_kam", "#2E75B6"),
+            ("by_sector", "sheet_by_sector", "#2E75B6"),
+            ("pipeline", "sheet_pipeline", "#ED7D31"),
+            ("actions", "sheet_actions", "#ED7D31"),
+            ("risks", "sheet_risks", "#C00000"),
+            ("stale", "sheet_stale", "#C00000"),
+            ("trends", "sheet_trends", "#00B050"),
+            ("quality", "sheet_quality", "#7F7F7F"),
+        ]
+        if p.include_contacts:
+            names.append(("contacts", "sheet_contacts", "#7030A0"))
+        names.append(("chart_data", "sheet_chart_data", "#7F7F7F"))
+        for key, text_key, color in names:
+            ws = self.wb.add_worksheet(p.t(text_key))
+            ws.set_tab_color(color)
+            self.sheets[key] = ws
+        self.sheets["chart_data"].hide()
+
+        from .overview import render_overview  # the Overview needs the other sheets' names
+
+        accounts = self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
+        self.accounts_formats(accounts)
+        low, high = p.kam_band
+        by_kam = self.data_sheet(
+            "by_kam", p.by_kam_view(), p.t("head_by_kam"), p.t("note_by_kam", low=low, high=high)
+        )
+        self.band_formats(by_kam)
+        self.data_sheet("by_sector", p.by_sector_view(), p.t("head_by_sector"), p.t("note_by_sector"))
+        self.data_sheet("pipeline", p.pipeline_view(), p.t("head_pipeline"), p.t("note_pipeline"))
+        until = p.as_of + dt.timedelta(days=30)
+        actions = self.data_sheet(
+            "actions", p.actions_view(), p.t("head_actions"), p.t("note_actions", until=until.isoformat())
+        )
+        self.actions_formats(actions)
+        risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
+        self.risk_formats(risks)
+        self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
+        self.write_trends()
+        self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
+        if p.include_contacts:
+            self.data_sheet("contacts", p.contacts_view(), p.t("head_contacts"), p.t("note_contacts"))
+        render_overview(self, self.sheets["overview"])
+
+        self.wb.set_properties(
+            {
+                "title": p.t("title"),
+                "subject": p.folder,
+                "comments": f"kamxl {__version__}, rolled up on {p.as_of.isoformat()}",
+            }
+        )
+        self.wb.set_custom_property("kamxl_kind", SUMMARY_KIND)
+        self.wb.set_custom_property("kamxl_as_of", p.as_of.isoformat())
+        if self.vba:
+            self.wb.set_vba_name("ThisWorkbook")
+            for i, ws in enumerate(self.wb.worksheets(), start=1):
+                ws.set_vba_name(f"Sheet{i}")
+            self.wb.add_vba_project(self.vba, is_stream=True)
+        self.sheets["overview"].activate()
+        self.wb.close()
+
+    # -- data sheets -------------------------------------------------------------------------
+    def frame(self, ws: Worksheet, heading: str, note: str) -> None:
+        ws.hide_gridlines(2)
+        ws.set_row(0, 26)
+        ws.write_string(0, 0, heading, self.s.heading)
+        ws.write_string(1, 0, note, self.s.hint)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        title = self.p.t("footer").replace("&", "&&")
+        ws.set_footer(
+            f"&L&8{title} {self.p.as_of.isoformat()}&C&8&A&R&8{self.p.t('page')} &P {self.p.t('of')} &N"
+        )
+
+    def data_sheet(self, key: str, view: View, heading: str, note: str) -> View:
+        ws = self.sheets[key]
+        if not view.rows:
+            note = f"{note} {self.p.t('nothing')}"
+        self.frame(ws, heading, note)
+        self.write_view(ws, view, HEADER_ROW, 0)
+        ws.freeze_panes(HEADER_ROW + 1, 1)
+        ws.repeat_rows(HEADER_ROW)
+        return view
+
+    def write_view(self, ws: Worksheet, view: View, top: int, left: int) -> tuple[int, int]:
+        """Write ``view`` as an Excel table; returns its first and last data rows (0-based)."""
+        cols, rows = view.columns, view.rows
+        n = max(len(rows), 1)
+        totals = bool(rows) and any(c.total for c in cols)
+        last = top + n + (1 if totals else 0)
+        spec = []
+        for i, col in enumerate(cols):
+            ws.set_column(left + i, left + i, col.width or KIND_WIDTHS.get(col.kind, 14))
+            align = "left" if col.kind in ("text", "longtext", "link", "date") else "right"
+            entry: dict[str, Any] = {
+                "header": col.header,
+                "format": self.fmt(col.kind),
+                "header_format": self.header(align),
+            }
+            if totals and i == 0 and not col.total:
+                entry["total_string"] = self.p.t("total")
+            elif totals and col.total:
+                entry |= self.total_spec(view, col)
+            spec.append(entry)
+        ws.add_table(
+            top,
+            left,
+            last,
+            left + len(cols) - 1,
+            {
+                "name": view.name,
+                "columns": spec,
+                "style": self.st.get("table_style", "Table Style Light 9"),
+                "total_row": totals,
+                "autofilter": True,
+            },
+        )
+        ws.set_row(top, 30)
+        for r, row in enumerate(rows, start=top + 1):
+            for i, col in enumerate(cols):
+                self.write_cell(ws, r, left + i, col, row)
+            if (lines := _lines(cols, row)) > 1:
+                ws.set_row(r, LINE_HEIGHT * lines + 2)
+        for i, col in enumerate(cols):
+            if col.choices == "_tier" and rows:
+                self.tier_formats(ws, top + 1, top + len(rows), left + i)
+        return top + 1, top + n
+
+    def header(self, align: str) -> Format:
+        st = self.st
+        return self.s.get(
+            bold=True,
+            text_wrap=True,
+            valign="vcenter",
+            align=align,
+            font_color=st["header_text"],
+            bg_color=st["primary"],
+            border=1,
+            border_color=st["primary"],
+        )
+
+    def write_cell(self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any]) -> None:
+        value = row.get(col.key)
+        if col.kind == "link":
+            self.write_link(ws, r, c, value, row.get("file") or value)
+            return
+        value = self.p.label(col.choices, value)
+        if (value is None or value == "") and col.empty:
+            ws.write_string(r, c, col.empty, self.fmt("text", font_color=self.st["bad_text"], align="right"))
+            return
+        if col.kind in ("text", "longtext") and value is not None and not isinstance(value, str):
+            value = _plain(value)
+        self.put(ws, r, c, value, self.fmt(col.kind))
+
+    def write_link(self, ws: Worksheet, r: int, c: int, path: Any, shown: Any) -> None:
+        """A link that opens the source workbook, relative to the summary when possible."""
+        fmt = self.fmt("link")
+        if not path:
+            ws.write_blank(r, c, None, fmt)
+            return
+        target = _link_target(Path(str(path)), self.final.parent)
+        written = -1
+        if target and "#" not in target:
+            try:
+                written = ws.write_url(
+                    r, c, "external:" + target, fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
+                )
+            except ValueError:
+                written = -1
+        if written != 0:
+            ws.write_string(r, c, safe_text(shown), self.fmt("text"))
+
+    def total_spec(self, view: View, col: Col) -> dict[str, Any]:
+        """Total-row function and its value (so readers that do not recalculate see it too)."""
+        values = [
+            v
+            for row in view.rows
+            if isinstance(v := row.get(col.key), int | float) and not isinstance(v, bool)
+        ]
+        kind, _, arg = (col.total or "").partition(":")
+        header = {c.key: _ref(c.header) for c in view.columns}
+        # Always a formula naming the table: LibreOffice cannot parse Excel's short [Column] form
+        # when the column name has a space.
+        this = f"{view.name}[{header[col.key]}]"
+        if kind == "sum":
+            return {"total_function": f"=SUBTOTAL(109,{this})", "total_value": sum(values)}
+        if kind == "average":
+            return {
+                "total_function": f"=IFERROR(SUBTOTAL(101,{this}),0)",
+                "total_value": sum(values) / len(values) if values else 0,
+            }
+        if kind == "weighted":
+            weights = [float(row.get(arg) or 0) for row in view.rows]
+            scores = [float(row.get(col.key) or 0) for row in view.rows]
+            total_w = sum(weights)
+            value = sum(w * s for w, s in zip(weights, scores, strict=True)) / total_w if total_w else 0
+            ref_w, ref_s = f"{view.name}[{header[arg]}]", f"{view.name}[{header[col.key]}]"
+            return {
+                "total_function": f"=IFERROR(SUMPRODUCT({ref_w},{ref_s})/SUM({ref_w}),0)",
+                "total_value": value,
+            }
+        if kind == "ratio":
+            num, den = arg.split("/")
+            top = sum(float(row.get(num) or 0) for row in view.rows)
+            bottom = sum(float(row.get(den) or 0) for row in view.rows)
+            formula = (
+                f"=IFERROR(SUBTOTAL(109,{view.name}[{header[num]}])/"
+                f"SUBTOTAL(109,{view.name}[{header[den]}]),0)"
+            )
+            return {"total_function": formula, "total_value": top / bottom if bottom else 0}
+        raise ValueError(f"unknown total {col.total!r}")
+
+    # -- conditional formats -----------------------------------------------------------------
+    @staticmethod
+    def _col_range(key: str, view: View) -> tuple[int, int, int] | None:
+        """First row, last row and column of ``key`` in a data sheet's table, if it has rows."""
+        keys = [c.key for c in view.columns]
+        if key not in keys or not view.rows:
+            return None
+        return HEADER_ROW + 1, HEADER_ROW + len(view.rows), keys.index(key)
+
+    def on(self, ws: Worksheet, view: View, key: str, options: dict[str, Any]) -> None:
+        if rng := self._col_range(key, view):
+            ws.conditional_format(rng[0], rng[2], rng[1], rng[2], options)
+
+    def when(self, ws: Worksheet, view: View, key: str, criteria: str, value: Any, tone: str) -> None:
+        self.on(
+            ws, view, key, {"type": "cell", "criteria": criteria, "value": value, "format": self.tone(tone)}
+        )
+
+    def accounts_formats(self, view: View) -> None:
+        ws = self.sheets["accounts"]
+        for key in ("priority", "overall"):
+            self.on(
+                ws,
+                view,
+                key,
+                {
+                    "type": "data_bar",
+                    "bar_color": "#9DC3E6",
+                    "bar_solid": True,
+                    "min_type": "num",
+                    "min_value": 0,
+                    "max_type": "num",
+                    "max_value": 100,
+                },
+            )
+        self.when(ws, view, "days_since_review", ">", self.p.stale_after, "bad")
+        self.when(ws, view, "overdue_actions", ">", 0, "warn")
+        self.when(ws, view, "high_risks", ">", 0, "bad")
+        self.when(ws, view, "errors", ">", 0, "bad")
+
+    def tier_formats(self, ws: Worksheet, first: int, last: int, col: int) -> None:
+        for code, tone in TIER_TONES.items():
+            ws.conditional_format(
+                first,
+                col,
+                last,
+                col,
+                {
+                    "type": "cell",
+                    "criteria": "==",
+                    "value": _excel_text(self.p.tier_label(code)),
+                    "format": self.tone(tone),
+                },
+            )
+
+    def band_formats(self, view: View) -> None:
+        ws, ok = self.sheets["by_kam"], _excel_text(self.p.t("band_ok"))
+        self.when(ws, view, "band", "!=", ok, "bad")
+        self.when(ws, view, "band", "==", ok, "good")
+
+    def actions_formats(self, view: View) -> None:
+        self.when(self.sheets["actions"], view, "when", "==", _excel_text(self.p.t("when_overdue")), "bad")
+
+    def risk_formats(self, view: View) -> None:
+        ws = self.sheets["risks"]
+        self.when(ws, view, "score", ">=", self.p.high_risk_score, "bad")
+        self.when(ws, view, "score", ">=", 8, "warn")
+
+    # -- trends ------------------------------------------------------------------------------
+    def write_trends(self) -> None:
+        ws, p, tr = self.sheets["trends"], self.p, self.trends
+        note = p.t("note_trends", db=str(tr.database)) if tr.database else p.t("no_history")
+        self.frame(ws, p.t("head_trends"), note)
+        view = trends_view(p, tr.snapshots)
+        first, last = self.write_view(ws, view, HEADER_ROW, 0)
+        ws.freeze_panes(HEADER_ROW + 1, 1)
+        row = last + 3
+        if tr.snapshots:
+            self.trend_charts(ws, view, first, last, row)
+            row += 19
+        day = tr.previous_day
+        heading = p.t("head_movements", date=day.isoformat()) if day else p.t("head_movements_first")
+        ws.write_string(row, 0, heading, self.s.subheading)
+        if tr.previous_day is None:
+            ws.write_string(row + 1, 0, p.t("no_previous"), self.s.hint)
+            return
+        if not tr.movements:
+            ws.write_string(row + 1, 0, p.t("no_movement"), self.s.hint)
+            return
+        self.write_view(ws, movements_view(p, tr.movements), row + 2, 0)
+
+    def trend_charts(self, ws: Worksheet, view: View, first: int, last: int, row: int) -> None:
+        sheet = _quote(ws.get_name())
+        keys = [c.key for c in view.columns]
+
+        def ref(key: str) -> str:
+            c = keys.index(key)
+            return f"={sheet}!${xl_col_to_name(c)}${first + 1}:${xl_col_to_name(c)}${last + 1}"
+
+        cats = ref("day")
+        money = self.wb.add_chart({"type": "line"})
+        palette = [self.st["primary"], "#ED7D31", "#70AD47"]
+        for key, color in zip(("revenue", "target", "weighted_pipeline"), palette, strict=True):
+            money.add_series(
+                {
+                    "name": view.columns[keys.index(key)].header,
+                    "categories": cats,
+                    "values": ref(key),
+                    "line": {"color": color, "width": 2.25},
+                    "marker": {
+                        "type": "circle",
+                        "size": 6,
+                        "fill": {"color": color},
+                        "border": {"color": color},
+                    },
+                }
+            )
+        self.style_chart(money, self.p.t("chart_trend_totals"), money_axis=True, size=TREND_CHART)
+        money.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd", "num_font": self.font(8)})
+        ws.insert_chart(row, 0, money, {"x_offset": 4, "y_offset": 4})
+        scores = self.wb.add_chart({"type": "line"})
+        palette = [self.st["primary"], "#2E75B6", "#7030A0", "#ED7D31"]
+        for key, color in zip(
+            ("avg_overall", "avg_potential", "avg_relationship", "avg_execution"), palette, strict=True
+        ):
+            scores.add_series(
+                {
+                    "name": view.columns[keys.index(key)].header,
+                    "categories": cats,
+                    "values": ref(key),
+                    "line": {"color": color, "width": 2.25},
+                    "marker": {
+                        "type": "circle",
+                        "size": 6,
+                        "fill": {"color": color},
+                        "border": {"color": color},
+                    },
+                }
+            )
+        self.style_chart(scores, self.p.t("chart_trend_scores"), size=TREND_CHART)
+        scores.set_y_axis(
+            {
+                "min": 0,
+                "max": 100,
+                "major_unit": 20,
+                "num_font": self.font(8),
+                "major_gridlines": {"visible": True, "line": {"color": self.st["border"]}},
+            }
+        )
+        scores.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd", "num_font": self.font(8)})
+        ws.insert_chart(row, 0, scores, {"x_offset": 4 + TREND_CHART[0] + 20, "y_offset": 4})
+
+    # -- charts ------------------------------------------------------------------------------
+    def font(self, size: float, **extra: Any) -> dict[str, Any]:
+        return {"name": self.st.get("font", "Calibri"), "size": size, "color": self.st["ink"]} | extra
+
+    def style_chart(
+        self, chart: Any, title: str, money_axis: bool = False, size: tuple[int, int] = (520, 340)
+    ) -> None:
+        chart.set_title({"name": title, "name_font": self.font(11, bold=True, color=self.st["primary"])})
+        chart.set_legend({"position": "bottom", "font": self.font(8)})
+        chart.set_size({"width": size[0], "height": size[1]})
+        chart.set_chartarea({"border": {"color": self.st["border"]}})
+        if money_axis:
+            chart.set_y_axis(
+                {
+                    "num_format": self.compact_money_format(),
+                    "num_font": self.font(8),
+                    "major_gridlines": {"visible": True, "line": {"color": self.st["border"]}},
+                }
+            )
+
+    def compact_money_format(self) -> str:
+        sym = self.symbol.replace('"', "")
+        return f'#,##0.0,," M{sym}";-#,##0.0,," M{sym}";"0"'
+
+
+def trends_view(p: Portfolio, snapshots: list[Snapshot]) -> View:
+    t = p.t
+    cols = [
+        Col("day", t("col_snapshot"), "date", width=12),
+        Col("accounts", t("col_accounts"), "int"),
+        Col("revenue", t("col_revenue"), "currency"),
+        Col("target", t("col_target"), "currency"),
+        Col("weighted_pipeline", t("col_weighted_pipeline"), "currency"),
+        Col("whitespace", t("col_whitespace"), "currency"),
+        Col("overdue_actions", t("col_overdue_actions"), "int"),
+        Col("high_risks", t("col_high_risks"), "int"),
+        Col("stale_plans", t("col_stale"), "int"),
+        *[
+            Col(f"avg_{k}", t(f"col_{k}"), "score")
+            for k in ("overall", "potential", "relationship", "execution")
+        ],
+        *[
+            Col(f"tier_{code}", p.tier_label(code), "int")
+            for code in ("invest", "maintain", "deprioritise", "unrated")
+        ],
+    ]
+    rows = []
+    for snap in snapshots:
+        tot = snap.totals
+        rows.append(
+            {
+                "day": snap.day,
+                **{
+                    k: tot.get(k)
+                    for k in (
+                        "accounts",
+                        "revenue",
+                        "target",
+                        "weighted_pipeline",
+                        "whitespace",
+                        "overdue_actions",
+                        "high_risks",
+                        "stale_plans",
+                    )
+                },
+                **{
+                    f"avg_{k}": tot.get("average_scores", {}).get(k)
+                    for k in ("overall", "potential", "relationship", "execution")
+                },
+                **{
+                    f"tier_{k}": tot.get("accounts_per_tier", {}).get(k, 0)
+                    for k in ("invest", "maintain", "deprioritise", "unrated")
+                },
+            }
+        )
+    return View("Snapshots", cols, rows)
+
+
+def movements_view(p: Portfolio, movements: list[Movement]) -> View:
+    t = p.t
+    cols = [
+        Col("account", t("col_account"), width=26),
+        Col("kam", t("col_kam"), width=16),
+        Col("previous_tier", t("col_previous_tier"), choices="_tier", width=14),
+        Col("tier", t("col_tier"), choices="_tier", width=13),
+        Col("movement", t("col_movement"), width=16),
+        Col("previous_overall", t("col_previous_overall"), "score", width=12),
+        Col("overall", t("col_overall"), "score"),
+    ]
+    rows = [
+        {
+            "account": m.account,
+            "kam": m.kam,
+            "previous_tier": m.previous_tier,
+            "tier": m.tier,
+            "movement": t(f"move_{m.kind}"),
+            "previous_overall": m.previous_overall,
+            "overall": m.overall,
+        }
+        for m in movements
+    ]
+    return View("TierMovements", cols, rows)
+
+
+def _lines(cols: list[Col], row: dict[str, Any]) -> int:
+    """Lines the longest wrapped text of a row needs (row heights are not computed by every reader)."""
+    lines = 1
+    for col in cols:
+        value = row.get(col.key)
+        if col.kind == "longtext" and isinstance(value, str) and value:
+            per_line = max((col.width or KIND_WIDTHS["longtext"]) * 1.1, 1)
+            needed = sum(math.ceil(max(len(part), 1) / per_line) for part in value.splitlines() or [""])
+            lines = max(lines, needed)
+    return min(lines, MAX_LINES)
+
+
+def _excel_text(text: str) -> str:
+    """A string constant in a conditional-format criterion."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _as_datetime(value: dt.date) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _ref(header: str) -> str:
+    """A column name inside a structured reference: escape the characters Excel reserves."""
+    return re.sub(r"([\[\]#'])", r"'\1", header)
+
+
+def _quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _currency_symbol(fmt: str) -> str:
+    m = re.search(r'"\s*([^"\d#,.;\s]+)\s*"', fmt)
+    return m.group(1) if m else "€"
+
+
+def _link_target(path: Path, start: Path) -> str | None:
+    try:
+        return os.path.relpath(path, start)
+    except ValueError:  # another drive on Windows
+        return str(path.resolve()) if path.is_absolute() else None
+
+
+def cell_ref(sheet: str, row: int, col: int) -> str:
+    """An absolute reference to a cell of ``sheet`` (for defined names and chart ranges)."""
+    return f"={_quote(sheet)}!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}"
