@@ -11,15 +11,19 @@ try:
 except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.1.0"
 
+from . import rollup  # callable: kamxl.rollup(folder, ...)
 from .findings import Finding, PlanReadError
 from .model import Plan, new_plan
+from .reader import ReadResult, read_plan
 from .scoring import Scores, score_plan
 from .template import Template, TemplateError, get_template, load_template
+from .writer import write_plan
 
 __all__ = [
     "Finding",
     "Plan",
     "PlanReadError",
+    "ReadResult",
     "Scores",
     "Template",
     "TemplateError",
@@ -27,5 +31,8 @@ __all__ = [
     "get_template",
     "load_template",
     "new_plan",
+    "read_plan",
+    "rollup",
     "score_plan",
+    "write_plan",
 ]

@@ -9,9 +9,13 @@ indexes (as XlsxWriter counts them) with :func:`col_letter` to show them.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from .template import Labels, Template
+
+if TYPE_CHECKING:
+    from .model import Plan
 
 FIRST_FIELD_ROW = 4  # form fields: label in column A, value in column B, from this row
 FIELD_LABEL_COL = 0
@@ -94,3 +98,63 @@ def field_row(template: Template, field_key: str) -> int:
 def field_cell(template: Template, field_key: str) -> tuple[Labels, str]:
     """Sheet titles and value cell (``"B7"``) of a form field."""
     return template.field_sheets[field_key].title, a1(field_row(template, field_key), FIELD_VALUE_COL)
+
+
+@dataclass
+class Locations:
+    """Where each part of a plan sits in its workbook, for pointing findings at cells.
+
+    The reader fills it from what it found (rows move when a KAM inserts or deletes some);
+    :meth:`from_layout` gives the positions ``write_plan`` uses, for plans built in memory.
+    """
+
+    sheets: dict[str, str] = field(default_factory=dict)  # sheet key -> title in the workbook
+    fields: dict[str, str] = field(default_factory=dict)  # field key -> value cell ("B7")
+    rows: dict[str, list[int]] = field(default_factory=dict)  # table key -> Excel row of each plan row
+    columns: dict[str, dict[str, int]] = field(default_factory=dict)  # table key -> column key -> index
+    header_rows: dict[str, int] = field(default_factory=dict)  # table key -> Excel row of its header
+
+    @classmethod
+    def from_layout(cls, template: Template, plan: Plan) -> Locations:
+        lang = plan.lang if plan.lang in ("en", "fr") else "en"
+        locs = cls(sheets={s.key: s.title[lang] for s in template.sheets})
+        locs.fields = {key: field_cell(template, key)[1] for key in template.fields}
+        for key, table in template.tables.items():
+            anchor = table_anchor(template, key)
+            locs.rows[key] = [anchor.data_row(i) for i in range(len(plan.tables.get(key, [])))]
+            locs.columns[key] = {c.key: anchor.first_col + i for i, c in enumerate(table.columns)}
+            locs.header_rows[key] = anchor.header_row
+        return locs
+
+    def sheet_title(self, template: Template, sheet_key: str) -> str:
+        return self.sheets.get(sheet_key) or template.sheet(sheet_key).title["en"]
+
+    def at_field(self, template: Template, key: str) -> tuple[str, str]:
+        """Sheet title and cell of a form field."""
+        sheet = template.field_sheets[key]
+        cell = self.fields.get(key) or field_cell(template, key)[1]
+        return self.sheet_title(template, sheet.key), cell
+
+    def _column(self, template: Template, table: str, column: str | None) -> int:
+        col_key = column or template.table(table).key_column
+        found = (self.columns.get(table) or {}).get(col_key)
+        if found is not None:
+            return found
+        anchor = table_anchor(template, table)
+        keys = [c.key for c in template.table(table).columns]
+        return anchor.first_col + keys.index(col_key) if col_key in keys else anchor.first_col
+
+    def at_table(self, template: Template, table: str, column: str | None = None) -> tuple[str, str]:
+        """Sheet title and header cell of a table (its key column unless ``column`` is given)."""
+        title = self.sheet_title(template, template.table_sheet(table).key)
+        header = self.header_rows.get(table) or table_anchor(template, table).header_row
+        return title, a1(header, self._column(template, table, column))
+
+    def at_row(
+        self, template: Template, table: str, index: int, column: str | None = None
+    ) -> tuple[str, str]:
+        """Sheet title and cell of a table row: the given column, else the table's key column."""
+        title = self.sheet_title(template, template.table_sheet(table).key)
+        rows = self.rows.get(table, [])
+        excel_row = rows[index] if index < len(rows) else table_anchor(template, table).data_row(index)
+        return title, a1(excel_row, self._column(template, table, column))

@@ -26,8 +26,13 @@ def test_harness_reports_error_values(tmp_path, lo_recalc):
 def test_empty_and_demo_workbooks_recalculate_cleanly(template, tmp_path, lo_recalc):
     files: list[Path] = []
     for lang in ("en", "fr"):
-        files.append(write_plan(new_plan(template, lang, client_name="Empty"), tmp_path / f"empty-{lang}.xlsx",
-                                template=template))
+        files.append(
+            write_plan(
+                new_plan(template, lang, client_name="Empty"),
+                tmp_path / f"empty-{lang}.xlsx",
+                template=template,
+            )
+        )
     plans = demo_plans(template, seed=3, count=8)
     assert {p.lang for p in plans} == {"en", "fr"}
     for i, plan in enumerate(plans):

@@ -1,0 +1,233 @@
+"""The health check: what a KAM should act on in a plan, each pointed at its cell.
+
+Severities, as a KAM would rank them:
+
+* ``error``: act now: a high risk nobody mitigates, a plan not reviewed for too long.
+* ``warning``: a gap that weakens the plan or its scores: an objective that is not SMART,
+  stakeholders not qualified, no champion, no senior contact, actions without owner or due
+  date or overdue, KPIs without target or values, open deals past their close date, a review
+  date missing or past.
+* ``info``: reserved for readings worth knowing that need no action (the reader uses it).
+
+Pure functions: the plan, its template and a day in, findings out. docs/check.md lists every rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from .findings import Finding, Severity
+from .layout import Locations
+from .model import Plan, Row, is_blank
+from .scoring import Scores, as_date, kpi_latest, num, risk_score
+from .template import Template
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "smart": (
+        'Objective "{name}" is not SMART: no {missing}',
+        "Objectif « {name} » pas SMART, à compléter : {missing}",
+    ),
+    "stakeholder": (
+        'Stakeholder "{name}" has no {missing}',
+        "Partie prenante « {name} », à renseigner : {missing}",
+    ),
+    "no_stakeholders": (
+        "No stakeholders listed: map the people who decide, influence and use",
+        "Aucune partie prenante : identifiez qui décide, influence et utilise",
+    ),
+    "no_champion": (
+        "No champion among the stakeholders: nobody at the client backs us",
+        "Aucun champion parmi les parties prenantes : personne ne nous soutient chez le client",
+    ),
+    "no_senior": (
+        "No C-level or decision-maker contact",
+        "Aucun contact de direction générale ni décideur",
+    ),
+    "action": (
+        'Action "{name}" has no {missing}',
+        "Action « {name} », à renseigner : {missing}",
+    ),
+    "overdue": (
+        'Action "{name}" is overdue (due {due}, {days} days ago)',
+        "Action « {name} » en retard (échéance {due}, il y a {days} jours)",
+    ),
+    "kpi_target": (
+        'Active KPI "{name}" has no target',
+        "KPI actif « {name} » sans cible",
+    ),
+    "kpi_value": (
+        'Active KPI "{name}" has no value in any period',
+        "KPI actif « {name} » sans valeur sur aucune période",
+    ),
+    "no_review": ("No last review date", "Date de dernière revue non renseignée"),
+    "stale": (
+        "Plan not reviewed for {days} days (last review {date}; review at least every {limit} days)",
+        "Plan non revu depuis {days} jours (dernière revue {date} ; à revoir tous les {limit} jours au plus)",
+    ),
+    "next_review": (
+        "Next review date {date} is past",
+        "La date de prochaine revue ({date}) est passée",
+    ),
+    "risk": (
+        'High risk "{name}" (score {score:g}/25) has no mitigation',
+        "Risque élevé « {name} » (score {score:g}/25) sans plan de mitigation",
+    ),
+    "close": (
+        'Opportunity "{name}" is still open past its expected close ({date})',
+        "Opportunité « {name} » toujours ouverte après sa signature prévue ({date})",
+    ),
+}
+AND = {"en": " and ", "fr": " et "}
+
+
+def check_plan(
+    plan: Plan,
+    template: Template,
+    scores: Scores | None = None,
+    as_of: dt.date | None = None,
+    *,
+    locations: Locations | None = None,
+) -> list[Finding]:
+    """Every health finding of a plan, as of a day (today by default).
+
+    ``locations`` (from :class:`~kamxl.reader.ReadResult`) points findings at the cells where
+    the rows really are; without it, cells follow the layout ``write_plan`` uses. ``scores``
+    only supplies the review date already read, when given.
+    """
+    check = _Check(
+        plan, template, as_of or dt.date.today(), locations or Locations.from_layout(template, plan)
+    )
+    return [
+        *check.review(scores),
+        *check.objectives(),
+        *check.stakeholders(),
+        *check.actions(),
+        *check.kpis(),
+        *check.risks(),
+        *check.opportunities(),
+    ]
+
+
+def _short(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= 50 else text[:47] + "..."
+
+
+class _Check:
+    def __init__(self, plan: Plan, template: Template, as_of: dt.date, locations: Locations) -> None:
+        self.plan, self.t, self.as_of, self.loc = plan, template, as_of, locations
+        self.lang = plan.lang if plan.lang in ("en", "fr") else "en"
+
+    def msg(self, key: str, **values: Any) -> str:
+        return MESSAGES[key][0 if self.lang == "en" else 1].format(**values)
+
+    def rows(self, table: str) -> Iterator[tuple[int, Row]]:
+        """Rows that count (key column filled), with their index in the plan's table."""
+        key = self.t.table(table).key_column
+        for i, row in enumerate(self.plan.tables.get(table, [])):
+            if not is_blank(row.get(key)):
+                yield i, row
+
+    def label(self, table: str, column: str) -> str:
+        return self.t.table(table).column(column).label[self.lang].lower()
+
+    def at_row(self, severity: Severity, table: str, i: int, column: str | None, message: str) -> Finding:
+        sheet, cell = self.loc.at_row(self.t, table, i, column)
+        return Finding(severity, sheet, cell, message)
+
+    def at_table(self, severity: Severity, table: str, column: str | None, message: str) -> Finding:
+        sheet, cell = self.loc.at_table(self.t, table, column)
+        return Finding(severity, sheet, cell, message)
+
+    def missing(self, table: str, row: Row, columns: tuple[str, ...]) -> list[str]:
+        return [
+            c
+            for c in columns
+            if c in {col.key for col in self.t.table(table).columns} and is_blank(row.get(c))
+        ]
+
+    def incomplete(self, table: str, key: str, columns: tuple[str, ...]) -> Iterator[Finding]:
+        name_col = self.t.table(table).key_column
+        for i, row in self.rows(table):
+            gaps = self.missing(table, row, columns)
+            if gaps:
+                text = AND[self.lang].join(self.label(table, c) for c in gaps)
+                yield self.at_row(
+                    "warning", table, i, gaps[0], self.msg(key, name=_short(row[name_col]), missing=text)
+                )
+
+    # ---- the rules
+    def review(self, scores: Scores | None) -> Iterator[Finding]:
+        last = scores.figures.last_review if scores else as_date(self.plan.fields.get("last_review"))
+        limit = int(self.t.scoring["stale_after_days"])
+        sheet, cell = self.loc.at_field(self.t, "last_review")
+        if last is None:
+            yield Finding("warning", sheet, cell, self.msg("no_review"))
+        elif (days := (self.as_of - last).days) > limit:
+            yield Finding(
+                "error", sheet, cell, self.msg("stale", days=days, date=last.isoformat(), limit=limit)
+            )
+        nxt = as_date(self.plan.fields.get("next_review"))
+        if nxt is not None and nxt < self.as_of:
+            sheet, cell = self.loc.at_field(self.t, "next_review")
+            yield Finding("warning", sheet, cell, self.msg("next_review", date=nxt.isoformat()))
+
+    def objectives(self) -> Iterator[Finding]:
+        yield from self.incomplete("objectives", "smart", ("metric", "target", "deadline", "owner"))
+
+    def stakeholders(self) -> Iterator[Finding]:
+        rows = [row for _, row in self.rows("stakeholders")]
+        if not rows:
+            yield self.at_table("warning", "stakeholders", None, self.msg("no_stakeholders"))
+            return
+        yield from self.incomplete("stakeholders", "stakeholder", ("role", "stance", "strength"))
+        if not any(r.get("stance") == "champion" for r in rows):
+            yield self.at_table("warning", "stakeholders", "stance", self.msg("no_champion"))
+        if not any(r.get("level") == "c_level" or r.get("role") == "decision_maker" for r in rows):
+            yield self.at_table("warning", "stakeholders", "level", self.msg("no_senior"))
+
+    def actions(self) -> Iterator[Finding]:
+        yield from self.incomplete("actions", "action", ("owner", "due"))
+        for i, row in self.rows("actions"):
+            due = as_date(row.get("due"))
+            if row.get("status") in ("done", "cancelled") or due is None or due >= self.as_of:
+                continue
+            days = (self.as_of - due).days
+            text = self.msg("overdue", name=_short(row["action"]), due=due.isoformat(), days=days)
+            yield self.at_row("warning", "actions", i, "due", text)
+
+    def kpis(self) -> Iterator[Finding]:
+        periods = [c.key for c in self.t.table("kpis").columns if c.period]
+        for i, row in self.rows("kpis"):
+            if row.get("active") != "yes":
+                continue
+            name = _short(row["kpi"])
+            if num(row.get("target")) is None:
+                yield self.at_row("warning", "kpis", i, "target", self.msg("kpi_target", name=name))
+            if kpi_latest(row, periods) is None:
+                yield self.at_row("warning", "kpis", i, periods[0], self.msg("kpi_value", name=name))
+
+    def risks(self) -> Iterator[Finding]:
+        high = float(self.t.scoring["high_risk_score"])
+        for i, row in self.rows("risks"):
+            score = risk_score(row)
+            if (
+                row.get("status") == "closed"
+                or score is None
+                or score < high
+                or not is_blank(row.get("mitigation"))
+            ):
+                continue
+            yield self.at_row(
+                "error", "risks", i, "mitigation", self.msg("risk", name=_short(row["risk"]), score=score)
+            )
+
+    def opportunities(self) -> Iterator[Finding]:
+        for i, row in self.rows("opportunities"):
+            close = as_date(row.get("expected_close"))
+            if row.get("stage") in ("won", "lost") or close is None or close >= self.as_of:
+                continue
+            text = self.msg("close", name=_short(row["name"]), date=close.isoformat())
+            yield self.at_row("warning", "opportunities", i, "expected_close", text)
