@@ -110,3 +110,8 @@ main.add_command(_demo.command)
 main.add_command(_generate.command)
 main.add_command(_rollup.command)
 main.add_command(_check.command)
+
+from .commands import excel as _excel  # noqa: E402
+
+main.add_command(_excel.excel_setup_command)
+main.add_command(_excel.doctor_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from .dashboard import Metric
@@ -60,7 +60,17 @@ DETAILS = {
         "risk_exposure",
     ),
 }
+PYTHON_BLOCK = (4, 15)  # P5 (0-based row, column): where the Recompute button writes, right of the print area
+PYTHON_BLOCK_NAME = "Python_Check"
+PYTHON_BLOCK_WIDTHS = (26, 14, 14, 70)
+LAST_PRINTED_COL = 13  # N
+
 TEXT = {
+    "python_title": ("Recompute & check (Python)", "Recalcul et vérification (Python)"),
+    "python_hint": (
+        "Press Recompute & check: Python's scores and the plan's health check appear here.",
+        "Cliquez sur Recalculer et vérifier : les scores Python et le contrôle du plan s'affichent ici.",
+    ),
     "subtitle": (
         "Scores update live as you fill in the plan. Weights and thresholds: see the template.",
         "Les scores se mettent à jour pendant la saisie. Pondérations et seuils : voir le modèle.",
@@ -286,11 +296,27 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     pipe.set_size({"width": 470, "height": 230})
     ws.insert_chart(drow + 2, 7, pipe, {"x_offset": 2, "y_offset": 4})
 
+    if w.macros:
+        _python_block(w, ws, tx)
+    # The print area stops at the live dashboard: the Python block beside it is for the screen.
+    ws.print_area(0, 0, max(ws.dim_rowmax or 0, drow + 14), LAST_PRINTED_COL)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 1)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _python_block(w: _PlanWriter, ws: Worksheet, tx: dict[str, str]) -> None:
+    """The empty block the Recompute & check button fills, named so the add-in finds it."""
+    row, col = PYTHON_BLOCK
+    ws.set_column(col - 1, col - 1, 2)
+    for i, width in enumerate(PYTHON_BLOCK_WIDTHS):
+        ws.set_column(col + i, col + i, width)
+    ws.write_string(row, col, tx["python_title"], w.s.get(bold=True, font_color=w.t.style["primary"]))
+    ws.write_string(row + 1, col, tx["python_hint"], w.s.hint)
+    ref = quote_sheetname(ws.get_name()) + "!" + xl_rowcol_to_cell(row, col, True, True)
+    w.wb.define_name(PYTHON_BLOCK_NAME, "=" + ref)
 
 
 def _q(text: str) -> str:

@@ -87,7 +87,7 @@ def write_demo(
 ) -> tuple[list[Path], RollupResult]:
     """The demo: a sample portfolio in ``out_dir/plans`` rolled up into ``out_dir/portfolio``."""
     from .demo import demo_plans
-    from .rollup import rollup
+    from .rollup import rollup, summary_name
 
     template = get_template()
     out = Path(out_dir)
@@ -95,5 +95,5 @@ def write_demo(
         save_plan(plan, out / "plans", template=template, force=force, macros=macros)
         for plan in demo_plans(template, seed=seed, count=count)
     ]
-    result = rollup(out / "plans", output=out / "portfolio" / "portfolio-summary.xlsx", template=template)
+    result = rollup(out / "plans", output=out / "portfolio" / summary_name(macros), template=template)
     return plans, result

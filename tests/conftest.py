@@ -63,3 +63,28 @@ def recalc(
 @pytest.fixture(scope="session")
 def lo_recalc():
     return recalc
+
+
+def vba_probe(files: list[Path]) -> dict[str, dict]:
+    """What LibreOffice sees of each workbook's VBA: libraries, module sources, buttons and their macros."""
+    require_libreoffice()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    out = subprocess.run(
+        [SYSTEM_PYTHON, str(HERE / "lo_vba_probe.py"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    return json.loads(out.stdout)["files"]
+
+
+def assert_button_runs(info: dict, sheet: str, macro: str) -> None:
+    """The sheet holds exactly one button, bound to ``macro`` of KamxlButtons, which LibreOffice resolves."""
+    assert info["error"] is None
+    assert f"Sub {macro}()" in info["libraries"]["VBAProject"]["KamxlButtons"]["source"]
+    (button,) = [b for b in info["buttons"] if b["sheet"] == sheet]
+    (event,) = [e for e in button["events"] if e["method"] == "actionPerformed"]
+    assert event["script"].startswith(f"vnd.sun.star.script:VBAProject.KamxlButtons.{macro}?")
+    assert event["resolves"] is True

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from pathlib import Path
-
 import openpyxl
 from oletools.olevba import VBA_Parser
 
 from kamxl.vba import RECOMPUTE_MACRO, load_macro_sources, module_stream_text
 from kamxl.workbooks import new_workbook
 
-from .conftest import SYSTEM_PYTHON, require_libreoffice
-
-PROBE = Path(__file__).with_name("lo_vba_probe.py")
+from .conftest import assert_button_runs, vba_probe
 
 
 def test_default_is_xlsm_and_no_macros_gives_xlsx(template, tmp_path):
@@ -36,26 +29,10 @@ def test_embedded_modules_equal_their_sources(template, tmp_path):
 
 
 def test_libreoffice_binds_the_dashboard_button(template, tmp_path):
-    require_libreoffice()
     files = [
         new_workbook(name, tmp_path, template=template, lang=lang)
         for name, lang in (("G", "en"), ("H", "fr"))
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    out = subprocess.run(
-        [SYSTEM_PYTHON, str(PROBE), *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=True,
-    )
-    report = json.loads(out.stdout)["files"]
+    report = vba_probe(files)
     for path, dashboard in zip(files, ("Dashboard", "Tableau de bord"), strict=True):
-        info = report[str(path)]
-        assert info["error"] is None
-        assert RECOMPUTE_MACRO in info["libraries"]["VBAProject"]["KamxlButtons"]["source"]
-        (button,) = [b for b in info["buttons"] if b["sheet"] == dashboard]
-        (event,) = [e for e in button["events"] if e["method"] == "actionPerformed"]
-        assert event["script"].startswith(f"vnd.sun.star.script:VBAProject.KamxlButtons.{RECOMPUTE_MACRO}?")
-        assert event["resolves"] is True
+        assert_button_runs(report[str(path)], dashboard, RECOMPUTE_MACRO)

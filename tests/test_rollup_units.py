@@ -129,7 +129,9 @@ def test_discover_skips_locks_temporary_hidden_and_the_output(tmp_path):
 
 
 def test_default_output_sits_beside_the_folder(tmp_path):
-    assert default_output(tmp_path / "plans") == (tmp_path / "portfolio" / "portfolio-summary.xlsx").resolve()
+    assert default_output(tmp_path / "plans") == (tmp_path / "portfolio" / "portfolio-summary.xlsm").resolve()
+    plain = default_output(tmp_path / "plans", macros=False)
+    assert plain == (tmp_path / "portfolio" / "portfolio-summary.xlsx").resolve()
 
 
 def test_records_keep_no_personal_data_unless_asked(template):

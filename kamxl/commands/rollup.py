@@ -52,7 +52,13 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Summary workbook (.xlsx) or folder. Default: portfolio/portfolio-summary.xlsx beside FOLDER.",
+    help="Summary workbook (.xlsm or .xlsx) or folder. Default: portfolio/portfolio-summary.xlsm "
+    "beside FOLDER.",
+)
+@click.option(
+    "--no-macros",
+    is_flag=True,
+    help="Write a macro-free .xlsx summary, without the Roll up button (for Excel that blocks macros).",
 )
 @click.option("--recursive", is_flag=True, help="Also read workbooks in sub-folders.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Reading processes (default: one per CPU).")
@@ -91,6 +97,7 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 def command(
     folder: Path,
     output: Path | None,
+    no_macros: bool,
     recursive: bool,
     jobs: int | None,
     as_json: bool,
@@ -122,6 +129,7 @@ def command(
             as_of=as_of,
             progress=bar,
             lang=lang.lower(),
+            macros=False if no_macros else None,
         )
     except (HistoryError, TemplateError, ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -25,7 +25,9 @@ from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
 from .summary import Trends, write_summary
 
-SUMMARY_NAME = "portfolio-summary.xlsx"
+SUMMARY_STEM = "portfolio-summary"
+SUMMARY_NAME = SUMMARY_STEM + ".xlsm"  # macro-enabled: the Overview's Roll up button
+SUMMARY_SUFFIXES = (".xlsm", ".xlsx")
 HISTORY_NAME = "portfolio-history.sqlite"
 
 __all__ = [
@@ -66,11 +68,16 @@ class RollupResult:
         }
 
 
-def default_output(folder: str | Path) -> Path:
-    """``portfolio/portfolio-summary.xlsx`` beside the folder rolled up (inside it for a drive root)."""
+def default_output(folder: str | Path, *, macros: bool = True) -> Path:
+    """``portfolio/portfolio-summary.xlsm`` beside the folder rolled up (inside it for a drive root);
+    ``.xlsx`` without macros."""
     folder = Path(os.path.abspath(folder))
     parent = folder.parent if folder.parent != folder else folder
-    return parent / "portfolio" / SUMMARY_NAME
+    return parent / "portfolio" / summary_name(macros)
+
+
+def summary_name(macros: bool = True) -> str:
+    return SUMMARY_STEM + (".xlsm" if macros else ".xlsx")
 
 
 def rollup(
@@ -86,6 +93,7 @@ def rollup(
     as_of: dt.date | None = None,
     progress: Progress | None = None,
     lang: str = "en",
+    macros: bool | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -94,12 +102,13 @@ def rollup(
     ``False`` keeps no history). ``export``: a folder for the CSV exports. ``jobs``: reading
     processes (default: one per CPU; 1 reads in this process). ``as_of``: the day scores, overdue
     actions and the snapshot refer to (default today). ``progress(done, total, file)`` is called
-    after each file.
+    after each file. ``macros``: a macro-enabled ``.xlsm`` with the Roll up button (the default)
+    or a plain ``.xlsx``; an ``output`` ending in ``.xlsm`` or ``.xlsx`` decides it when not given.
     """
     folder = Path(os.path.abspath(folder))
     as_of = as_of or dt.date.today()
     tpl = template if isinstance(template, Template) else get_template(template)
-    out = _output_path(folder, output)
+    out = _output_path(folder, output, macros)
     found = discover(folder, recursive=recursive, exclude=[out])
     tasks = [
         Task(str(p), relative_name(p, folder), str(tpl.path) if template else None, as_of, include_contacts)
@@ -156,14 +165,21 @@ def _record_history(db: Path, portfolio: Portfolio, totals: dict[str, Any]) -> T
     return Trends(db, load_snapshots(db), previous, moves)
 
 
-def _output_path(folder: Path, output: str | Path | None) -> Path:
+def _output_path(folder: Path, output: str | Path | None, macros: bool | None) -> Path:
     if output is None:
-        return default_output(folder)
+        return default_output(folder, macros=macros is not False)
     out = Path(output)
     if out.is_dir() or (not out.suffix and not out.exists()):
-        out = out / SUMMARY_NAME
-    if out.suffix.lower() != ".xlsx":
-        raise ValueError(f"{out}: the summary is an .xlsx workbook; give a path ending in .xlsx")
+        out = out / summary_name(macros is not False)
+    suffix = out.suffix.lower()
+    if suffix not in SUMMARY_SUFFIXES:
+        raise ValueError(f"{out}: the summary is an Excel workbook; give a path ending in .xlsm or .xlsx")
+    if macros is not None and macros != (suffix == ".xlsm"):
+        wanted = ".xlsm" if macros else ".xlsx"
+        raise ValueError(
+            f"{out}: a summary {'with' if macros else 'without'} macros is a {wanted} file; "
+            f"give a path ending in {wanted}"
+        )
     return Path(os.path.abspath(out))
 
 

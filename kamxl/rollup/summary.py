@@ -24,10 +24,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
 from ..styles import Styles
+from ..vba import ROLLUP_MACRO
+from ..writer import add_macros
 from .history import Movement, Snapshot
 from .portfolio import Col, Portfolio, View
 
 SUMMARY_KIND = "portfolio-summary"  # custom document property: lets a roll-up recognise its own output
+ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
 KIND_WIDTHS = {
     "date": 12,
@@ -56,17 +59,18 @@ class Trends:
     movements: list[Movement] = field(default_factory=list)
 
 
-def write_summary(
-    portfolio: Portfolio, path: str | Path, *, trends: Trends | None = None, vba_project: bytes | None = None
-) -> Path:
-    """Write the summary workbook at ``path`` atomically (temporary file, then rename)."""
+def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | None = None) -> Path:
+    """Write the summary workbook at ``path`` atomically (temporary file, then rename).
+
+    A ``.xlsm`` path gives a macro-enabled workbook with the Roll up button on the Overview.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        SummaryWriter(portfolio, tmp, path, trends or Trends(), vba_project).write()
+        SummaryWriter(portfolio, tmp, path, trends or Trends(), path.suffix.lower() == ".xlsm").write()
         try:
             os.replace(tmp, path)
         except PermissionError as exc:
@@ -87,10 +91,8 @@ def safe_text(value: Any) -> str:
 class SummaryWriter:
     """Renders a Portfolio; one instance per file."""
 
-    def __init__(
-        self, portfolio: Portfolio, tmp: Path, final: Path, trends: Trends, vba_project: bytes | None
-    ) -> None:
-        self.p, self.trends, self.final, self.vba = portfolio, trends, final, vba_project
+    def __init__(self, portfolio: Portfolio, tmp: Path, final: Path, trends: Trends, macros: bool) -> None:
+        self.p, self.trends, self.final, self.macros = portfolio, trends, final, macros
         self.t = portfolio.template
         self.st = self.t.style
         self.wb = Workbook(
@@ -211,11 +213,14 @@ class SummaryWriter:
         )
         self.wb.set_custom_property("kamxl_kind", SUMMARY_KIND)
         self.wb.set_custom_property("kamxl_as_of", p.as_of.isoformat())
-        if self.vba:
-            self.wb.set_vba_name("ThisWorkbook")
-            for i, ws in enumerate(self.wb.worksheets(), start=1):
-                ws.set_vba_name(f"Sheet{i}")
-            self.wb.add_vba_project(self.vba, is_stream=True)
+        if self.macros:
+            add_macros(self.wb)
+            row, col = ROLL_UP_BUTTON_CELL
+            self.sheets["overview"].insert_button(
+                row,
+                col,
+                {"macro": ROLLUP_MACRO, "caption": p.t("roll_up_button"), "width": 150, "height": 30},
+            )
         self.sheets["overview"].activate()
         self.wb.close()
 

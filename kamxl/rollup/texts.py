@@ -29,6 +29,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{accounts} comptes consolidés le {date} · {to_fix} fichiers à corriger (voir Qualité des données)",
     ),
     "source_folder": ("Source folder", "Dossier source"),
+    "roll_up_button": ("Roll up", "Consolider"),
     "section_figures": ("Key figures", "Chiffres clés"),
     "section_tiers": ("Accounts per tier", "Comptes par catégorie"),
     "section_scores": ("Average scores (0-100)", "Scores moyens (0-100)"),
