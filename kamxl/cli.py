@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .commands.errors import CommandError
 from .template import TemplateError, get_template
 from .workbooks import WorkbookExists, new_workbook
 
@@ -20,12 +21,9 @@ class KamxlGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TemplateError as exc:
-            raise click.ClickException(f"invalid template: {exc}") from None
+            raise CommandError(f"invalid template: {exc}") from None
         except WorkbookExists as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-click.ClickException.exit_code = 2
+            raise CommandError(str(exc)) from None
 
 
 @click.group(cls=KamxlGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,6 +57,11 @@ def main() -> None:
     help="Folder to write the workbook into.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing workbook (the old one is kept as a backup).")
+@click.option(
+    "--no-macros",
+    is_flag=True,
+    help="Write a macro-free .xlsx (no Recompute button; the live scores still work).",
+)
 def new(
     name: str,
     kam: str | None,
@@ -67,11 +70,22 @@ def new(
     template_path: Path | None,
     output_dir: Path,
     force: bool,
+    no_macros: bool,
 ) -> None:
-    """Create an empty account-plan workbook for the client NAME; prints its path last."""
+    """Create an empty account-plan workbook for the client NAME; prints its path last.
+
+    The workbook is a macro-enabled .xlsm with a Recompute & check button (docs/excel.md).
+    """
     template = get_template(template_path)
     path = new_workbook(
-        name, output_dir, kam=kam, sector=sector, lang=lang.lower(), template=template, force=force
+        name,
+        output_dir,
+        kam=kam,
+        sector=sector,
+        lang=lang.lower(),
+        template=template,
+        force=force,
+        macros=not no_macros,
     )
     click.echo(str(path))
 

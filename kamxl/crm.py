@@ -469,9 +469,17 @@ class _Run:
     """One generation run: remembers names, CRM ids and file names already used."""
 
     def __init__(
-        self, out_dir: Path, template: Template, lang: str, by_kam: bool, force: bool, result: GenerateResult
+        self,
+        out_dir: Path,
+        template: Template,
+        lang: str,
+        by_kam: bool,
+        force: bool,
+        result: GenerateResult,
+        macros: bool = True,
     ) -> None:
         self.out_dir, self.template, self.lang = out_dir, template, lang
+        self.suffix = ".xlsm" if macros else ".xlsx"
         self.by_kam, self.force, self.result = by_kam, force, result
         self.names: dict[str, int] = {}
         self.ids: dict[str, int] = {}
@@ -480,7 +488,7 @@ class _Run:
 
     def target(self, plan: Plan) -> Path:
         folder = self.out_dir / safe_filename(plan.kam, "") if self.by_kam else self.out_dir
-        return plan_path(plan, folder)
+        return plan_path(plan, folder, self.suffix)
 
     def claim(self, line: int, fields: dict[str, Any], path: Path) -> None:
         """Refuse a second row for the same account or the same file; remember this one."""
@@ -536,8 +544,11 @@ def generate_from_export(
     by_kam: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    macros: bool = True,
 ) -> GenerateResult:
     """One workbook per account row of ``path``; ``mapping=None`` picks the built-in that fits.
+
+    Workbooks are ``.xlsm`` with the Recompute & check button, or ``.xlsx`` when ``macros`` is false.
 
     Raises CrmError before writing anything if the export or the mapping cannot be used; rows
     that cannot be used are listed in ``GenerateResult.skipped`` with their line number.
@@ -557,7 +568,7 @@ def generate_from_export(
     resolved = resolve_columns(chosen, columns, required=required, source=str(path))
     numbers = export.number_lang
     result = GenerateResult(out, chosen.name, columns_not_found=resolved.not_found)
-    run = _Run(out, tpl, lang, by_kam, force, result)
+    run = _Run(out, tpl, lang, by_kam, force, result, macros)
     for row in progress(rows) if progress else rows:
         try:
             run.row(row, chosen, resolved, numbers)

@@ -48,6 +48,7 @@ def write_plan(
     """
     template = template or get_template()
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 from oletools.olevba import VBA_Parser
 
@@ -36,3 +38,18 @@ def test_libreoffice_binds_the_dashboard_button(template, tmp_path):
     report = vba_probe(files)
     for path, dashboard in zip(files, ("Dashboard", "Tableau de bord"), strict=True):
         assert_button_runs(report[str(path)], dashboard, RECOMPUTE_MACRO)
+
+
+def test_the_python_block_is_named_and_kept_out_of_print(template, tmp_path):
+    from kamxl import addin
+
+    xlsm = openpyxl.load_workbook(new_workbook("Gamma", tmp_path, template=template, lang="fr"))
+    ((sheet, cell),) = xlsm.defined_names[addin.BLOCK_NAME].destinations
+    assert sheet == "Tableau de bord"
+    ws = xlsm[sheet]
+    anchor = ws[cell.replace("$", "")]
+    assert (anchor.row, anchor.column) == addin.BLOCK_ANCHOR
+    assert anchor.value == addin.text("title", "fr")
+    assert re.fullmatch(r"'Tableau de bord'!\$A\$1:\$N\$\d+", ws.print_area)  # the block is in column P
+    xlsx = openpyxl.load_workbook(new_workbook("Gamma", tmp_path, template=template, macros=False))
+    assert addin.BLOCK_NAME not in xlsx.defined_names

@@ -131,11 +131,11 @@ def test_generate_maps_values_into_the_workbooks(tmp_path: Path, style: str, fmt
     export = write_export(tmp_path / f"export{SUFFIX[fmt]}", fmt, header, rows)
     result = generate_from_export(export, tmp_path / "out", mapping=style)
     assert result.skipped == []
-    assert sorted(p.name for p in result.generated) == sorted(f"{r[0 if style == 'salesforce' else 1]}.xlsx"
+    assert sorted(p.name for p in result.generated) == sorted(f"{r[0 if style == 'salesforce' else 1]}.xlsm"
                                                              for r in rows)  # fmt: skip
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in result.generated)
     for name, expected in EXPECTED[style].items():
-        fields = read_fields(tmp_path / "out" / f"{name}.xlsx")
+        fields = read_fields(tmp_path / "out" / f"{name}.xlsm")
         assert fields["client_name"] == name
         for key, value in expected.items():
             assert fields[key] == value, (name, key)
@@ -166,11 +166,11 @@ def test_salesforce_report_export_with_footer(tmp_path: Path) -> None:
     result = generate_from_export(FIXTURES / "salesforce_report.csv", tmp_path, by_kam=True)
     assert result.skipped == []
     assert sorted(str(p.relative_to(tmp_path)) for p in result.generated) == [
-        "Claire Fontaine/Helios Énergie SA.xlsx",
-        "Claire Fontaine/Kestrel Biotech GmbH.xlsx",
-        "Tom Becker/Brightline Retail Ltd.xlsx",
+        "Claire Fontaine/Helios Énergie SA.xlsm",
+        "Claire Fontaine/Kestrel Biotech GmbH.xlsm",
+        "Tom Becker/Brightline Retail Ltd.xlsm",
     ]
-    fields = read_fields(tmp_path / "Claire Fontaine" / "Helios Énergie SA.xlsx")
+    fields = read_fields(tmp_path / "Claire Fontaine" / "Helios Énergie SA.xlsm")
     assert fields["client_revenue"] == 3_400_000_000 and fields["sector"] == "energy"
 
 
@@ -260,7 +260,7 @@ def test_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
     export = tmp_path / "bad.csv"
     export.write_text(BAD, encoding="utf-8", newline="")
     result = generate_from_export(export, tmp_path / "out", mapping="salesforce")
-    assert sorted(p.name for p in result.generated) == ["Alpha SA.xlsx", "Beta Holdings.xlsx", "Zeta.xlsx"]
+    assert sorted(p.name for p in result.generated) == ["Alpha SA.xlsm", "Beta Holdings.xlsm", "Zeta.xlsm"]
     skipped = {s.line: (s.account, s.reason) for s in result.skipped}
     assert sorted(skipped) == [5, 6, 7, 8, 10]
     assert skipped[5] == ("", "no account name (Account Name is empty)")
@@ -276,8 +276,8 @@ def test_by_kam_needs_an_owner(tmp_path: Path) -> None:
     export.write_text(BAD, encoding="utf-8", newline="")
     result = generate_from_export(export, tmp_path, mapping="salesforce", by_kam=True)
     assert sorted(str(p.relative_to(tmp_path)) for p in result.generated) == [
-        "Ann/Alpha SA.xlsx",
-        "Ann/Beta Holdings.xlsx",
+        "Ann/Alpha SA.xlsm",
+        "Ann/Beta Holdings.xlsm",
     ]
     assert {s.line: s.reason for s in result.skipped}[11].startswith(
         "no account owner (Account Owner is empty)"
@@ -293,16 +293,16 @@ def test_file_names_are_safe_on_windows(tmp_path: Path) -> None:
     export.write_text('Account Name\nCON\n"A/B: ""C""?"\nTrailing dots...\nAUX.com\n', encoding="utf-8")
     result = generate_from_export(export, tmp_path / "out", mapping="salesforce")
     names = sorted(p.name for p in result.generated)
-    assert names == ["A B C.xlsx", "Trailing dots.xlsx", "_AUX.com.xlsx", "_CON.xlsx"]
-    assert read_fields(tmp_path / "out" / "A B C.xlsx")["client_name"] == 'A/B: "C"?'
+    assert names == ["A B C.xlsm", "Trailing dots.xlsm", "_AUX.com.xlsm", "_CON.xlsm"]
+    assert read_fields(tmp_path / "out" / "A B C.xlsm")["client_name"] == 'A/B: "C"?'
 
 
 def test_accounts_whose_file_names_collide_are_not_both_written(tmp_path: Path) -> None:
     export = tmp_path / "names.csv"
     export.write_text("Account Name\nA/B\nA:B\n", encoding="utf-8")
     result = generate_from_export(export, tmp_path, mapping="salesforce")
-    assert [p.name for p in result.generated] == ["A B.xlsx"]
-    assert result.skipped[0].line == 3 and "same file name A B.xlsx" in result.skipped[0].reason
+    assert [p.name for p in result.generated] == ["A B.xlsm"]
+    assert result.skipped[0].line == 3 and "same file name A B.xlsm" in result.skipped[0].reason
 
 
 # -- existing workbooks -------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_existing_workbooks_are_kept_unless_forced_then_backed_up(tmp_path: Path
     export = write_export(tmp_path / "sf.csv", "bom", SF_HEADER, SF_ROWS[:2])
     out = tmp_path / "out"
     first = generate_from_export(export, out, mapping="salesforce")
-    target = out / "Acme Industries.xlsx"
+    target = out / "Acme Industries.xlsm"
     before = target.read_bytes()
 
     again = generate_from_export(export, out, mapping="salesforce")
@@ -333,13 +333,13 @@ def test_user_mapping_file(tmp_path: Path, mapping_file: str) -> None:
     mapping = load_mapping(FIXTURES / mapping_file)
     assert mapping.name == "pipedrive" and mapping.required == ("client_name", "kam")
     result = generate_from_export(FIXTURES / "pipedrive_organizations.tsv", tmp_path, mapping=mapping)
-    assert sorted(p.name for p in result.generated) == ["Orbital Foods.xlsx", "Quanta Soft.xlsx"]
-    fields = read_fields(tmp_path / "Orbital Foods.xlsx")
+    assert sorted(p.name for p in result.generated) == ["Orbital Foods.xlsm", "Quanta Soft.xlsm"]
+    fields = read_fields(tmp_path / "Orbital Foods.xlsm")
     assert fields["crm_id"] == "101" and fields["kam"] == "Nadia Benali"
     assert fields["sector"] == "agrifood" and fields["country"] == "Morocco"
     assert fields["client_revenue"] == 120_000_000 and fields["annual_revenue"] == 450_000
     assert fields["executive_sponsor"] == "Paul Girard"
-    assert read_fields(tmp_path / "Quanta Soft.xlsx")["sector"] == "tech"
+    assert read_fields(tmp_path / "Quanta Soft.xlsm")["sector"] == "tech"
 
 
 def test_user_mapping_can_extend_a_builtin(tmp_path: Path) -> None:
@@ -405,11 +405,14 @@ def test_cli_closing_line_and_skipped_rows(tmp_path: Path) -> None:
     export = tmp_path / "bad.csv"
     export.write_text(BAD, encoding="utf-8", newline="")
     out = tmp_path / "out"
-    result = CliRunner().invoke(command, [str(export), "-o", str(out), "--mapping", "salesforce"])
+    result = CliRunner().invoke(
+        command, [str(export), "-o", str(out), "--mapping", "salesforce", "--no-macros"]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == (
         f"Generated 3 workbook(s), skipped 5 row(s); output folder: {out}"
     )
+    assert sorted(p.suffix for p in out.iterdir()) == [".xlsx"] * 3  # macro-free, as asked
     assert re.search(r"^line 8: Delta: Annual Revenue: .lots. is not a number$", result.stderr, re.M)
     assert "Generating" not in result.stderr  # no progress bar when stderr is not a terminal
 
@@ -423,12 +426,12 @@ def test_cli_json(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["output"] == str(out) and data["mapping"] == "hubspot"
     assert sorted(data["generated"]) == sorted(
-        str(out / kam / f"{name}.xlsx")
+        str(out / kam / f"{name}.xlsm")
         for kam, name in [("Jeanne Martin", SGE), ("Tom Becker", "Acme Industries"),
                           ("Jeanne Martin", "Nordic Freight AB")]
     )  # fmt: skip
     assert data["skipped"] == [] and data["backups"] == []
-    plan, _ = read_plan(out / "Tom Becker" / "Acme Industries.xlsx")
+    plan, _ = read_plan(out / "Tom Becker" / "Acme Industries.xlsm")
     assert plan.lang == "fr"
 
     again = json.loads(CliRunner().invoke(command, args).stdout)

@@ -61,7 +61,7 @@ def test_output_suffix_and_macros_must_agree(plans, tmp_path):
     out = CliRunner().invoke(
         rollup_command, [str(plans), "-o", str(tmp_path / "s.xlsm"), "--no-macros", "--no-history"]
     )
-    assert out.exit_code == 1
+    assert out.exit_code == 2
     assert "s.xlsm" in out.output and "give a path ending in .xlsx" in out.output
     assert not (tmp_path / "s.xlsm").exists()
     # An explicit .xlsx path without the flag is a plain summary.

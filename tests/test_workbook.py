@@ -190,6 +190,9 @@ def test_cli_new_writes_a_safe_name_and_never_overwrites(tmp_path):
     forced = runner.invoke(main, ["new", 'Acme: "Nord" / Sud?', "-o", str(tmp_path), "--force"])
     assert forced.exit_code == 0
     assert len(list(tmp_path.glob("*.bak-*"))) == 1
+    assert path.suffix == ".xlsm"
+    plain = runner.invoke(main, ["new", 'Acme: "Nord" / Sud?', "-o", str(tmp_path), "--no-macros"])
+    assert plain.exit_code == 0 and plain.output.strip().endswith(path.stem + ".xlsx")
 
 
 def test_python_m_kamxl_works():

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..excel_setup import Check, SetupError, doctor, excel_setup, failed
+from .errors import CommandError
 
 MARKS = {"ok": ("ok", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL", "red")}
 
@@ -23,7 +24,7 @@ def excel_setup_command(no_runpython: bool) -> None:
         for line in excel_setup(runpython=not no_runpython):
             click.echo(line)
     except SetupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def render(check: Check) -> str:

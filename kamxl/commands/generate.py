@@ -11,12 +11,7 @@ import click
 
 from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
 from ..template import TemplateError
-
-
-class UsageProblem(click.ClickException):
-    """The run could not start (bad export, mapping or template): exit code 2, nothing written."""
-
-    exit_code = 2
+from .errors import CommandError
 
 
 def _progress_bar(rows: Sequence[ExportRow]) -> Iterator[ExportRow]:
@@ -69,6 +64,7 @@ def _report(result: GenerateResult) -> None:
 )
 @click.option("--by-kam", is_flag=True, help="One sub-folder per account owner (KAM).")
 @click.option("--force", is_flag=True, help="Replace existing workbooks (each old file is kept as a backup).")
+@click.option("--no-macros", is_flag=True, help="Write macro-free .xlsx workbooks (no Recompute button).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see docs/crm.md).")
 def command(
     export: Path,
@@ -78,6 +74,7 @@ def command(
     template_path: Path | None,
     by_kam: bool,
     force: bool,
+    no_macros: bool,
     as_json: bool,
 ) -> None:
     """Write one pre-filled account workbook per account row of a CRM EXPORT (CSV or .xlsx).
@@ -96,11 +93,12 @@ def command(
             by_kam=by_kam,
             force=force,
             progress=progress,
+            macros=not no_macros,
         )
     except CrmError as exc:
-        raise UsageProblem(str(exc)) from None
+        raise CommandError(str(exc)) from None
     except TemplateError as exc:
-        raise UsageProblem(f"invalid template: {exc}") from None
+        raise CommandError(f"invalid template: {exc}") from None
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -12,6 +12,7 @@ import click
 
 from ..rollup import HistoryError, rollup
 from ..template import TemplateError
+from .errors import CommandError
 
 
 class _ProgressBar:
@@ -132,7 +133,7 @@ def command(
             macros=False if no_macros else None,
         )
     except (HistoryError, TemplateError, ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise CommandError(str(exc)) from None
     finally:
         if bar:
             bar.close()
