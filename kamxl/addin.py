@@ -455,6 +455,33 @@ def overwritten_formulas(
     return found
 
 
+def overwritten_metrics(source: XlwingsSource, template: Template, lang: str) -> list[FormulaCell] | None:
+    """Dashboard score and figure cells where a value was typed over the formula (the sheet is
+    protected, but protection can be lifted); None when the engine cannot read formulas.
+
+    Any formula counts as intact: Excel rewrites references when sheets are renamed.
+    """
+    from .dashboard import Formulas
+    from .layout import field_ref
+
+    found: list[FormulaCell] = []
+    for metric in Formulas(template, lang, lambda key: field_ref(template, key, lang)).metrics():
+        try:
+            rng = source.book.names[metric.name].refers_to_range
+            sheet, r, c = rng.sheet.name, rng.row - 1, rng.column - 1
+        except Exception:  # the name was deleted or points nowhere: nothing to restore to
+            continue
+        if sheet not in source.sheet_names:
+            continue
+        formulas = source.formulas(sheet)
+        if formulas is None:
+            return None
+        f, value = _at(formulas, r, c), _at(source.grid(sheet), r, c)
+        if not is_formula(f, value):
+            found.append(FormulaCell(sheet, r, c, "=" + metric.formula, value, metric.label[lang]))
+    return found
+
+
 def _headers_intact(spot: TableSpot, table: Table, lang: str) -> bool:
     return [h.strip() for h in spot.headers] == [c.label[lang] for c in table.columns]
 
@@ -528,6 +555,8 @@ def run_recompute(
     lang = plan.lang if plan.lang in LANGS else "en"
     same = (plan.template_id, plan.template_version) == (template.id, template.version)
     cells = overwritten_formulas(source, template, lang, same_template=same)
+    if cells is not None and same:  # another template version has other dashboard formulas
+        cells += overwritten_metrics(source, template, lang) or []
     restored = restore_formulas(source, cells, lang) if cells else []
     scores = score_plan(plan, template, as_of)
     health = check_plan(plan, template, scores, as_of, locations=result.locations)

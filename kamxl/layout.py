@@ -100,6 +100,13 @@ def field_cell(template: Template, field_key: str) -> tuple[Labels, str]:
     return template.field_sheets[field_key].title, a1(field_row(template, field_key), FIELD_VALUE_COL)
 
 
+def field_ref(template: Template, field_key: str, lang: str) -> str:
+    """Absolute reference of a form field's value cell, as the Dashboard formulas spell it."""
+    titles, _ = field_cell(template, field_key)
+    row = field_row(template, field_key)
+    return f"'{titles[lang]}'!${col_letter(FIELD_VALUE_COL)}${row}"
+
+
 @dataclass
 class Locations:
     """Where each part of a plan sits in its workbook, for pointing findings at cells.

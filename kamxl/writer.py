@@ -148,9 +148,7 @@ class _PlanWriter:
         return self.t.sheet(sheet_key).title[self.lang]
 
     def field_ref(self, key: str) -> str:
-        sheet = self.t.field_sheets[key]
-        row = layout.field_row(self.t, key) - 1
-        return f"'{sheet.title[self.lang]}'!{xl_rowcol_to_cell(row, layout.FIELD_VALUE_COL, True, True)}"
+        return layout.field_ref(self.t, key, self.lang)
 
     def display(self, col: Column, value: Any) -> Any:
         """The value as a KAM sees it: choice codes become labels in the workbook language."""

@@ -269,6 +269,12 @@ def test_recompute_restores_a_formula_typed_over_and_touches_no_input(
     weighted_cell = a1(opp_anchor.data_row(0), weighted_col)
     wb["Risks"][score_cell] = 12
     wb["Opportunities"][weighted_cell] = None
+    # ... and, after lifting the Dashboard's protection, typed 99 over the overall score.
+    ((dash_title, overall_ref),) = wb.defined_names["Score_Overall"].destinations
+    overall_cell = overall_ref.replace("$", "")
+    overall_formula = wb[dash_title][overall_cell].value
+    assert overall_formula.startswith("=")
+    wb[dash_title][overall_cell] = 99
     edited = tmp_path / "edited.xlsm"
     wb.save(edited)
 
@@ -286,9 +292,11 @@ def test_recompute_restores_a_formula_typed_over_and_touches_no_input(
         ("Opportunities", weighted_cell): table_formula(
             template, opps, opps.column("weighted").formula, "en"
         ),
+        (dash_title, overall_cell): overall_formula,
     }
     messages = {(shown(v)) for (s, r, c), v in writes(book).items() if isinstance(v, str)}
     assert any("12 had been typed over the formula" in m for m in messages)
+    assert any(m.startswith("Overall score: 99 had been typed over") for m in messages)
     touched = set(writes(book))
     assert not touched & input_cells(template, book)
     dash = sheet_index(book, "Dashboard")
