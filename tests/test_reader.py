@@ -479,27 +479,3 @@ def test_missing_file_and_folder(tmp_path) -> None:
         read_plan(tmp_path / "nope.xlsx")
     with pytest.raises(PlanReadError, match="folder"):
         read_plan(tmp_path)
-
-
-# -- speed ----------------------------------------------------------------------------------------
-def test_reading_is_faster_than_openpyxl_read_only(template, write) -> None:
-    import time
-
-    path = write(full_plan(template, "en"))
-
-    def best(fn) -> float:
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return min(times)
-
-    def openpyxl_read() -> None:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        for ws in book.worksheets:
-            for _ in ws.iter_rows(values_only=True):
-                pass
-        book.close()
-
-    assert best(lambda: read_plan(path, template=template)) < best(openpyxl_read)
