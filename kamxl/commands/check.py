@@ -12,6 +12,7 @@ import click
 from ..findings import PlanReadError
 from ..report import check_workbook, render_text
 from ..template import Template, get_template
+from .options import as_of_option, template_option
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -33,25 +34,11 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-03-15") from None
-
-
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of results (see docs/check.md).")
-@click.option(
-    "--template",
-    "template_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Custom template file the workbooks were made from.",
-)
-@click.option("--as-of", callback=_as_of, help="Check as of this day (YYYY-MM-DD) instead of today.")
+@template_option()
+@as_of_option("Check")
 def command(
     paths: tuple[Path, ...], as_json: bool, template_path: Path | None, as_of: dt.date | None
 ) -> None:

@@ -13,6 +13,7 @@ import click
 from ..rollup import HistoryError, rollup
 from ..template import TemplateError
 from .errors import CommandError
+from .options import as_of_option, template_option
 
 
 class _ProgressBar:
@@ -36,15 +37,6 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-03-15") from None
 
 
 @click.command("rollup")
@@ -87,13 +79,8 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
     show_default=True,
     help="Language of the summary.",
 )
-@click.option(
-    "--template",
-    "template_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Custom template file the workbooks were made from.",
-)
-@click.option("--as-of", callback=_as_of, help="Roll up as of this day (YYYY-MM-DD) instead of today.")
+@template_option()
+@as_of_option("Roll up")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages.")
 def command(
     folder: Path,

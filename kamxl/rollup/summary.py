@@ -476,46 +476,38 @@ class SummaryWriter:
             c = keys.index(key)
             return f"={sheet}!${xl_col_to_name(c)}${first + 1}:${xl_col_to_name(c)}${last + 1}"
 
-        cats = ref("day")
-        money = self.wb.add_chart({"type": "line"})
-        palette = [self.st["primary"], "#ED7D31", "#70AD47"]
-        for key, color in zip(("revenue", "target", "weighted_pipeline"), palette, strict=True):
-            money.add_series(
-                {
-                    "name": view.columns[keys.index(key)].header,
-                    "categories": cats,
-                    "values": ref(key),
-                    "line": {"color": color, "width": 2.25},
-                    "marker": {
-                        "type": "circle",
-                        "size": 6,
-                        "fill": {"color": color},
-                        "border": {"color": color},
-                    },
-                }
-            )
+        def lines(series: dict[str, str]) -> Any:
+            """A line chart over the snapshot days, one series per column key, with its colour."""
+            chart = self.wb.add_chart({"type": "line"})
+            for key, color in series.items():
+                chart.add_series(
+                    {
+                        "name": view.columns[keys.index(key)].header,
+                        "categories": ref("day"),
+                        "values": ref(key),
+                        "line": {"color": color, "width": 2.25},
+                        "marker": {
+                            "type": "circle",
+                            "size": 6,
+                            "fill": {"color": color},
+                            "border": {"color": color},
+                        },
+                    }
+                )
+            return chart
+
+        money = lines({"revenue": self.st["primary"], "target": "#ED7D31", "weighted_pipeline": "#70AD47"})
         self.style_chart(money, self.p.t("chart_trend_totals"), money_axis=True, size=TREND_CHART)
         money.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd", "num_font": self.font(8)})
         ws.insert_chart(row, 0, money, {"x_offset": 4, "y_offset": 4})
-        scores = self.wb.add_chart({"type": "line"})
-        palette = [self.st["primary"], "#2E75B6", "#7030A0", "#ED7D31"]
-        for key, color in zip(
-            ("avg_overall", "avg_potential", "avg_relationship", "avg_execution"), palette, strict=True
-        ):
-            scores.add_series(
-                {
-                    "name": view.columns[keys.index(key)].header,
-                    "categories": cats,
-                    "values": ref(key),
-                    "line": {"color": color, "width": 2.25},
-                    "marker": {
-                        "type": "circle",
-                        "size": 6,
-                        "fill": {"color": color},
-                        "border": {"color": color},
-                    },
-                }
-            )
+        scores = lines(
+            {
+                "avg_overall": self.st["primary"],
+                "avg_potential": "#2E75B6",
+                "avg_relationship": "#7030A0",
+                "avg_execution": "#ED7D31",
+            }
+        )
         self.style_chart(scores, self.p.t("chart_trend_scores"), size=TREND_CHART)
         scores.set_y_axis(
             {
