@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Literal
 
+from .docprops import XLWINGS_VERSION, custom_properties
+
 Status = Literal["ok", "warn", "fail"]
 Runner = Callable[[list[str]], tuple[int, str, str]]
 
@@ -355,16 +357,20 @@ def check_workbook_vba(
     name = "workbook macros"
     try:
         modules = read_modules(workbook)
-    except ImportError:
-        return (
-            Check(
-                name,
-                "warn",
-                "oletools is not installed: the workbook's macros were not checked.",
-                "python -m pip install oletools",
-            ),
-            None,
-        )
+        version = embedded_xlwings_version(modules) if modules is not None else None
+    except ImportError:  # no oletools: trust what kamxl recorded when it embedded the VBA
+        version = custom_properties(workbook).get(XLWINGS_VERSION)
+        modules = {}
+        if version is None:
+            return (
+                Check(
+                    name,
+                    "warn",
+                    "oletools is not installed: the workbook's macros were not checked.",
+                    "python -m pip install oletools",
+                ),
+                None,
+            )
     except Exception as exc:  # any unreadable file is a finding, not a crash
         return Check(name, "fail", f"{workbook} cannot be read: {exc}", "Check the path and the file."), None
     if modules is None:
@@ -377,7 +383,6 @@ def check_workbook_vba(
             ),
             None,
         )
-    version = embedded_xlwings_version(modules)
     if version is None:
         return (
             Check(

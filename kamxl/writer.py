@@ -21,11 +21,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, layout
 from .dashboard import Formulas, Metric
+from .docprops import XLWINGS_VERSION
 from .model import Plan, Row, is_blank
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
 from .template import Column, Sheet, Table, Template, get_template
-from .vba import RECOMPUTE_MACRO, kamxl_vba_project
+from .vba import RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
 
 META_SHEET = "_kamxl"
 LISTS_SHEET = "Lists"
@@ -99,6 +100,7 @@ def add_macros(workbook: Workbook) -> None:
         ws.set_vba_name(f"Sheet{i}")
         names.append(f"Sheet{i}")
     workbook.add_vba_project(io.BytesIO(_vba_project(tuple(names))), is_stream=True)
+    workbook.set_custom_property(XLWINGS_VERSION, xlwings_vba_version())
 
 
 def excel_serial(day: dt.date) -> int:

@@ -143,6 +143,18 @@ def test_workbook_vba_version_read_with_oletools(xlsm):
     assert es.check_workbook_vba(xlsm, "0.36.0", strict=False)[0].status == "warn"  # Windows
 
 
+def test_without_oletools_the_recorded_version_is_compared(xlsm, tmp_path, template):
+    def no_oletools(path: Path) -> dict[str, str] | None:
+        raise ImportError("No module named 'oletools'")
+
+    check, embedded = es.check_workbook_vba(xlsm, "0.36.0", read_modules=no_oletools)
+    assert check.status == "fail" and embedded == XLWINGS and "0.36.0" in check.message
+    assert es.check_workbook_vba(xlsm, XLWINGS, read_modules=no_oletools)[0].status == "ok"
+    xlsx = new_workbook("Plain", tmp_path, template=template, macros=False)
+    check, _ = es.check_workbook_vba(xlsx, XLWINGS, read_modules=no_oletools)
+    assert check.status == "warn" and "oletools is not installed" in check.message
+
+
 def test_workbook_without_macros_or_without_xlwings(tmp_path, template):
     xlsx = new_workbook("Plain", tmp_path, template=template, macros=False)
     assert es.check_workbook_vba(xlsx, XLWINGS)[0].status == "warn"

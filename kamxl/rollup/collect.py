@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..findings import NotAPlan, PlanReadError
 from ..health import check_plan
 from ..reader import read_plan
@@ -59,11 +59,7 @@ def relative_name(path: Path, root: Path) -> str:
 
 def is_portfolio_summary(path: str | Path) -> bool:
     """Whether a workbook is a kamxl portfolio summary (its custom document property says so)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return b"portfolio-summary" in archive.read("docProps/custom.xml")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
+    return custom_properties(path).get(KIND) == SUMMARY_KIND
 
 
 def read_one(task: Task) -> Outcome:

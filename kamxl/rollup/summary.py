@@ -23,13 +23,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
+from ..docprops import KIND, SUMMARY_KIND
 from ..styles import Styles
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
 from .history import Movement, Snapshot
 from .portfolio import Col, Portfolio, View
 
-SUMMARY_KIND = "portfolio-summary"  # custom document property: lets a roll-up recognise its own output
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
 KIND_WIDTHS = {
@@ -211,7 +211,7 @@ class SummaryWriter:
                 "comments": f"kamxl {__version__}, rolled up on {p.as_of.isoformat()}",
             }
         )
-        self.wb.set_custom_property("kamxl_kind", SUMMARY_KIND)
+        self.wb.set_custom_property(KIND, SUMMARY_KIND)
         self.wb.set_custom_property("kamxl_as_of", p.as_of.isoformat())
         if self.macros:
             add_macros(self.wb)
