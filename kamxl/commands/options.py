@@ -27,7 +27,7 @@ def as_of_option(verb: str) -> Callable[[F], F]:
         "--as-of",
         metavar="YYYY-MM-DD",
         callback=_date,
-        help=f"{verb} as of this day (YYYY-MM-DD) instead of today.",
+        help=f"{verb} as of this day instead of today.",
     )
 
 
