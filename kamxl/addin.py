@@ -42,6 +42,9 @@ MAX_ROWS, MAX_COLS = 20000, 200  # a sheet formatted down to row 1,048,576 must 
 ERRORS = (
     "#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!", "#GETTING_DATA",
 )  # fmt: skip
+# Error values that desktop Excel on Windows hands over as numbers (0x800A0000 + the xlErr code)
+# and xlwings, which knows the seven older ones, leaves as they are.
+COM_ERRORS = {-2146826245: "#GETTING_DATA", -2146826243: "#SPILL!", -2146826238: "#CALC!"}  # 2043, 2045, 2050
 BLOCK_NAME = PYTHON_BLOCK_NAME  # defined name of the Python block's top-left cell (the writer sets it)
 BLOCK_ANCHOR = (PYTHON_BLOCK[0] + 1, PYTHON_BLOCK[1] + 1)  # 1-based, for workbooks without the name
 BLOCK_WIDTH = len(PYTHON_BLOCK_WIDTHS)
@@ -199,19 +202,47 @@ def is_formula(formula: Any, value: Any) -> bool:
     )
 
 
-def _values(rng: Any) -> Grid:
+def desktop_platform(book: Any, platform: str | None = None) -> str | None:
+    """``sys.platform`` when the book is open in desktop Excel; None on xlwings' other engines."""
+    engine = getattr(getattr(book.app, "engine", None), "name", "")
+    return (platform or sys.platform) if engine == "excel" else None
+
+
+def _rows(raw: Any) -> Grid:
+    """A raw read as rows: desktop Excel gives a single cell as a scalar and, on macOS, a
+    single row as a flat list."""
+    if not isinstance(raw, (list, tuple)):
+        return [[raw]]
+    if raw and not isinstance(raw[0], (list, tuple)):
+        return [list(raw)]
+    return [list(row) for row in raw]
+
+
+def _values(rng: Any, mac: bool = False) -> Grid:
     """A range's values as a 2-D list, error values as their text.
 
     xlwings' remote engine turns any text that looks like an ISO date into a datetime and
     fails on some (an offset such as ``+00:00``); then the raw values are taken as they are.
+    On macOS xlwings' ``err_to_str`` fails on a range of several rows, so the error values
+    are taken from the cells' shown text instead.
     """
+    if mac:
+        return _mac_values(rng)
     try:
         return rng.options(ndim=2, err_to_str=True).value or []
     except ValueError:
         raw = rng.raw_value
-    if not isinstance(raw, (list, tuple)):
-        raw = [[raw]]
-    return [[None if v == "" else v for v in row] for row in raw]
+    return [[None if v == "" else v for v in row] for row in _rows(raw)]
+
+
+def _mac_values(rng: Any) -> Grid:
+    grid = rng.options(ndim=2).value or []
+    with suppress(Exception):  # without the shown text, error values read as blanks
+        for r, row in enumerate(_rows(rng.api.string_value.get())):
+            for c, shown in enumerate(row):
+                if shown in ERRORS and r < len(grid) and c < len(grid[r]):
+                    grid[r][c] = shown
+    return grid
 
 
 class XlwingsSource:
@@ -219,8 +250,9 @@ class XlwingsSource:
     cells holding formulas or error values. Each sheet is read in two calls (values and
     formulas); engines that cannot read formulas synchronously (the remote one) give none."""
 
-    def __init__(self, book: Any) -> None:
+    def __init__(self, book: Any, platform: str | None = None) -> None:
         self.book = book
+        self.mac = desktop_platform(book, platform) == "darwin"
         self._sheets = {s.name: s for s in book.sheets}
         self.sheet_names: list[str] = list(self._sheets)
         self._grids: dict[str, Grid] = {}
@@ -240,12 +272,14 @@ class XlwingsSource:
         """Values from A1 to the last used cell; error values become blanks (see ``flags``)."""
         if name not in self._grids:
             rows, cols = self._extent(name)
-            raw = _values(self.sheet(name).range((1, 1), (rows, cols)))
+            raw = _values(self.sheet(name).range((1, 1), (rows, cols)), mac=self.mac)
             errors: dict[tuple[int, int], str] = {}
             grid: Grid = []
             for r, row in enumerate(raw):
                 out = []
                 for c, v in enumerate(row):
+                    if isinstance(v, int) and not isinstance(v, bool):
+                        v = COM_ERRORS.get(v, v)
                     if isinstance(v, str) and v in ERRORS:
                         errors[(r, c)] = v
                         v = None
@@ -265,9 +299,7 @@ class XlwingsSource:
             except NotImplementedError:
                 result = None
             else:
-                if isinstance(raw, str):
-                    raw = ((raw,),)
-                result = [list(row) for row in raw]
+                result = _rows(raw)
             self._formulas[name] = result
         return self._formulas[name]
 
@@ -315,7 +347,10 @@ _ALLOW = (
 )  # fmt: skip
 
 
-def _snake(name: str) -> str:
+def _mac_term(name: str) -> str:
+    """The Excel AppleScript name of a Protection property: ``AllowSorting`` -> ``allow_sorting``."""
+    if name == "AllowUsingPivotTables":
+        return "allow_using_pivot_table"  # singular in Excel's AppleScript dictionary
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
@@ -326,9 +361,8 @@ def unprotected(sheet: Any, platform: str | None = None) -> Iterator[None]:
     Desktop Excel refuses writes to locked cells of a protected sheet. The remote engine has
     no protection API (its client applies the actions), so there it does nothing.
     """
-    engine = getattr(getattr(sheet.book.app, "engine", None), "name", "")
-    platform = platform or sys.platform
-    if engine != "excel":
+    platform = desktop_platform(sheet.book, platform)
+    if platform is None:
         yield
         return
     if platform == "win32":
@@ -364,8 +398,8 @@ def _unprotected_mac(api: Any) -> Iterator[None]:
     if not api.protect_contents.get():
         yield
         return
-    p = api.protection
-    allow = {_snake(name): bool(getattr(p, _snake(name)).get()) for name in _ALLOW}
+    p = api.protection_object
+    allow = {_mac_term(name): bool(getattr(p, _mac_term(name)).get()) for name in _ALLOW}
     drawing, scenarios = bool(api.protect_drawing_objects.get()), bool(api.protect_scenarios.get())
     try:
         api.unprotect(password="")

@@ -489,6 +489,118 @@ def test_windows_protection_is_lifted_and_put_back_as_it_was():
         pass  # no protection API on the remote engine: nothing to call
 
 
+class FakeAppleEvent:
+    """An appscript property reference: its value comes with ``.get()``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def get(self) -> Any:
+        return self.value
+
+
+class FakeMacSheet:
+    """What appscript shows of a protected worksheet, named as in xlwings' Excel dictionary."""
+
+    def __init__(self, allow: dict[str, bool], params: set[str]) -> None:
+        self.protect_contents = FakeAppleEvent(True)
+        self.protect_drawing_objects = FakeAppleEvent(True)
+        self.protect_scenarios = FakeAppleEvent(False)
+        self.protection_object = SimpleNamespace(**{k: FakeAppleEvent(v) for k, v in allow.items()})
+        self.params = params
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def unprotect(self, **params: Any) -> None:
+        self.calls.append(("unprotect", params))
+
+    def protect_worksheet(self, **params: Any) -> None:
+        assert set(params) <= self.params, set(params) - self.params  # appscript refuses other names
+        self.calls.append(("protect_worksheet", params))
+
+
+def test_mac_protection_is_lifted_and_put_back_as_it_was():
+    mac_dict = pytest.importorskip("xlwings.mac_dict")
+    (params,) = [dict(c[2]) for c in mac_dict.commands if c[0] == "protect_worksheet"]
+    properties = {name for name, _ in mac_dict.properties}
+    assert "protection_object" in properties
+    allow = {name: name == "allow_sorting" for name in params if name.startswith("allow_")}
+    assert len(allow) == len(addin._ALLOW) and set(allow) <= properties
+    api = FakeMacSheet(allow, set(params))
+    excel = SimpleNamespace(engine=SimpleNamespace(name="excel"))
+    with addin.unprotected(SimpleNamespace(api=api, book=SimpleNamespace(app=excel)), platform="darwin"):
+        api.calls.append(("write", {}))
+    assert api.calls == [
+        ("unprotect", {"password": ""}),
+        ("write", {}),
+        (
+            "protect_worksheet",
+            {
+                "password": "",
+                "drawing_objects": True,
+                "worksheet_contents": True,
+                "scenarios": False,
+                **allow,
+            },
+        ),
+    ]
+
+
+Grid = list[list[Any]]
+
+
+class FakeDesktopRange:
+    """A sheet's cells as xlwings' desktop engines hand them over (values read from A1).
+
+    ``values`` hold error values as Windows gives them (a number) or macOS does (None, with
+    the shown text in ``texts``). On macOS, xlwings' ``err_to_str`` fails on several rows,
+    a single row comes as a flat list, and so does its formula text.
+    """
+
+    def __init__(self, values: Grid, formulas: Grid, mac: bool, texts: Grid | None = None) -> None:
+        self.values, self.formulas, self.mac = values, formulas, mac
+        flat = mac and len(values) == 1
+        self.api = SimpleNamespace(string_value=FakeAppleEvent(texts[0] if flat and texts else texts))
+        self.formula = formulas[0] if flat else tuple(tuple(row) for row in formulas)
+
+    def options(self, **options: Any) -> Any:
+        if self.mac and options.get("err_to_str") and len(self.values) > 1:
+            raise TypeError("'NoneType' object is not iterable")
+        return SimpleNamespace(value=[list(row) for row in self.values])
+
+
+def desktop_book(sheets: dict[str, FakeDesktopRange]) -> Any:
+    def sheet(name: str, rng: FakeDesktopRange) -> Any:
+        last = SimpleNamespace(row=len(rng.values), column=len(rng.values[0]))
+        return SimpleNamespace(
+            name=name, used_range=SimpleNamespace(last_cell=last), range=lambda *a: rng, tables=[]
+        )
+
+    excel = SimpleNamespace(engine=SimpleNamespace(name="excel"))
+    return SimpleNamespace(sheets=[sheet(n, r) for n, r in sheets.items()], app=excel)
+
+
+def test_windows_error_values_newer_than_xlwings_are_read_as_errors():
+    spill = FakeDesktopRange([["Score"], [-2146826243]], [["Score"], ["=SEQUENCE(3)"]], mac=False)
+    source = addin.XlwingsSource(desktop_book({"Risks": spill}), platform="win32")
+    assert source.grid("Risks") == [["Score"], [None]]
+    assert source.flags("Risks") == {(1, 0): ("error", "#SPILL!")}
+
+
+def test_mac_values_error_values_and_single_row_formulas():
+    table = FakeDesktopRange(
+        [["Risk", "Score"], ["Late delivery", None]],
+        [["Risk", "Score"], ["Late delivery", "=1/0"]],
+        mac=True,
+        texts=[["Risk", "Score"], ["Late delivery", "#DIV/0!"]],
+    )
+    line = FakeDesktopRange([["Title", 2.0]], [["Title", "=1+1"]], mac=True, texts=[["Title", "2"]])
+    source = addin.XlwingsSource(desktop_book({"Risks": table, "Notes": line}), platform="darwin")
+    assert source.grid("Risks") == [["Risk", "Score"], ["Late delivery", None]]
+    assert source.flags("Risks") == {(1, 1): ("error", "#DIV/0!")}
+    assert source.formulas("Notes") == [["Title", "=1+1"]]
+    assert source.flags("Notes") == {(0, 1): ("formula", "=1+1")}
+
+
 def test_runtime_never_imports_xlwings_pro():
     for path in (ROOT / "kamxl").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
