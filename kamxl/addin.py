@@ -331,7 +331,8 @@ class XlwingsSource:
         grid = self.grid(sheet)
         row = grid[header_row] if 0 <= header_row < len(grid) else []
         headers = ["" if v is None else str(v) for v in row[c1 : c2 + 1]]
-        return TableSpot(table.name, sheet, header_row, c1, last, headers)
+        totals = 1 if last is not None and table.show_totals else 0
+        return TableSpot(table.name, sheet, header_row, c1, last, headers, totals)
 
     def table(self, name: str) -> TableSpot | None:
         if self._tables is None:

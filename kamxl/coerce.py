@@ -23,6 +23,8 @@ _ERRORS = "#N/A #REF! #VALUE! #DIV/0! #NAME? #NUM! #NULL! #GETTING_DATA #SPILL! 
 ERROR_VALUES = tuple(_ERRORS.split())
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 0 in the 1900 date system (after its fictitious 1900-02-29)
 MAX_SERIAL = 2958465  # 9999-12-31
+FIRST_DATE = dt.date(1900, 1, 1)  # the earliest date Excel holds
+MAX_NUMBER = Decimal("9.99999999999999e307")  # the largest number Excel holds
 TEXT_TYPES = {"text", "longtext", "email", "url"}
 
 
@@ -84,9 +86,22 @@ def looks_like_formula(raw: Any) -> bool:
     return isinstance(raw, str) and raw.strip().startswith("=") and len(raw.strip()) > 1
 
 
+def error_cell(code: str) -> Coerced:
+    """What an input cell holding an Excel error value reads as."""
+    return fail(f"error value {code}")
+
+
+def formula_cell(formula: str = "") -> Coerced:
+    """What an input cell holding a formula reads as; ``formula`` is its text when known."""
+    shown = f" ({formula.strip()})" if formula.strip() else ""
+    return fail(f"a formula{shown} where a value is expected")
+
+
 def _shown(raw: Any) -> str:
-    """A typed value quoted for a message (numbers and dates as Excel would show them)."""
-    if isinstance(raw, float) and raw.is_integer():
+    """A typed value quoted for a message (numbers, dates and booleans as Excel would show them)."""
+    if isinstance(raw, bool):
+        raw = "TRUE" if raw else "FALSE"
+    elif isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = " ".join(str(raw).split())
     return f'"{text if len(text) <= 40 else text[:37] + "..."}"'
@@ -98,6 +113,7 @@ _MULTIPLIERS = {"k": 10**3} | dict.fromkeys(("m", "mm", "mio", "mn"), 10**6)
 _MULTIPLIERS |= dict.fromkeys(("md", "mds", "mrd", "bn", "b", "g"), 10**9)
 _SUFFIX = re.compile(r"(?i)\s*(k|mm|mio|mn|mds|mrd|md|m|bn|b|g)\.?$")
 _DIGITS = re.compile(r"^\d[\d.,]*$|^[.,]\d+$")
+_SPACED = re.compile(r"^\d{1,3}(?:[ '_]\d{3})+(?:[.,]\d*)?$")  # 1 200 000,50  1'200.5
 
 
 class _Num(NamedTuple):
@@ -114,12 +130,14 @@ def _strip_number_text(text: str) -> tuple[str, bool, bool, int] | None:
     percent = s.endswith("%") or s.startswith("%")
     s = s.strip("%").strip()
     s = _CURRENCY.sub(" ", s).strip()
-    if s[:1] in "-+":
+    if s.startswith(("-", "+")):
         negative, s = negative or s[0] == "-", s[1:].strip()
     s = _CURRENCY.sub(" ", s).strip()
     multiplier = 1
     if (m := _SUFFIX.search(s)) and m.start() > 0:
         multiplier, s = _MULTIPLIERS[m.group(1).lower()], s[: m.start()].strip()
+    if re.search(r"[ '_]", s) and not _SPACED.match(s):
+        return None
     s = s.replace(" ", "").replace("'", "").replace("_", "")
     if not s or not _DIGITS.match(s):
         return None
@@ -160,7 +178,7 @@ def _parse_number_text(text: str, lang: str) -> _Num | None:
         value = _digits_to_decimal(s, lang)
     except InvalidOperation:
         return None
-    if value is None:
+    if value is None or abs(value * multiplier) > MAX_NUMBER:
         return None
     value *= multiplier
     if percent:
@@ -194,7 +212,7 @@ def parse_number(raw: Any, *, lang: str = "en") -> Coerced:
 
 def parse_percent(raw: Any, *, low: float = -1.0, high: float = 1.0, lang: str = "en") -> Coerced:
     """A fraction (0.35 for 35%). A bare number outside ``low..high`` whose hundredth fits is
-    taken as percentage points (``35`` -> 0.35) with an info problem."""
+    taken as percentage points (``35`` -> 0.35) with a warning: the workbook's formulas see 35."""
     value, problem = parse_number(raw, lang=lang)
     if problem or value is None:
         return Coerced(value, problem)
@@ -203,7 +221,9 @@ def parse_percent(raw: Any, *, low: float = -1.0, high: float = 1.0, lang: str =
         return ok(value)
     scaled = float(Decimal(str(value)) / 100)
     if low <= scaled <= high:
-        return fail(f"{_shown(raw)} read as {_fmt_pct(scaled)}", "info", _as_number(Decimal(str(scaled))))
+        pct = _fmt_pct(scaled)
+        note = f"{_shown(raw)} read as {pct}; type it as {pct} so the workbook's formulas use the same value"
+        return fail(note, "warning", _as_number(Decimal(str(scaled))))
     return ok(value)
 
 
@@ -223,9 +243,10 @@ _RATING = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/\s*5)?\s*$")
 
 def parse_rating(raw: Any, *, lang: str = "en") -> Coerced:
     """A 1-5 rating; ``4/5`` is accepted. Anything outside 1-5 is dropped."""
+    typed = raw
     if isinstance(raw, str) and (m := _RATING.match(raw)):
-        raw = m.group(1).replace(",", ".")
-    value, problem = parse_number(raw, lang=lang)
+        typed = m.group(1).replace(",", ".")
+    value, problem = parse_number(typed, lang=lang)
     if problem or value is None:
         return Coerced(value, problem)
     if not 1 <= value <= 5:
@@ -254,9 +275,9 @@ _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 def from_serial(serial: float) -> dt.date | None:
     """Excel 1900-system serial to a date (its fictitious 1900-02-29, serial 60, has none)."""
-    whole = int(serial)
-    if whole < 1 or whole > MAX_SERIAL or whole == 60:
+    if not 1 <= serial < MAX_SERIAL + 1 or 60 <= serial < 61:
         return None
+    whole = int(serial)
     return EXCEL_EPOCH + dt.timedelta(days=whole if whole > 60 else whole + 1)
 
 
@@ -273,9 +294,12 @@ def _year(text: str) -> int:
 
 def _make_date(year: int, month: int, day: int, raw: Any) -> Coerced:
     try:
-        return ok(dt.date(year, month, day))
+        date = dt.date(year, month, day)
     except ValueError:
         return fail(f"{_shown(raw)} is not a valid date")
+    if date < FIRST_DATE:
+        return fail(f"{_shown(raw)} is before 1900: not a date Excel can hold")
+    return ok(date)
 
 
 def _numeric_date(text: str, raw: Any) -> Coerced | None:
@@ -285,7 +309,9 @@ def _numeric_date(text: str, raw: Any) -> Coerced | None:
         day, month, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
         if month > 12 and day <= 12:
             value, problem = _make_date(year, day, month, raw)
-            return Coerced(value, problem or Problem(f"{_shown(raw)} read as month/day/year", "info"))
+            if problem:
+                return Coerced(value, problem)
+            return fail(f"{_shown(raw)} read as {value.isoformat()} (month/day/year)", "info", value)
         return _make_date(year, month, day, raw)
     return None
 
@@ -334,8 +360,6 @@ def parse_date(raw: Any) -> Coerced:
 
 
 def _serial_date(raw: float) -> Coerced:
-    if raw != raw:
-        return fail(f"{_shown(raw)} is not a date")
     if float(raw).is_integer() and 1900 <= raw <= 2100:
         return fail(f"{raw:g} looks like a year, not a date")
     day = from_serial(raw)
@@ -377,7 +401,7 @@ def parse_choice(raw: Any, index: ChoiceIndex, *, strict: bool = True) -> Coerce
     """The choice code for a label or code typed in either language; free text only when not strict."""
     if is_blank(raw):
         return ok(None)
-    text = _number_text(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else str(raw)
+    text = parse_text(raw).value
     code = index.match(text)
     if code is not None and not index.as_listed(text, code):
         label = _shown(index.label(code))
@@ -425,24 +449,29 @@ def parse_email(raw: Any) -> Coerced:
 def coerce(raw: Any, column: Column, *, choices: ChoiceIndex | None = None, lang: str = "en") -> Coerced:
     """The plan value of one input cell, by the column's type in the template."""
     kind = column.type
-    if type(raw) is float and kind in ("number", "currency") and column.min is None and column.max is None:
-        return Coerced(raw, None)  # the common case, kept cheap: a plan has a thousand cells
+    # the common case, kept cheap (a plan has a thousand cells); raw - raw is 0 for finite numbers only
+    simple = kind in ("number", "currency") and column.min is None and column.max is None
+    if type(raw) is float and simple and raw - raw == 0:
+        return Coerced(raw, None)
     if kind in TEXT_TYPES:
         if type(raw) is str and kind != "email":
             return Coerced(raw if raw.strip() else None, None)
         return parse_email(raw) if kind == "email" else parse_text(raw)
     if (code := error_value(raw)) is not None:
-        return fail(f"error value {code}")
+        return error_cell(code)
     if looks_like_formula(raw):
-        return fail(f"a formula ({raw.strip()}) where a value is expected")
+        return formula_cell(raw)
     result = _typed(raw, column, choices, lang)
-    if isinstance(raw, str) and kind != "choice" and result.problem is None and result.value is not None:
-        kind_name = "date" if kind == "date" else "number"
-        note = (
-            f"{_shown(raw)} is text, read as {_display(result.value, kind)}; "
-            f"retype it as a {kind_name} so the workbook's formulas count it"
+    problem = result.problem
+    if isinstance(raw, str) and kind != "choice" and result.value is not None:
+        retype = (
+            f"retype it as a {'date' if kind == 'date' else 'number'} so the workbook's formulas count it"
         )
-        return fail(note, "warning", result.value)
+        if problem is None:
+            note = f"{_shown(raw)} is text, read as {_display(result.value, kind)}; {retype}"
+            return fail(note, "warning", result.value)
+        if problem.severity == "info":
+            return fail(f"{problem.message}, but it is text: {retype}", "warning", result.value)
     return result
 
 

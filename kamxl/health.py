@@ -50,8 +50,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Action « {name} », à renseigner : {missing}",
     ),
     "overdue": (
-        'Action "{name}" is overdue (due {due}, {days} days ago)',
-        "Action « {name} » en retard (échéance {due}, il y a {days} jours)",
+        'Action "{name}" is overdue (due {due}, {days} ago)',
+        "Action « {name} » en retard (échéance {due}, il y a {days})",
     ),
     "kpi_target": (
         'Active KPI "{name}" has no target',
@@ -63,8 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "no_review": ("No last review date", "Date de dernière revue non renseignée"),
     "stale": (
-        "Plan not reviewed for {days} days (last review {date}; review at least every {limit} days)",
-        "Plan non revu depuis {days} jours (dernière revue {date} ; à revoir tous les {limit} jours au plus)",
+        "Plan not reviewed for {days} (last review {date}; review at least every {limit})",
+        "Plan non revu depuis {days} (dernière revue {date} ; à revoir tous les {limit} au plus)",
     ),
     "next_review": (
         "Next review date {date} is past",
@@ -80,6 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 AND = {"en": " and ", "fr": " et "}
+DAY = {"en": ("day", "days"), "fr": ("jour", "jours")}
 
 
 def check_plan(
@@ -123,6 +124,14 @@ class _Check:
     def msg(self, key: str, **values: Any) -> str:
         return MESSAGES[key][0 if self.lang == "en" else 1].format(**values)
 
+    def days(self, n: int) -> str:
+        one, many = DAY[self.lang]
+        return f"{n} {one if abs(n) == 1 else many}"
+
+    def listed(self, items: list[str]) -> str:
+        """``a, b and c`` in the plan's language."""
+        return ", ".join(items[:-1]) + AND[self.lang] + items[-1] if len(items) > 1 else items[0]
+
     def rows(self, table: str) -> Iterator[tuple[int, Row]]:
         """Rows that count (key column filled), with their index in the plan's table."""
         key = self.t.table(table).key_column
@@ -153,7 +162,7 @@ class _Check:
         for i, row in self.rows(table):
             gaps = self.missing(table, row, columns)
             if gaps:
-                text = AND[self.lang].join(self.label(table, c) for c in gaps)
+                text = self.listed([self.label(table, c) for c in gaps])
                 yield self.at_row(
                     "warning", table, i, gaps[0], self.msg(key, name=_short(row[name_col]), missing=text)
                 )
@@ -167,7 +176,10 @@ class _Check:
             yield Finding("warning", sheet, cell, self.msg("no_review"))
         elif (days := (self.as_of - last).days) > limit:
             yield Finding(
-                "error", sheet, cell, self.msg("stale", days=days, date=last.isoformat(), limit=limit)
+                "error",
+                sheet,
+                cell,
+                self.msg("stale", days=self.days(days), date=last.isoformat(), limit=self.days(limit)),
             )
         nxt = as_date(self.plan.fields.get("next_review"))
         if nxt is not None and nxt < self.as_of:
@@ -195,7 +207,7 @@ class _Check:
             if row.get("status") in ("done", "cancelled") or due is None or due >= self.as_of:
                 continue
             days = (self.as_of - due).days
-            text = self.msg("overdue", name=_short(row["action"]), due=due.isoformat(), days=days)
+            text = self.msg("overdue", name=_short(row["action"]), due=due.isoformat(), days=self.days(days))
             yield self.at_row("warning", "actions", i, "due", text)
 
     def kpis(self) -> Iterator[Finding]:

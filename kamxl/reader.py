@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import python_calamine as pc
 
-from .coerce import ChoiceIndex, Coerced, Problem, coerce, fold, is_blank, loose
+from .coerce import ChoiceIndex, Coerced, Problem, coerce, error_cell, fold, formula_cell, is_blank, loose
 from .findings import EncryptedWorkbook, Finding, NotAPlan, NotAWorkbook, PlanReadError, Severity
 from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, Locations, a1, field_row, table_anchor
 from .model import Plan, Row
@@ -60,7 +60,8 @@ class ReadResult:
 
 @dataclass(frozen=True)
 class TableSpot:
-    """Where an Excel table sits: sheet, header row and first column (0-based), last data row."""
+    """Where an Excel table sits: sheet, header row and first column (0-based), last data row,
+    and how many total rows (Table Design > Total Row) follow that last data row."""
 
     name: str
     sheet: str
@@ -68,6 +69,7 @@ class TableSpot:
     first_col: int
     last_row: int | None
     headers: list[str]
+    total_rows: int = 0
 
 
 class WorkbookSource(Protocol):
@@ -75,7 +77,8 @@ class WorkbookSource(Protocol):
 
     ``grid`` gives values from A1 (blanks as None or ""), ``flags`` the cells holding an error
     value or a formula, keyed by 0-based (row, column), as ``("error", "#N/A")`` or
-    ``("formula", "=1+1")``; ``table`` finds an Excel table by name.
+    ``("formula", "=1+1")`` (``""`` when the formula's text is unknown, as in a shared
+    formula's cells); ``table`` finds an Excel table by name.
     """
 
     sheet_names: list[str]
@@ -167,6 +170,7 @@ _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_TABLE_ENTRY = re.compile(rb"<(?:\w+:)?table\b[^>]*>")
 # Excel, LibreOffice, openpyxl and XlsxWriter all write the r attribute first: matching on it
 # lets the regex engine jump from cell to cell, which keeps the scan well under a millisecond.
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)')
@@ -199,6 +203,7 @@ class _SheetXml:
         self.archive = archive
         self._paths: dict[str, str] | None = None
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
+        self._totals: dict[str, int] | None = None
 
     def _sheet_paths(self) -> dict[str, str]:
         rels = {}
@@ -220,6 +225,18 @@ class _SheetXml:
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
             return b""
 
+    def total_rows(self, table_name: str) -> int:
+        """Rows of the table's total row (0 or 1), from its table part."""
+        if self._totals is None:
+            self._totals = {}
+            parts = [n for n in self.archive.namelist() if n.startswith("xl/tables/") and n.endswith(".xml")]
+            for name in parts:
+                if m := _TABLE_ENTRY.search(self._read(name)):
+                    a = _attrs(m.group(0))
+                    count = a.get("totalsRowCount", "0")
+                    self._totals[a.get("name", "")] = int(count) if count.isdigit() else 0
+        return self._totals.get(table_name, 0)
+
     def flags(self, sheet_name: str) -> dict[tuple[int, int], tuple[str, str]]:
         if sheet_name not in self._cache:
             if self._paths is None:
@@ -235,7 +252,7 @@ def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     for ref, text in _FORMULA_CELL.findall(xml):
         if (where := cell_index(ref.decode())) is not None:
             formula = html.unescape(text.decode("utf-8", "replace"))
-            found[where] = ("formula", "=" + formula if formula else "a formula")
+            found[where] = ("formula", "=" + formula if formula else "")
     if b't="e"' in xml:
         for ref, code in _ERROR_CELL.findall(xml):
             if (where := cell_index(ref.decode())) is not None:
@@ -263,9 +280,9 @@ class _FileSource:
         except Exception:  # no such table (deleted, or a file saved by another program)
             return None
         (first_row, first_col), (last_row, _) = found.start, found.end
-        return TableSpot(
-            name, found.sheet, first_row - 1, first_col, last_row, [str(h) for h in found.columns]
-        )
+        headers = [str(h) for h in found.columns]
+        totals = self.xml.total_rows(found.name)
+        return TableSpot(name, found.sheet, first_row - 1, first_col, last_row, headers, totals)
 
 
 # -- labels to keys, built once per template and language --------------------------------------
@@ -359,7 +376,8 @@ class _Reader:
         for row in self.grid(META_SHEET):
             if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
                 value = row[1]
-                meta[row[0].strip()] = repr(value) if isinstance(value, float) else str(value).strip()
+                text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+                meta[row[0].strip()] = text.strip()
         return meta
 
     def _template(self, given: TemplateArg) -> Template:
@@ -433,11 +451,12 @@ class _Reader:
                 continue
             grid = self.grid(name)
             tops = [b.header_row - 1 for t in sheet.tables if (b := blocks.get(t.key)) and b.sheet == name]
-            found = self._field_rows(self.labels.fields[sheet.key], grid, min(tops, default=len(grid)))
+            stop = min(tops, default=len(grid))
+            found = self._field_rows(self.labels.fields[sheet.key], grid, stop)
             for f in sheet.fields:
                 row = found.get(f.key)
                 if row is None:
-                    row = self._field_fallback(f, grid, found, name)
+                    row = self._field_fallback(f, grid, found, name, stop)
                 if row is None:
                     continue
                 cell = a1(row + 1, FIELD_VALUE_COL)
@@ -454,10 +473,13 @@ class _Reader:
                 found[key] = r
         return found
 
-    def _field_fallback(self, f: Column, grid: Grid, found: dict[str, int], sheet: str) -> int | None:
-        """A field whose label was edited: read it from its template position if that row is free."""
+    def _field_fallback(
+        self, f: Column, grid: Grid, found: dict[str, int], sheet: str, stop: int
+    ) -> int | None:
+        """A field whose label was edited: read it from its template position if that row is
+        free and still above the sheet's tables."""
         row = field_row(self.t, f.key) - 1
-        if row in found.values():
+        if row in found.values() or row >= stop:
             self.add(
                 "warning",
                 sheet,
@@ -559,7 +581,12 @@ class _Reader:
         rows: list[Row] = []
         where: list[int] = []
         below: list[int] = []
+        totals = (
+            () if block.last_row is None else range(block.last_row + 1, block.last_row + 1 + block.total_rows)
+        )
         for r in range(block.header_row + 1, len(grid)):
+            if r in totals:
+                continue
             line, width = grid[r], len(grid[r])
             raws = [
                 (col, c, line[c]) for col, c in inputs if c < width and line[c] is not None and line[c] != ""
@@ -610,10 +637,7 @@ class _Reader:
             return None
         if flag is not None:
             kind, text = flag
-            if kind == "error":
-                result = Coerced(None, Problem(f"error value {text}"))
-            else:
-                result = Coerced(None, Problem(f"a formula ({text}) where a value is expected"))
+            result = error_cell(text) if kind == "error" else formula_cell(text)
         else:
             try:
                 result = coerce(

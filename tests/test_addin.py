@@ -359,6 +359,26 @@ def test_recompute_reads_unsaved_values_not_the_file(remote, monkeypatch, accoun
     assert 'High risk "Unsaved supplier switch" (score 25/25) has no mitigation' in messages
 
 
+def test_a_table_total_row_is_not_read_as_a_row(remote, monkeypatch, template, tmp_path):
+    from kamxl.layout import col_letter
+    from kamxl.model import new_plan
+    from kamxl.reader import read_plan_from_source
+
+    plan = new_plan(template, "en", client_name="Acme", kam="Jo")
+    plan.tables["opportunities"] = [{"name": "Deal", "amount": 100, "stage": "proposal"}]
+    book = openpyxl.load_workbook(write_plan(plan, tmp_path / "t.xlsm", template=template), keep_vba=True)
+    anchor = table_anchor(template, "opportunities")
+    total = anchor.data_row(template.table("opportunities").rows)
+    table = book["Opportunities"].tables["Opportunities"]
+    table.ref, table.totalsRowCount = f"A{anchor.header_row}:{col_letter(anchor.last_col)}{total}", 1
+    book["Opportunities"][f"A{total}"] = "Total"
+    book.save(tmp_path / "total.xlsm")
+
+    remote_book = open_remote(remote, monkeypatch, tmp_path / "total.xlsm")
+    result = read_plan_from_source(addin.XlwingsSource(remote_book), tmp_path / "total.xlsm")
+    assert [r["name"] for r in result.plan.tables["opportunities"]] == ["Deal"]
+
+
 def test_errors_reach_the_user_as_a_message_box(remote, monkeypatch, tmp_path):
     wb = openpyxl.Workbook()
     wb.active["A1"] = "not a plan"

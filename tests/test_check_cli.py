@@ -140,3 +140,20 @@ def test_check_workbook_library_call(workbooks) -> None:
     report = check_workbook(workbooks["fr"], as_of=AS_OF)
     assert report["account"] == "Acme fr" and report["lang"] == "fr"
     assert json.loads(json.dumps(report)) == report
+
+
+def test_unreadable_folder_exits_2_and_others_are_reported(workbooks, tmp_path, monkeypatch) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = Path.iterdir
+
+    def iterdir(self: Path):
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    result = CliRunner().invoke(command, [str(locked), str(workbooks["en"]), "--json"])
+    assert result.exit_code == 2
+    assert f"kamxl check: {locked}: cannot be opened: Permission denied" in result.stderr
+    assert [r["account"] for r in json.loads(result.stdout)] == ["Acme en"]

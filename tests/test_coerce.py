@@ -90,10 +90,10 @@ def test_percent_column_rules() -> None:
     assert parse_percent("35 %") == (0.35, None)
     value, problem = parse_percent(35)
     assert value == pytest.approx(0.35)
-    assert problem is not None and problem.severity == "info" and "35%" in problem.message
+    assert problem is not None and problem.severity == "warning" and "35%" in problem.message
     assert parse_percent(1.05, low=0, high=5) == (1.05, None)  # an NRR of 105% typed as a fraction
     value, problem = parse_percent(105, low=0, high=5)
-    assert value == pytest.approx(1.05) and problem.severity == "info"
+    assert value == pytest.approx(1.05) and problem.severity == "warning"
     assert parse_percent(250)[0] == 250  # no reading fits: kept for the range check to flag
 
 
@@ -239,7 +239,7 @@ def test_out_of_range_is_kept_with_a_warning(template) -> None:
     assert value == pytest.approx(0.6)
     assert problem.severity == "warning" and "is text" in problem.message
     value, problem = coerce(60, column)
-    assert value == pytest.approx(0.6) and problem.severity == "info"
+    assert value == pytest.approx(0.6) and problem.severity == "warning"
     value, problem = coerce("150 %", column)
     assert value == pytest.approx(1.5) and problem.severity == "warning" and "range" in problem.message
 
@@ -329,3 +329,65 @@ def test_date_round_trip(day: dt.date, style: str) -> None:
         "datetime": dt.datetime.combine(day, dt.time(13, 5)),
     }[style]
     assert parse_date(typed) == (day, None)
+
+
+# -- edge cases a KAM can type ---------------------------------------------------------------------
+@pytest.mark.parametrize("typed", ["EUR", "€", "$", "%", "( € )", "- €"])
+def test_a_currency_or_sign_alone_is_not_a_number(typed) -> None:
+    value, problem = parse_number(typed)
+    assert value is None and problem.severity == "error" and "not a number" in problem.message
+
+
+@pytest.mark.parametrize("typed", ["12 34", "5 10", "1 2 3", "1 2345", "1'23", "1 000 00"])
+def test_spaces_group_thousands_only_by_three(typed) -> None:
+    assert parse_number(typed).value is None
+
+
+def test_a_number_too_large_for_excel_is_not_a_number() -> None:
+    value, problem = parse_number("9" * 400)
+    assert value is None and problem.severity == "error"
+
+
+@pytest.mark.parametrize("serial", [float("inf"), float("-inf")])
+def test_infinite_serial_is_not_a_date(serial) -> None:
+    value, problem = parse_date(serial)
+    assert value is None and problem.severity == "error"
+
+
+@pytest.mark.parametrize("typed", ["15/03/0026", "0001-01-01", "1899-12-31"])
+def test_dates_before_1900_are_not_dates_excel_can_hold(typed) -> None:
+    value, problem = parse_date(typed)
+    assert value is None and problem.severity == "error" and "1900" in problem.message
+
+
+def test_bad_rating_message_quotes_what_was_typed() -> None:
+    assert parse_rating("7/5").problem.message == '"7/5" is not a rating from 1 to 5'
+
+
+def test_booleans_are_shown_as_excel_shows_them() -> None:
+    assert parse_number(True).problem.message == '"TRUE" is not a number'
+    index = ChoiceIndex({"yes": {"en": "Yes", "fr": "Oui"}, "no": {"en": "No", "fr": "Non"}})
+    assert parse_choice(False, index).problem.message.startswith('"FALSE" is not in the list')
+
+
+def test_month_first_date_typed_as_text_is_still_a_warning(template) -> None:
+    value, problem = coerce("03/15/2026", template.table("opportunities").column("expected_close"))
+    assert value == dt.date(2026, 3, 15)
+    assert problem.severity == "warning"
+    assert "2026-03-15" in problem.message and "month/day/year" in problem.message
+    assert "text" in problem.message
+
+
+def test_percentage_points_disagree_with_the_workbook_formulas(template) -> None:
+    """Excel's weighted amount multiplies by 35, not 0.35: the KAM has to retype it."""
+    column = template.table("opportunities").column("probability")
+    value, problem = coerce(35.0, column)
+    assert value == pytest.approx(0.35)
+    assert problem.severity == "warning" and "35%" in problem.message
+
+
+def test_free_choice_keeps_booleans_and_dates_as_excel_shows_them() -> None:
+    index = ChoiceIndex(STAGES, "en")
+    assert parse_choice(True, index, strict=False) == ("TRUE", None)
+    assert parse_choice(dt.datetime(2026, 3, 15), index, strict=False) == ("2026-03-15", None)
+    assert parse_choice(12.0, index, strict=False) == ("12", None)

@@ -218,3 +218,33 @@ def test_findings_point_at_rows_where_the_reader_found_them(template, tmp_path) 
     (late,) = check_plan(result.plan, template, scores, TODAY, locations=result.locations)
     assert late.cell == cell(template, "actions", 2, "due")
     assert "Late" in late.message
+
+
+def test_gaps_are_listed_as_a_sentence(template) -> None:
+    plan = healthy(template, "fr")
+    plan.tables["objectives"] = [{"objective": "Grow"}]
+    plan.tables["stakeholders"][0] |= {"role": None, "stance": None, "strength": None}
+    findings = check_plan(plan, template, as_of=TODAY)
+    smart = only(findings, sheet="Objectifs")
+    assert (
+        smart.message
+        == "Objectif « Grow » pas SMART, à compléter : indicateur, cible, échéance et responsable"
+    )
+    plan.lang = "en"
+    messages = {f.message for f in check_plan(plan, template, as_of=TODAY)}
+    assert 'Objective "Grow" is not SMART: no metric, target, deadline and owner' in messages
+    assert 'Stakeholder "Ann" has no buying role, stance and relationship' in messages
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", f'Action "Late" is overdue (due {TODAY - dt.timedelta(days=1)}, 1 day ago)'),
+        ("fr", f"Action « Late » en retard (échéance {TODAY - dt.timedelta(days=1)}, il y a 1 jour)"),
+    ],
+)
+def test_overdue_by_one_day(template, lang, expected) -> None:
+    plan = healthy(template, lang)
+    plan.tables["actions"] = [{"action": "Late", "owner": "Jo", "due": TODAY - dt.timedelta(days=1)}]
+    (f,) = check_plan(plan, template, as_of=TODAY)
+    assert f.message == expected

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+import python_calamine as pc
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ from kamxl.coerce import loose
 from kamxl.findings import EncryptedWorkbook, NotAPlan, NotAWorkbook, PlanReadError
 from kamxl.layout import a1, col_letter, field_cell, table_anchor
 from kamxl.model import Plan, new_plan
-from kamxl.reader import PlanNotFound, ReadResult, read_plan
+from kamxl.reader import PlanNotFound, ReadResult, _FileSource, read_plan, read_plan_from_source
 from kamxl.template import Column, Template, get_template
 from kamxl.writer import write_plan
 
@@ -319,8 +321,12 @@ def build(
     fields: list[tuple[str, Any]] | None = None,
     as_tables: bool = True,
     meta: dict | None = None,
+    up: int = 0,
 ) -> Path:
-    """A workbook following the layout contract, written without kamxl's writer."""
+    """A workbook following the layout contract, written without kamxl's writer.
+
+    ``up`` moves every table that many rows up, as when a KAM deletes rows above them.
+    """
     book = xlsxwriter.Workbook(str(path))
     sheets = {}
     for sheet in template.sheets:
@@ -332,7 +338,7 @@ def build(
     for key, (headers, rows) in tables.items():
         anchor = table_anchor(template, key)
         ws = sheets[template.table_sheet(key).key]
-        top, left = anchor.header_row - 1, anchor.first_col
+        top, left = anchor.header_row - 1 - up, anchor.first_col
         if as_tables:
             ws.add_table(top, left, top + max(len(rows), 1), left + len(headers) - 1, {
                 "name": template.table(key).name, "columns": [{"header": h} for h in headers], "data": rows,
@@ -479,3 +485,73 @@ def test_missing_file_and_folder(tmp_path) -> None:
         read_plan(tmp_path / "nope.xlsx")
     with pytest.raises(PlanReadError, match="folder"):
         read_plan(tmp_path)
+
+
+# -- edge cases found in review -----------------------------------------------------------------
+def _rewrite_cell(path: Path, sheet: str, ref: str, xml: str) -> None:
+    """Replace one cell's XML in a workbook saved by openpyxl (sheets are sheet1.xml... in order)."""
+    part = f"xl/worksheets/sheet{openpyxl.load_workbook(path).sheetnames.index(sheet) + 1}.xml"
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    cell = re.compile(rf'<c r="{ref}"(?:[^>]*/>|[^>]*>.*?</c>)'.encode())
+    parts[part], n = cell.subn(xml.encode(), parts[part], count=1)
+    assert n == 1
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_shared_formula_in_an_input_cell(template, messy) -> None:
+    amount = _cell(template, "opportunities", 1, "amount")
+    path = messy("Opportunities", {amount: 5})
+    _rewrite_cell(path, "Opportunities", amount, f'<c r="{amount}"><f t="shared" si="0"/><v>2</v></c>')
+    result = read_plan(path, template=template)
+    assert result.plan.tables["opportunities"][1]["amount"] is None
+    f = _finding(result.findings, amount)
+    assert f.message == "Amount: a formula where a value is expected; left blank"
+
+
+def test_total_row_of_a_table_is_not_a_row(template, write, tmp_path) -> None:
+    plan = new_plan(template, "en", client_name="Acme", kam="Jo")
+    plan.tables["opportunities"] = [{"name": "Deal", "amount": 100, "stage": "proposal"}]
+    book = openpyxl.load_workbook(write(plan))
+    ws = book["Opportunities"]
+    table = ws.tables["Opportunities"]
+    anchor = table_anchor(template, "opportunities")
+    total = anchor.data_row(template.table("opportunities").rows)
+    last = col_letter(anchor.last_col)
+    table.ref, table.totalsRowCount = f"A{anchor.header_row}:{last}{total}", 1
+    ws[f"A{total}"] = "Total"
+    ws[f"E{total}"] = "=SUBTOTAL(109,[Amount])"
+    book.save(tmp_path / "total.xlsx")
+    result = read_plan(tmp_path / "total.xlsx", template=template)
+    assert [r["name"] for r in result.plan.tables["opportunities"]] == ["Deal"]
+    assert result.findings == []
+
+
+def test_a_field_row_deleted_is_not_read_from_the_table_below(template, tmp_path) -> None:
+    """Four field rows deleted: the tables below moved up, the last fields' usual rows hold them."""
+    fields = [(f.label["en"], None) for f in list(template.fields.values())[:-4]]
+    contracts = [c.label["en"] for c in template.table("contracts").columns]
+    rows = [["Master agreement", "All", "2024-01-01", None, None, 1000]]
+    path = build(tmp_path / "f.xlsx", template, "en", {"contracts": (contracts, rows)}, fields, up=4)
+    result = read_plan(path, template=template)
+    assert result.plan.fields["nps"] is None
+    assert result.plan.tables["contracts"][0]["contract"] == "Master agreement"
+    assert not [f for f in result.findings if f.severity == "error" or "Contract" in f.message]
+
+
+def test_blank_meta_values_are_blank(template, write) -> None:
+    """A workbook source may give blank cells as None (Excel through xlwings does)."""
+    path = write(new_plan(template, "en", client_name="Acme"))
+    with zipfile.ZipFile(path) as archive:
+        source = _FileSource(pc.CalamineWorkbook.from_path(str(path), load_tables=True), archive)
+        grid = source.grid
+        source.grid = (
+            lambda name: [  # type: ignore[method-assign]
+                [row[0], None] if name == "_kamxl" and row[:1] == ["account_id"] else row
+                for row in grid(name)
+            ]
+        )
+        result = read_plan_from_source(source, path, template=template)
+    assert result.plan.account_id not in ("", "None")

@@ -48,8 +48,14 @@ def command(
     file was read (findings are not failures), 2 when any could not be read.
     """
     template: Template | None = get_template(template_path) if template_path else None
-    files = expand_paths(paths)
+    files: list[Path] = []
     reports, failed = [], False
+    for given in paths:
+        try:
+            files += expand_paths([given])
+        except OSError as exc:  # a folder that cannot be listed (permissions, network drive gone)
+            failed = True
+            click.echo(f"kamxl check: {given}: cannot be opened: {exc.strerror or exc}", err=True)
     for path in files:
         try:
             report = check_workbook(path, template=template, as_of=as_of)
@@ -62,7 +68,7 @@ def command(
             click.echo(render_text(report) + "\n")
     if as_json:
         click.echo(json.dumps(reports, ensure_ascii=False, indent=2))
-    if not files:
+    if not files and not failed:
         click.echo("kamxl check: no .xlsx or .xlsm workbooks found", err=True)
         failed = True
     if failed:
