@@ -8,10 +8,9 @@ import click
 
 from . import __version__
 from .commands.errors import CommandError
+from .commands.options import lang_option, output_dir_option, template_option
 from .template import TemplateError, get_template
 from .workbooks import WorkbookExists, new_workbook
-
-LANG = click.Choice(["en", "fr"], case_sensitive=False)
 
 
 class KamxlGroup(click.Group):
@@ -41,21 +40,9 @@ def main() -> None:
 @click.argument("name")
 @click.option("--kam", help="Key account manager who owns the plan.")
 @click.option("--sector", help="Sector: a label from the list (either language) or your own text.")
-@click.option("--lang", type=LANG, default="en", show_default=True, help="Language of the workbook.")
-@click.option(
-    "--template",
-    "template_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Custom template file (a copy of workbook_templates/account_plan.toml).",
-)
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Folder to write the workbook into.",
-)
+@lang_option("Language of the workbook.")
+@template_option("Custom template file (a copy of workbook_templates/account_plan.toml).")
+@output_dir_option("Folder to write the workbook into.")
 @click.option("--force", is_flag=True, help="Replace an existing workbook (the old one is kept as a backup).")
 @click.option(
     "--no-macros",
@@ -82,7 +69,7 @@ def new(
         output_dir,
         kam=kam,
         sector=sector,
-        lang=lang.lower(),
+        lang=lang,
         template=template,
         force=force,
         macros=not no_macros,
@@ -91,12 +78,7 @@ def new(
 
 
 @main.command("template-doc")
-@click.option(
-    "--template",
-    "template_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Template file to document (the built-in one by default).",
-)
+@template_option("Template file to document (the built-in one by default).")
 @click.option(
     "-o",
     "--output",

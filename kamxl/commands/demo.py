@@ -7,17 +7,11 @@ from pathlib import Path
 import click
 
 from ..workbooks import write_demo
+from .options import output_dir_option
 
 
 @click.command("demo")
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("kamxl-demo"),
-    show_default=True,
-    help="Folder for the demo: plans/ and portfolio/ go inside.",
-)
+@output_dir_option("Folder for the demo: plans/ and portfolio/ go inside.", default=Path("kamxl-demo"))
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same portfolio.")
 @click.option(
     "--count", type=click.IntRange(1, 500), default=24, show_default=True, help="Number of accounts."

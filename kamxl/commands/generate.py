@@ -12,6 +12,7 @@ import click
 from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
 from ..template import TemplateError
 from .errors import CommandError
+from .options import lang_option, output_dir_option
 
 
 def _progress_bar(rows: Sequence[ExportRow]) -> Iterator[ExportRow]:
@@ -36,26 +37,13 @@ def _report(result: GenerateResult) -> None:
 
 @click.command("generate")
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Folder to write the workbooks into.",
-)
+@output_dir_option("Folder to write the workbooks into.")
 @click.option(
     "--mapping",
     metavar="salesforce|hubspot|PATH",
     help="Column mapping: a built-in one or a TOML/YAML mapping file. Default: the built-in that fits.",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "fr"], case_sensitive=False),
-    default="en",
-    show_default=True,
-    help="Language of the workbooks.",
-)
+@lang_option("Language of the workbooks.")
 @click.option(
     "--template",
     "template_path",
@@ -88,7 +76,7 @@ def command(
             export,
             output_dir,
             mapping=mapping,
-            lang=lang.lower(),
+            lang=lang,
             template=template_path,
             by_kam=by_kam,
             force=force,

@@ -31,6 +31,30 @@ def as_of_option(verb: str) -> Callable[[F], F]:
     )
 
 
+def output_dir_option(help: str, default: Path = Path(".")) -> Callable[[F], F]:
+    """``-o/--output-dir DIR``: the folder workbooks are written into (created when needed)."""
+    return click.option(
+        "-o",
+        "--output-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def lang_option(help: str) -> Callable[[F], F]:
+    """``--lang en|fr``, passed lower-cased."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "fr"], case_sensitive=False),
+        default="en",
+        show_default=True,
+        callback=lambda _ctx, _param, value: value.lower(),
+        help=help,
+    )
+
+
 def template_option(help: str = "Custom template file the workbooks were made from.") -> Callable[[F], F]:
     """``--template PATH``, passed to the command as ``template_path``."""
     return click.option(

@@ -13,7 +13,7 @@ import click
 from ..rollup import HistoryError, rollup
 from ..template import TemplateError
 from .errors import CommandError
-from .options import as_of_option, template_option
+from .options import as_of_option, lang_option, template_option
 
 
 class _ProgressBar:
@@ -72,13 +72,7 @@ class _ProgressBar:
     is_flag=True,
     help="Copy stakeholder names and contact details into the summary (a Contacts sheet).",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "fr"], case_sensitive=False),
-    default="en",
-    show_default=True,
-    help="Language of the summary.",
-)
+@lang_option("Language of the summary.")
 @template_option()
 @as_of_option("Roll up")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages.")
@@ -116,7 +110,7 @@ def command(
             template=template_path,
             as_of=as_of,
             progress=bar,
-            lang=lang.lower(),
+            lang=lang,
             macros=False if no_macros else None,
         )
     except (HistoryError, TemplateError, ValueError, OSError) as exc:
