@@ -17,6 +17,7 @@ from kamxl.scoring import score_plan
 from kamxl.writer import cached_values, write_plan
 
 from .plan_factory import random_plan
+from .test_workbook import REQUIRED_NAMES
 
 PLANS = int(os.environ.get("KAMXL_PARITY_PLANS", "24"))
 
@@ -35,15 +36,7 @@ def recalculated(template, lo_recalc, tmp_path_factory):
 
 def test_every_metric_has_a_defined_name(template):
     names = {m.name for m in Formulas(template, "en", lambda k: "A1").metrics()}
-    for required in (
-        "Score_Potential",
-        "Score_Relationship",
-        "Score_Execution",
-        "Score_Overall",
-        "Account_Tier",
-        "Weighted_Pipeline",
-        "Overdue_Actions",
-    ):
+    for required in REQUIRED_NAMES:
         assert required in names
 
 

@@ -58,34 +58,16 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
         s.get(bold=True, font_color=st["primary"], align="right", valign="vcenter"),
     )
     r, c = SOURCE_FOLDER_CELL
-    ws.merge_range(
-        r,
-        c,
-        r,
-        c + 3,
-        "",
-        s.get(
-            bg_color=st["input_fill"],
-            border=1,
-            border_color=st["border"],
-            valign="vcenter",
-            locked=False,
-            shrink=True,
-        ),
+    folder_cell = s.get(
+        bg_color=st["input_fill"],
+        border=1,
+        border_color=st["border"],
+        valign="vcenter",
+        locked=False,
+        shrink=True,
     )
-    ws.write_string(
-        r,
-        c,
-        p.folder,
-        s.get(
-            bg_color=st["input_fill"],
-            border=1,
-            border_color=st["border"],
-            valign="vcenter",
-            locked=False,
-            shrink=True,
-        ),
-    )
+    ws.merge_range(r, c, r, c + 3, "", folder_cell)
+    ws.write_string(r, c, p.folder, folder_cell)  # always text, whatever the folder's name looks like
     w.wb.define_name("Source_Folder", cell_ref(ws.get_name(), r, c))
 
     money = w.compact_money_format()
