@@ -19,13 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Literal
 
 from .docprops import XLWINGS_VERSION, custom_properties
+from .fileio import atomic_write_text
 
 Status = Literal["ok", "warn", "fail"]
 Runner = Callable[[list[str]], tuple[int, str, str]]
@@ -153,14 +153,7 @@ def set_config_value(path: Path, key: str, value: str) -> bool:
     new = "\n".join(lines) + "\n"
     if new == old:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".xlwings-", suffix=".conf", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=enc, errors="surrogateescape", newline="") as f:
-            f.write(new)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    atomic_write_text(path, new, encoding=enc, errors="surrogateescape")
     return True
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,9 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__, layout
 from .dashboard import Formulas, Metric
 from .docprops import XLWINGS_VERSION
+from .fileio import atomic_path
 from .model import Plan, Row, is_blank
+from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
 from .template import Column, Sheet, Table, Template, get_template
@@ -31,8 +31,6 @@ from .vba import RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
 META_SHEET = "_kamxl"
 LISTS_SHEET = "Lists"
 EXTRA_VALIDATED_ROWS = 200  # rows typed just below a table keep their dropdowns
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.([a-z0-9_]+))?\}")
 
 
@@ -49,16 +47,8 @@ def write_plan(
     """
     template = template or get_template()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         _PlanWriter(plan, template, lang or plan.lang, tmp, path.suffix.lower() == ".xlsm").write()
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; a shared drive needs the usual mode
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -122,6 +112,50 @@ def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, An
         elif value is None:
             values[key] = ""
     return values
+
+
+def cell_value(col: Column, value: Any, template: Template, lang: str) -> Value:
+    """A plan value as the cell holds it, for formulas: labels, Excel serial dates, floats."""
+    if is_blank(value):
+        return None
+    if col.type == "choice" and isinstance(value, str) and value in template.choices[col.choices or ""]:
+        return template.label(col.choices or "", value, lang)
+    if isinstance(value, dt.datetime):
+        return (
+            excel_serial(value.date())
+            + (value - dt.datetime.combine(value.date(), dt.time())).seconds / 86400
+        )
+    if isinstance(value, dt.date):
+        return float(excel_serial(value))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return str(value)
+
+
+def row_values(
+    template: Template, table: Table, row: Row, lang: str, formulas: dict[str, str]
+) -> dict[str, Any]:
+    """Every column of one table row as Excel shows it, formula columns computed in Python."""
+    by_label = {c.label[lang]: c for c in table.columns}
+    done: dict[str, Any] = {}
+
+    def cell(label: str) -> Value:
+        col = by_label.get(label)
+        if col is None:
+            raise FormulaError(f"no column {label!r} in table {table.name}")
+        if col.key not in done:
+            if col.formula:
+                result = evaluate(formulas[col.key], cell)
+                done[col.key] = result.code if isinstance(result, ExcelError) else result
+            else:
+                done[col.key] = cell_value(col, row.get(col.key), template, lang)
+        return done[col.key]
+
+    for col in table.columns:
+        cell(col.label[lang])
+    return {k: "" if v is None else v for k, v in done.items()}
 
 
 def _footer_text(text: str) -> str:
@@ -449,10 +483,33 @@ class _PlanWriter:
                     header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col)
                 )
             self.conditional(ws, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
+        self.write_row_formulas(ws, table, header_row, first_col, rows, size)
         if table.row_height:
             for r in range(header_row + 1, last_row + 1):
                 lines = max(self.row_lines.get(r, 1), round(table.row_height / 13.5))
                 self.row_lines[r] = lines
+
+    def write_row_formulas(
+        self, ws: Worksheet, table: Table, header_row: int, first_col: int, rows: list[Row], size: int
+    ) -> None:
+        """Formula columns, each cell cached with the value Excel shows (see ``row_formulas``)."""
+        formulas = {
+            col.key: table_formula(self.t, table, col.formula, self.lang)
+            for col in table.columns
+            if col.formula
+        }
+        for r in range(size):
+            row = rows[r] if r < len(rows) else {}
+            values = row_values(self.t, table, row, self.lang, formulas)
+            for i, col in enumerate(table.columns):
+                if col.formula:
+                    ws.write_formula(
+                        header_row + 1 + r,
+                        first_col + i,
+                        formulas[col.key],
+                        self.s.cell(col),
+                        values[col.key],
+                    )
 
     def note_lines(self, row: int, col: Column, value: Any, width: float, minimum: int = 1) -> None:
         """Rows holding wrapped text get a height that shows it (XlsxWriter cannot autofit)."""

@@ -11,12 +11,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..fileio import atomic_write_text
 from ..model import Row
 from .portfolio import Portfolio
 from .records import kept_columns
@@ -86,14 +85,7 @@ def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Row]) -> Path:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([csv_value(row.get(c)) for c in columns])
-    fd, tmp = tempfile.mkstemp(prefix=".kamxl-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return atomic_write_text(path, buffer.getvalue())
 
 
 def export_csv(portfolio: Portfolio, folder: str | Path) -> list[Path]:

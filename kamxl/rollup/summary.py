@@ -12,7 +12,6 @@ import datetime as dt
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
+from ..fileio import atomic_path
 from ..styles import Styles
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
@@ -65,21 +65,8 @@ def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | No
     A ``.xlsm`` path gives a macro-enabled workbook with the Roll up button on the Overview.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".kamxl-", suffix=path.suffix or ".xlsx", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         SummaryWriter(portfolio, tmp, path, trends or Trends(), path.suffix.lower() == ".xlsm").write()
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise PermissionError(
-                f"{path}: cannot be replaced ({exc.strerror}); is it open in Excel? "
-                "Close it and roll up again"
-            ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -1,0 +1,141 @@
+"""Writing files safely on shared drives: one atomic-write helper for every file kamxl writes.
+
+A file is written to a temporary name in its target folder, flushed and fsynced, given the mode an
+ordinary file gets under the user's umask (``mkstemp`` makes owner-only files, which colleagues on
+a shared drive cannot open), then renamed over the target. On any failure, and on SIGTERM or
+Ctrl-C, the temporary file is removed; one that a SIGKILL left behind carries the writer's process
+id in its name, so the next run can remove it (:func:`remove_stale_temporaries`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_PREFIX = ".kamxl-"
+_STALE_AFTER = 24 * 3600  # seconds: a temporary file of another machine is removed after a day
+_TEMP_NAME = re.compile(r"^\.kamxl-(?P<host>[A-Za-z0-9_-]*)-(?P<pid>\d+)-")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())[:20]
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temporary files: host and process id, for stale-file cleanup."""
+    return f"{TEMP_PREFIX}{_host()}-{os.getpid()}-"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    The caller writes the whole file at the yielded path (any library that takes a file name).
+    ``mode`` defaults to what ``open()`` would give a new file under the current umask.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        try:
+            os.replace(tmp, target)
+        except PermissionError as exc:
+            raise PermissionError(
+                exc.errno, f"{target}: cannot be replaced ({exc.strerror}); is it open in Excel?"
+            ) from exc
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path, mode=mode) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(
+    path: str | Path, text: str, *, encoding: str = "utf-8", errors: str = "strict", newline: str = ""
+) -> Path:
+    """Write ``text`` to ``path`` atomically (no newline translation unless ``newline`` says)."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, errors=errors, newline=newline) as fh:
+        fh.write(text)
+    return Path(path)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable where the platform allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | Path, *, now: float | None = None) -> list[Path]:
+    """Remove kamxl temporary files that a killed process left in ``folder``; return them.
+
+    A file of this machine is stale when its process is gone; one of another machine (same shared
+    folder) when it is older than a day. Files of running processes are never touched.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    host = _host()
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if not m or not entry.is_file(follow_symlinks=False):
+            continue
+        if m["host"] == host:
+            stale = int(m["pid"]) != os.getpid() and not _pid_alive(int(m["pid"]))
+        else:
+            try:
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_AFTER
+            except OSError:
+                continue
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
