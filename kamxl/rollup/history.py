@@ -219,3 +219,24 @@ def tier_movements(path: str | Path, day: dt.date) -> tuple[dt.date | None, list
     order = {"down": 0, "up": 1, "changed": 2, "new": 3, "gone": 4}
     moves.sort(key=lambda m: (order[m.kind], m.account.casefold()))
     return dt.date.fromisoformat(prev), moves
+
+
+def account_baseline(path: str | Path, account_id: str, day: dt.date) -> dict[str, Any] | None:
+    """An account's tier and scores in the last snapshot on or before ``day`` (None if none)."""
+    path = Path(path)
+    if not path.exists() or not account_id:
+        return None
+    query = (
+        "SELECT day, tier, overall, potential, relationship, execution FROM account_snapshots"
+        " WHERE (account_id = ? OR account_id LIKE ?) AND day <= ? ORDER BY day DESC LIMIT 1"
+    )
+    with _guard(path), closing(_connect(path)) as con:
+        row = con.execute(query, (account_id, f"{account_id}#%", day.isoformat())).fetchone()
+    if row is None:
+        return None
+    keys = ("overall", "potential", "relationship", "execution")
+    return {
+        "day": dt.date.fromisoformat(row[0]),
+        "tier": row[1],
+        "scores": dict(zip(keys, row[2:], strict=True)),
+    }

@@ -1,0 +1,85 @@
+"""The review pack's words, from workbook_templates/review.toml, and how it writes figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..template import Template, default_template_path
+
+LANGS = ("en", "fr")
+
+
+@cache
+def _load(path: str) -> dict[str, Any]:
+    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def review_texts_path() -> Path:
+    return default_template_path().with_name("review.toml")
+
+
+class Texts:
+    """``t("deck.snapshot")`` in one language; ``t("changes.won", name=...)`` fills placeholders."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else "en"
+        self.data = _load(str(review_texts_path()))
+
+    def __call__(self, path: str, /, **values: Any) -> str:
+        node: Any = self.data
+        for part in path.split("."):
+            node = node[part]
+        text = node[self.lang]
+        local = {k: v.get(self.lang, v.get("en")) if isinstance(v, dict) else v for k, v in values.items()}
+        return text.format(**local) if values else text
+
+    def money(self, value: Any) -> str:
+        """``€150,000`` in English, ``150 000 €`` in French; ``–`` for blank."""
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return "–"
+        if self.lang == "fr":
+            return f"{value:,.0f} €".replace(",", "\u202f")
+        return f"€{value:,.0f}"
+
+    def date(self, value: Any) -> str:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if not isinstance(value, dt.date):
+            return "–"
+        return value.strftime("%d/%m/%Y") if self.lang == "fr" else value.isoformat()
+
+    def percent(self, value: Any) -> str:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return "–"
+        text = f"{value:.0%}"
+        return text.replace("%", "\u202f%") if self.lang == "fr" else text
+
+    def number(self, value: Any, unit: str | None = None) -> str:
+        """A KPI value with its unit: percentages as %, money as money, others plain."""
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return "–"
+        if unit == "%":
+            return self.percent(value)
+        if unit == "€":
+            return self.money(value)
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        if self.lang == "fr":
+            text = text.replace(",", "\u202f").replace(".", ",")
+        return f"{text} {unit}".strip() if unit and unit != "#" else text
+
+
+def choice_labels(template: Template, choice_list: str, code: Any) -> dict[str, str]:
+    """A choice's label in every language (text typed outside the list, as typed)."""
+    return {lang: choice(template, choice_list, code, lang) or "–" for lang in LANGS}
+
+
+def choice(template: Template, choice_list: str, code: Any, lang: str) -> str:
+    """The label of a choice code; text typed outside the list is shown as typed."""
+    if code is None:
+        return ""
+    items = template.choices.get(choice_list, {})
+    return items[code][lang] if code in items else str(code)
