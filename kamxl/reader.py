@@ -20,7 +20,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 import python_calamine as pc
@@ -29,6 +29,7 @@ from .coerce import ChoiceIndex, Coerced, Problem, coerce, error_cell, fold, for
 from .findings import EncryptedWorkbook, Finding, NotAPlan, NotAWorkbook, PlanReadError, Severity
 from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, Locations, a1, field_row, table_anchor
 from .model import Plan, Row
+from .preflight import Limits, check_archive, check_file, sheet_parts, xml_attrs
 from .template import LANGS, Column, Table, Template, get_template, load_template
 
 META_SHEET = "_kamxl"
@@ -93,18 +94,23 @@ class WorkbookSource(Protocol):
 TemplateArg = Template | str | Path | None
 
 
-def read_plan(path: str | Path, *, template: TemplateArg = None) -> ReadResult:
-    """Read a kamxl workbook; raise :class:`PlanReadError` only when it cannot be read at all."""
+def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits | None = None) -> ReadResult:
+    """Read a kamxl workbook; raise :class:`PlanReadError` only when it cannot be read at all.
+
+    The file passes :mod:`kamxl.preflight` first (``limits``, default from the environment).
+    """
     path = Path(path)
-    data = _load_bytes(path)
+    limits = limits or Limits.from_env()
+    data = _load_bytes(path, limits)
     archive = _open_zip(data, path)
     try:
+        parts = check_archive(archive, path, limits)
         book = _open_calamine(data, path)
     except PlanReadError:
         archive.close()
         raise
     try:
-        return read_plan_from_source(_FileSource(book, archive), path, template=template)
+        return read_plan_from_source(_FileSource(book, archive, parts), path, template=template)
     finally:
         archive.close()
         book.close()
@@ -122,8 +128,9 @@ def _q(text: object) -> str:
 
 
 # -- opening ----------------------------------------------------------------------------------
-def _load_bytes(path: Path) -> bytes:
+def _load_bytes(path: Path, limits: Limits) -> bytes:
     try:
+        check_file(path, limits)
         return path.read_bytes()
     except FileNotFoundError:
         raise PlanNotFound(path, "no such file") from None
@@ -167,9 +174,6 @@ def _open_calamine(data: bytes, path: Path) -> pc.CalamineWorkbook:
 
 # -- error values and formulas, from the sheet XML ---------------------------------------------
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
-_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _TABLE_ENTRY = re.compile(rb"<(?:\w+:)?table\b[^>]*>")
 # Excel, LibreOffice, openpyxl and XlsxWriter all write the r attribute first: matching on it
 # lets the regex engine jump from cell to cell, which keeps the scan well under a millisecond.
@@ -190,36 +194,22 @@ def cell_index(ref: str) -> tuple[int, int] | None:
     return int(m.group(2)) - 1, col - 1
 
 
-def _attrs(tag: bytes) -> dict[str, str]:
-    return {
-        k.decode().split(":")[-1]: html.unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(tag)
-    }
-
-
 class _SheetXml:
     """Formulas and error values of each sheet, keyed by (row, col); parsed only when asked for."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, parts: dict[str, bytes] | None = None) -> None:
         self.archive = archive
+        self.parts = parts or {}
         self._paths: dict[str, str] | None = None
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
         self._totals: dict[str, int] | None = None
 
     def _sheet_paths(self) -> dict[str, str]:
-        rels = {}
-        for tag in _REL.findall(self._read("xl/_rels/workbook.xml.rels")):
-            a = _attrs(tag)
-            target = a.get("Target", "")
-            full = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-            rels[a.get("Id", "")] = full
-        paths = {}
-        for tag in _SHEET_ENTRY.findall(self._read("xl/workbook.xml")):
-            a = _attrs(tag)
-            if a.get("name") and a.get("id") in rels:
-                paths[a["name"]] = rels[a["id"]]
-        return paths
+        return {sheet: part for part, sheet in sheet_parts(self.archive).items()}
 
     def _read(self, name: str) -> bytes:
+        if name in self.parts:
+            return self.parts[name]
         try:
             return self.archive.read(name)
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
@@ -232,7 +222,7 @@ class _SheetXml:
             parts = [n for n in self.archive.namelist() if n.startswith("xl/tables/") and n.endswith(".xml")]
             for name in parts:
                 if m := _TABLE_ENTRY.search(self._read(name)):
-                    a = _attrs(m.group(0))
+                    a = xml_attrs(m.group(0))
                     count = a.get("totalsRowCount", "0")
                     self._totals[a.get("name", "")] = int(count) if count.isdigit() else 0
         return self._totals.get(table_name, 0)
@@ -263,10 +253,12 @@ def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
 class _FileSource:
     """A workbook file: values through calamine, error values and formulas from the XML."""
 
-    def __init__(self, book: pc.CalamineWorkbook, archive: zipfile.ZipFile) -> None:
+    def __init__(
+        self, book: pc.CalamineWorkbook, archive: zipfile.ZipFile, parts: dict[str, bytes] | None = None
+    ) -> None:
         self.book = book
         self.sheet_names: list[str] = list(book.sheet_names)
-        self.xml = _SheetXml(archive)
+        self.xml = _SheetXml(archive, parts)
 
     def grid(self, name: str) -> Grid:
         return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)

@@ -1,0 +1,260 @@
+"""Checks a file passes before any spreadsheet or XML parser sees it.
+
+A shared drive holds whatever people and programs leave there: FIFOs and device links named
+``.xlsx``, zip bombs, XML with entity declarations, and sheets that claim (or hold one stray
+cell at) a million rows by sixteen thousand columns, which python-calamine answers by sizing a
+grid that aborts the whole process. The pre-flight reads only the zip directory, the first bytes
+of each XML part and the cell references of each worksheet, and refuses such a file with a reason
+a person can act on. The limits are generous for real plans (thousands of table rows) and can
+be set per call or through ``KAMXL_LIMIT_*`` environment variables (docs/check.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .findings import PlanReadError
+
+MB = 1024 * 1024
+
+
+class RefusedFile(PlanReadError):
+    """A file kamxl will not hand to a parser: not a regular file, or over a limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a workbook may hold before it is refused; every field is documented in docs/check.md."""
+
+    file_mb: float = 100  # size on disk
+    part_mb: float = 128  # one part of the zip, uncompressed
+    total_mb: float = 512  # all parts, uncompressed
+    ratio: float = 250  # uncompressed / compressed size of one part over 1 MB
+    parts: int = 5_000  # entries in the zip
+    rows: int = 100_000  # rows a sheet holds
+    columns: int = 1_024  # columns a sheet holds (up to column AMJ)
+    cells: int = 20_000_000  # rows x columns of a sheet's grid
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
+        """Defaults, overridden by ``KAMXL_LIMIT_<FIELD>`` (e.g. ``KAMXL_LIMIT_ROWS=250000``)."""
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"KAMXL_LIMIT_{f.name.upper()}")
+            if raw:
+                try:
+                    values[f.name] = type(getattr(cls, f.name))(float(raw))
+                except ValueError:
+                    raise ValueError(f"KAMXL_LIMIT_{f.name.upper()}={raw!r} is not a number") from None
+        return cls(**values)
+
+
+def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result:
+    """Refuse anything but a regular file of a plausible size (links are followed to their target)."""
+    limits = limits or Limits.from_env()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise RefusedFile(path, f"cannot be opened: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise RefusedFile(path, f"not a regular file ({_kind(st.st_mode)}): nothing was read from it")
+    if st.st_size > limits.file_mb * MB:
+        raise RefusedFile(
+            path, f"the file is {_mb(st.st_size)}, over the {_mb(limits.file_mb * MB)} a workbook may have"
+        )
+    return st
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a plain file"
+
+
+def _mb(size: float) -> str:
+    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"')
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_PROLOG_BYTES = 65536
+
+
+def check_archive(
+    archive: zipfile.ZipFile, path: str | Path, limits: Limits | None = None
+) -> dict[str, bytes]:
+    """Refuse a zip whose parts are too large, too compressed or declare a DTD; check every sheet.
+
+    Returns the worksheet parts it read (part name -> XML), so a reader does not inflate them twice.
+    """
+    limits = limits or Limits.from_env()
+    infos = archive.infolist()
+    if len(infos) > limits.parts:
+        raise RefusedFile(path, f"the workbook holds {len(infos):,} parts, more than {limits.parts:,}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.part_mb * MB:
+            raise RefusedFile(
+                path,
+                f"{_part_label(info.filename)} would be {_mb(info.file_size)} once unpacked, over the "
+                f"{_mb(limits.part_mb * MB)} one part may have",
+            )
+        if info.file_size > MB and info.file_size > limits.ratio * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise RefusedFile(
+                path,
+                f"{_part_label(info.filename)} is compressed {ratio:,.0f} to 1, more than the "
+                f"{limits.ratio:,.0f} to 1 of a real workbook (a zip bomb?)",
+            )
+    if total > limits.total_mb * MB:
+        raise RefusedFile(
+            path, f"the workbook would be {_mb(total)} once unpacked, over {_mb(limits.total_mb * MB)}"
+        )
+    sheets = sheet_parts(archive)
+    read: dict[str, bytes] = {}
+    for info in infos:
+        name = info.filename
+        if not name.lower().endswith(_XML_SUFFIXES):
+            continue
+        if name in sheets:
+            data = _read_part(archive, info, path, limits)
+            read[name] = data
+            _check_prolog(data[:_PROLOG_BYTES], name, path)
+            _check_grid(data, sheets[name], path, limits)
+        else:
+            with archive.open(info) as fh:
+                _check_prolog(fh.read(_PROLOG_BYTES), name, path)
+    return read
+
+
+def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str | Path, limits: Limits) -> bytes:
+    """The part's bytes, never more than the limit whatever its header claims."""
+    cap = int(limits.part_mb * MB)
+    try:
+        with archive.open(info) as fh:
+            data = fh.read(cap + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise RefusedFile(path, f"{_part_label(info.filename)} is damaged ({exc})") from None
+    if len(data) > cap:
+        raise RefusedFile(path, f"{_part_label(info.filename)} unpacks to more than its header says")
+    return data
+
+
+def _check_prolog(head: bytes, name: str, path: str | Path) -> None:
+    root = _ROOT_START.search(head)
+    prolog = head[: root.start()] if root else head
+    if _DTD.search(prolog):
+        raise RefusedFile(
+            path, f"{_part_label(name)} declares a DOCTYPE or entities, which Excel never writes: not read"
+        )
+    if root is None and len(head) >= _PROLOG_BYTES:
+        raise RefusedFile(path, f"{_part_label(name)} has no XML element in its first 64 kB")
+
+
+def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> None:
+    """Refuse a sheet whose cells would make a reader size a grid beyond the limits."""
+    rows = max(map(int, set(_ROW_REF.findall(xml))), default=0)
+    cols, where = 0, ""
+    if refs := _CELL_REF.findall(xml):
+        far = max({letters for letters, _ in refs}, key=lambda s: (len(s), s))
+        cols = column_number(far.decode())
+        rows = max(rows, *map(int, {row for _, row in refs}))
+        where = far.decode() + max((r for c, r in refs if c == far), key=int).decode()
+    # Rows and cells may leave out their reference: then their position is their count.
+    rows = max(rows, len(_ROW_TAG.findall(xml)))
+    if cols == 0 and _CELL_TAG.search(xml):
+        cols = max((len(_CELL_TAG.findall(r)) for r in xml.split(b"</row>")), default=0)
+    if rows > limits.rows or cols > limits.columns or rows * cols > limits.cells:
+        stray = f" (the farthest cell is {where})" if where else ""
+        raise RefusedFile(
+            path,
+            f"the {sheet} sheet claims {rows:,} rows × {cols:,} columns{stray}, more than a plan can hold "
+            f"(at most {limits.rows:,} rows × {limits.columns:,} columns): clear the cells beyond the "
+            "plan's tables and save it again",
+        )
+
+
+def column_number(letters: str) -> int:
+    """``"XFD"`` -> 16384."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def xml_attrs(tag: bytes) -> dict[str, str]:
+    return {
+        k.decode().split(":")[-1]: html.unescape(v.decode("utf-8", "replace")) for k, v in _ATTR.findall(tag)
+    }
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part name -> sheet name, from the workbook and its relationships."""
+    rels = {}
+    for tag in _REL.findall(_small_part(archive, "xl/_rels/workbook.xml.rels")):
+        a = xml_attrs(tag)
+        target = a.get("Target", "")
+        full = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target)
+        rels[a.get("Id", "")] = full.replace(os.sep, "/")
+    parts = {}
+    for tag in _SHEET_ENTRY.findall(_small_part(archive, "xl/workbook.xml")):
+        a = xml_attrs(tag)
+        if a.get("name") and a.get("id") in rels:
+            parts[rels[a["id"]]] = a["name"]
+    # Parts that look like worksheets but are not listed are still parsed by some readers.
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml") and name not in parts:
+            parts[name] = Path(name).stem
+    return parts
+
+
+def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        with archive.open(name) as fh:
+            return fh.read(16 * MB)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        return b""
+
+
+def _part_label(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    return f"{base} ({name})" if base != name else name
+
+
+def check_workbook_file(path: str | Path, limits: Limits | None = None) -> None:
+    """The whole pre-flight on a path: the file, its zip directory and its parts."""
+    limits = limits or Limits.from_env()
+    check_file(path, limits)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_archive(archive, path, limits)
+    except zipfile.BadZipFile:
+        return  # not a zip: the reader says what the file is
