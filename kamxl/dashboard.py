@@ -42,6 +42,12 @@ class Metric:
         return defined_name(self.key)
 
 
+def number(value: float | int) -> str:
+    """A constant as a person would type it in a formula: 0.35, 1, 0.9 (never 0.9999999999999999)."""
+    text = f"{round(float(value), 9):.9f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def _q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -106,8 +112,8 @@ class Formulas:
         def weighted(group: str, parts: dict[str, str]) -> str:
             weights = sc[group]
             total = sum(float(weights[p]) for p in parts)
-            terms = "+".join(f"{float(weights[p])!r}*{ref}" for p, ref in parts.items())
-            return f"({terms})/{total!r}"
+            terms = "+".join(f"{number(weights[p])}*{ref}" for p, ref in parts.items())
+            return f"({terms})" if round(total, 9) == 1 else f"({terms})/{number(total)}"
 
         def value_of(field: str) -> str:
             return f'IF(ISNUMBER({fr(field)}),{fr(field)},"")'
@@ -273,7 +279,7 @@ class Formulas:
             ),
             (
                 "profitability",
-                f"IF(ISNUMBER({fr('gross_margin')}),MAX(0,MIN(1,{fr('gross_margin')}/{float(sc['target_margin'])!r})),{float(sc['neutral_profitability'])!r})",
+                f"IF(ISNUMBER({fr('gross_margin')}),MAX(0,MIN(1,{fr('gross_margin')}/{number(sc['target_margin'])})),{number(sc['neutral_profitability'])})",
                 "percent",
                 "Profitability",
                 "Rentabilité",
@@ -301,7 +307,7 @@ class Formulas:
             ),
             (
                 "tier",
-                f"IF(Fig_Rated=0,{_q(tiers['unrated']['label'][self.lang])},IF(Score_Priority>={float(tiers['invest']['min_priority'])!r},{_q(tiers['invest']['label'][self.lang])},IF(Score_Priority>={float(tiers['maintain']['min_priority'])!r},{_q(tiers['maintain']['label'][self.lang])},{_q(tiers['deprioritise']['label'][self.lang])})))",
+                f"IF(Fig_Rated=0,{_q(tiers['unrated']['label'][self.lang])},IF(Score_Priority>={number(tiers['invest']['min_priority'])},{_q(tiers['invest']['label'][self.lang])},IF(Score_Priority>={number(tiers['maintain']['min_priority'])},{_q(tiers['maintain']['label'][self.lang])},{_q(tiers['deprioritise']['label'][self.lang])})))",
                 "text",
                 "Tier",
                 "Catégorie",
@@ -343,7 +349,7 @@ class Formulas:
             ),
             (
                 "high_risks",
-                f'COUNTIFS({named(r)},{c(r, "status")},"<>"&{lab("risk_status", "closed")},{c(r, "score")},">="&{float(sc["high_risk_score"])!r})',
+                f'COUNTIFS({named(r)},{c(r, "status")},"<>"&{lab("risk_status", "closed")},{c(r, "score")},">="&{number(sc["high_risk_score"])})',
                 "int",
                 "High risks",
                 "Risques élevés",

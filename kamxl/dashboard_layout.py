@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from xlsxwriter.format import Format
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .dashboard import Metric
+from .model import Plan
 from .scoring import pipeline_by_stage
+from .styles import Styles
+from .template import Template
 
-if TYPE_CHECKING:
-    from .writer import _PlanWriter
+
+class DashboardWriter(Protocol):
+    """What the Dashboard needs from the workbook writer (which imports this module, not the reverse)."""
+
+    wb: Workbook
+    s: Styles
+    t: Template
+    lang: str
+    plan: Plan
+    macros: bool
+    cached: dict[str, Any]
+
+    def field_ref(self, key: str) -> str: ...
+    def title(self, sheet_key: str) -> str: ...
+    def tone(self, tone: str) -> Format: ...
+    def metric_cell(self, ws: Worksheet, row: int, col: int, metric: Metric, fmt: Any) -> None: ...
+
 
 TILES = ("overall", "tier", "priority", "potential", "relationship", "execution")
 KEY_FIGURES = (
@@ -87,7 +107,7 @@ TEXT = {
 }
 
 
-def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> None:
+def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -> None:
     lang_i = 0 if w.lang == "en" else 1
     tx = {k: v[lang_i] for k, v in TEXT.items()}
     by_key = {m.key: m for m in metrics}
@@ -111,7 +131,7 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
         1,
         f'=IF({name_ref}="",{_q(w.t.name[w.lang])},{name_ref})',
         s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"),
-        w.plan.name,
+        w.plan.name or w.t.name[w.lang],
     )
     ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, f"{tx['kam']}: {w.plan.kam}")
     ws.write_string(2, 1, tx["subtitle"], s.hint)
@@ -307,7 +327,7 @@ def render_dashboard(w: _PlanWriter, ws: Worksheet, metrics: list[Metric]) -> No
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
-def _python_block(w: _PlanWriter, ws: Worksheet, tx: dict[str, str]) -> None:
+def _python_block(w: DashboardWriter, ws: Worksheet, tx: dict[str, str]) -> None:
     """The empty block the Recompute & check button fills, named so the add-in finds it."""
     row, col = PYTHON_BLOCK
     ws.set_column(col - 1, col - 1, 2)
@@ -323,7 +343,7 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _score_colors(w: _PlanWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
+def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
         ws.conditional_format(
             r1,
@@ -339,7 +359,7 @@ def _score_colors(w: _PlanWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: 
         )
 
 
-def _alert(w: _PlanWriter, ws: Worksheet, key: str, above: int) -> None:
+def _alert(w: DashboardWriter, ws: Worksheet, key: str, above: int) -> None:
     """Key figures above a limit turn red (overdue actions, high risks, days since review)."""
     row = 9 + KEY_FIGURES.index(key)
     cell = xl_rowcol_to_cell(row, 5)

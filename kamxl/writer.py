@@ -18,15 +18,20 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, layout
-from .dashboard import Formulas, Metric
+from .dashboard import Formulas, Metric, number
+from .dashboard_layout import render_dashboard
 from .docprops import XLWINGS_VERSION
 from .fileio import atomic_path
+from .carried import write_carried_over
 from .model import Plan, Row, is_blank
+from .orgchart import layout_orgchart
+from .orgchart_paint import paint_xlsx
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
 from .template import Column, Sheet, Table, Template, get_template
 from .vba import RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
+from .xmltext import xml_safe
 
 META_SHEET = "_kamxl"
 LISTS_SHEET = "Lists"
@@ -46,6 +51,7 @@ def write_plan(
     A ``.xlsm`` path gives a macro-enabled workbook with the Recompute & check button.
     """
     template = template or get_template()
+    plan = xml_safe(plan)  # a control character from a CRM export would make every sheet invalid XML
     path = Path(path)
     with atomic_path(path) as tmp:
         _PlanWriter(plan, template, lang or plan.lang, tmp, path.suffix.lower() == ".xlsm").write()
@@ -70,7 +76,7 @@ def table_formula(template: Template, table: Table, formula: str, lang: str) -> 
         if section == "text":
             return template.text(item, lang).replace('"', '""')
         if section == "scoring":
-            return repr(float(template.scoring[item]))
+            return number(template.scoring[item])
         return template.label(section, item, lang).replace('"', '""')
 
     out = _PLACEHOLDER.sub(placeholder, formula)
@@ -91,6 +97,11 @@ def add_macros(workbook: Workbook) -> None:
         names.append(f"Sheet{i}")
     workbook.add_vba_project(io.BytesIO(_vba_project(tuple(names))), is_stream=True)
     workbook.set_custom_property(XLWINGS_VERSION, xlwings_vba_version())
+
+
+def name_list(source: str) -> str:
+    """Defined name of the names typed in a table column (``"team.name"`` -> ``Names_team_name``)."""
+    return "Names_" + source.replace(".", "_")
 
 
 def excel_serial(day: dt.date) -> int:
@@ -173,6 +184,7 @@ class _PlanWriter:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
+                "in_memory": True,  # no temporary files outside the target folder
             },
         )
         self.macros = macros
@@ -221,6 +233,16 @@ class _PlanWriter:
                 "error_title": col.label[self.lang][:32],
                 "error_message": self._msg(
                     "Pick a value from the list.", "Choisissez une valeur dans la liste."
+                ),
+            }
+        if col.list_from:
+            return base | {
+                "validate": "list",
+                "source": f"={name_list(col.list_from)}",
+                "error_type": "information",
+                "error_title": col.label[self.lang][:32],
+                "error_message": self._msg(
+                    "Not in the list: kept as typed.", "Absent de la liste : gardé tel quel."
                 ),
             }
         if col.type == "rating":
@@ -311,9 +333,14 @@ class _PlanWriter:
             self.sheets[sheet.key] = ws
         self.write_lists()
         self.write_meta()
+        self.define_name_lists()
         for sheet in self.t.sheets[1:]:
-            self.write_sheet(sheet, self.sheets[sheet.key])
+            if sheet.drawing == "orgchart":
+                self.write_orgchart(sheet, self.sheets[sheet.key])
+            else:
+                self.write_sheet(sheet, self.sheets[sheet.key])
         self.write_dashboard(self.sheets["dashboard"])
+        write_carried_over(self.wb, self.t, self.lang, self.plan.carried_over, self.s)
         self.wb.set_properties(
             {
                 "title": f"{self.t.name[self.lang]}: {self.plan.name}".strip(": "),
@@ -335,6 +362,26 @@ class _PlanWriter:
             )
         self.sheets["dashboard"].activate()
         self.wb.close()
+
+    def define_name_lists(self) -> None:
+        """A defined name over each table column that feeds a dropdown of names (``list_from``)."""
+        sources = {c.list_from for t in self.t.tables.values() for c in t.columns if c.list_from}
+        for source in sorted(sources):
+            table_key, _, col_key = source.partition(".")
+            table, anchor = self.t.table(table_key), layout.table_anchor(self.t, table_key)
+            col = anchor.first_col + [c.key for c in table.columns].index(col_key)
+            size = max(table.rows, len(self.plan.tables.get(table_key, [])) + 3)
+            first, last = anchor.first_data_row, anchor.header_row + size + EXTRA_VALIDATED_ROWS
+            letter = xl_col_to_name(col)
+            sheet = self.title(self.t.table_sheet(table_key).key).replace("'", "''")
+            self.wb.define_name(name_list(source), f"='{sheet}'!${letter}${first}:${letter}${last}")
+
+    def write_orgchart(self, sheet: Sheet, ws: Worksheet) -> None:
+        """The org chart sheet, drawn from the stakeholders (see kamxl.orgchart for why cells)."""
+        self.sheet_frame(sheet, ws)
+        ws.write_string(2, 0, self.t.text("orgchart_hint", self.lang), self.s.hint)
+        rows = self.plan.tables.get("stakeholders", [])
+        paint_xlsx(self.wb, ws, layout_orgchart(rows, self.t, self.lang))
 
     def write_lists(self) -> None:
         ws = self.wb.add_worksheet(LISTS_SHEET)
@@ -523,8 +570,6 @@ class _PlanWriter:
 
     # -- dashboard -----------------------------------------------------------------------
     def write_dashboard(self, ws: Worksheet) -> None:
-        from .dashboard_layout import render_dashboard
-
         metrics = Formulas(self.t, self.lang, self.field_ref).metrics()
         self.cached = cached_values(score_plan(self.plan, self.t), self.t, self.lang)
         render_dashboard(self, ws, metrics)

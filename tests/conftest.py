@@ -44,7 +44,11 @@ def require_libreoffice() -> None:
 
 
 def recalc(
-    files: list[Path], *, save_as_xlsx: Path | None = None, pdf: Path | None = None
+    files: list[Path],
+    *,
+    save_as_xlsx: Path | None = None,
+    pdf: Path | None = None,
+    cells: bool = False,
 ) -> dict[str, dict]:
     """Recalculate workbooks in one LibreOffice session; returns names and error cells per file."""
     require_libreoffice()
@@ -55,6 +59,8 @@ def recalc(
             cmd += ["--save-as-xlsx", str(save_as_xlsx)]
         if pdf:
             cmd += ["--pdf", str(pdf)]
+        if cells:
+            cmd += ["--cells"]
         subprocess.run([*cmd, str(out), *map(str, files)], check=True, timeout=600)
         data = json.loads(out.read_text())
     return {str(Path(k)): v for k, v in data.items()}

@@ -5,7 +5,9 @@ Run by the system Python that has LibreOffice's ``uno`` module:
 every workbook-level defined name and every formula cell holding an error value after a full
 recalculation. With ``--save-as-xlsx DIR`` it also saves each recalculated file there (a
 workbook written by a different program, for round-trip tests); with ``--pdf DIR`` it exports
-each recalculated workbook to PDF, to look at it as a KAM would.
+each recalculated workbook to PDF, to look at it as a KAM would; with ``--cells`` it also writes the
+value of every formula cell (``cells``: sheet -> A1 address -> value), to compare with the values
+cached in the file.
 """
 
 from __future__ import annotations
@@ -69,6 +71,22 @@ def cell_value(cell: object) -> object:
     return cell.getValue()
 
 
+def formula_cells(doc: object) -> dict[str, dict[str, object]]:
+    """Every formula cell's recalculated value, by sheet and A1 address."""
+    out: dict[str, dict[str, object]] = {}
+    sheets = doc.Sheets
+    for i in range(sheets.getCount()):
+        sheet = sheets.getByIndex(i)
+        values: dict[str, object] = {}
+        for rng in sheet.queryContentCells(FORMULA).getRangeAddresses():
+            for r in range(rng.StartRow, rng.EndRow + 1):
+                for c in range(rng.StartColumn, rng.EndColumn + 1):
+                    cell = sheet.getCellByPosition(c, r)
+                    values[cell.AbsoluteName.split(".")[-1].replace("$", "")] = cell_value(cell)
+        out[sheet.getName()] = values
+    return out
+
+
 def inspect(doc: object) -> dict[str, object]:
     names: dict[str, object] = {}
     ranges = doc.NamedRanges
@@ -105,7 +123,11 @@ def inspect(doc: object) -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     save_dir = pdf_dir = None
-    while argv and argv[0] in ("--save-as-xlsx", "--pdf"):
+    cells = False
+    while argv and argv[0] in ("--save-as-xlsx", "--pdf", "--cells"):
+        if argv[0] == "--cells":
+            cells, argv = True, argv[1:]
+            continue
         if argv[0] == "--pdf":
             pdf_dir = argv[1]
         else:
@@ -126,6 +148,8 @@ def main(argv: list[str]) -> int:
             try:
                 doc.calculateAll()
                 results[path] = inspect(doc)
+                if cells:
+                    results[path]["cells"] = formula_cells(doc)
                 if pdf_dir:
                     stem = os.path.splitext(os.path.basename(path))[0]
                     target = os.path.join(pdf_dir, stem + ".pdf")
