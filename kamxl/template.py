@@ -57,6 +57,7 @@ class Column:
     strict: bool = True
     required: bool = False
     sensitive: bool = False
+    internal: bool = False  # never leaves the company: left out of the copy shared with the client
     width: float | None = None
     min: float | None = None
     max: float | None = None
@@ -66,6 +67,7 @@ class Column:
     colors: dict[str, str] = field(default_factory=dict)  # choice code or text key -> tone
     bands: tuple[tuple[float, str], ...] = ()  # (minimum, tone), highest first
     row_flag: bool = False  # tint the whole row when non-empty
+    list_from: str | None = None  # "table.column": a dropdown of the names typed in that column
 
     @property
     def is_input(self) -> bool:
@@ -99,6 +101,8 @@ class Table:
     title: Labels | None = None
     rows: int = 10
     row_height: float | None = None
+    internal: bool = False
+    share_when: dict[str, str] = field(default_factory=dict)  # only rows holding these are shared
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -120,6 +124,29 @@ class Sheet:
     fields: tuple[Column, ...] = ()
     tables: tuple[Table, ...] = ()
     sensitive: bool = False
+    internal: bool = False
+    drawing: str | None = None  # drawn by kamxl from the plan's data (e.g. "orgchart"), not typed in
+
+
+@dataclass(frozen=True)
+class Version:
+    """One template version and what it added, so older workbooks read quietly and upgrade."""
+
+    version: str
+    summary: Labels
+    sheets: tuple[str, ...] = ()
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+DRAWINGS = ("orgchart",)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"2.0"`` -> ``(2, 0)``, for ordering versions; anything unreadable sorts as newest."""
+    try:
+        return tuple(int(part) for part in version.strip().split("."))
+    except ValueError:
+        return (10**9,)
 
 
 @dataclass(frozen=True)
@@ -139,6 +166,14 @@ class Template:
     tiers: dict[str, dict[str, Any]]
     sheets: tuple[Sheet, ...]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    versions: tuple[Version, ...] = ()
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule code -> severity, params, texts
+    status: dict[str, Any] = field(default_factory=dict)
+
+    def former_labels(self, choice_list: str) -> dict[str, list[str]]:
+        """Labels a choice had in earlier template versions (``was = [...]``): still read, never written."""
+        items = (self.raw.get("choices") or {}).get(choice_list) or {}
+        return {code: list(lab.get("was", [])) for code, lab in items.items() if isinstance(lab, dict)}
 
     def sheet(self, key: str) -> Sheet:
         for sheet in self.sheets:
@@ -171,6 +206,18 @@ class Template:
     def tables(self) -> dict[str, Table]:
         return {t.key: t for s in self.sheets for t in s.tables}
 
+    def added_since(self, version: str) -> tuple[set[str], dict[str, set[str]]]:
+        """Sheets and table columns that template versions after ``version`` added: what a workbook
+        made with ``version`` lacks by design (nothing for an unknown or current version)."""
+        sheets: set[str] = set()
+        columns: dict[str, set[str]] = {}
+        for entry in self.versions:
+            if version_key(entry.version) > version_key(version):
+                sheets.update(entry.sheets)
+                for table, keys in entry.columns.items():
+                    columns.setdefault(table, set()).update(keys)
+        return sheets, columns
+
     def label(self, choice_list: str, code: str, lang: str) -> str:
         return self.choices[choice_list][code][lang]
 
@@ -196,11 +243,24 @@ REQUIRED_FIELDS = (
     "plan_start",
 )
 REQUIRED_COLUMNS = {
-    "stakeholders": ("name", "bu", "role", "level", "stance", "strength", "engagement", "engaged"),
+    "stakeholders": (
+        "name",
+        "title",
+        "bu",
+        "role",
+        "level",
+        "stance",
+        "strength",
+        "influence",
+        "engagement",
+        "last_contact",
+        "engaged",
+    ),
+    "rituals": ("ritual", "frequency", "last_held", "next_due"),
     "opportunities": ("name", "type", "amount", "probability", "stage", "expected_close"),
     "actions": ("action", "owner", "due", "status"),
     "kpis": ("kpi", "direction", "target", "weight", "active", "latest", "attainment", "score"),
-    "risks": ("risk", "probability", "impact", "score", "mitigation", "status"),
+    "risks": ("risk", "category", "probability", "impact", "score", "mitigation", "status"),
     "whitespace": ("bu", "offer", "status", "current_revenue", "potential"),
     "assessment": ("criterion", "axis", "weight", "rating"),
     "objectives": ("objective", "metric", "target", "deadline", "owner"),
@@ -208,7 +268,7 @@ REQUIRED_COLUMNS = {
 REQUIRED_CHOICES = {
     "yes_no": ("yes", "no"),
     "level": (),
-    "stance": ("champion",),
+    "stance": ("champion", "detractor"),
     "strength": ("strong",),
     "stage": ("won", "lost"),
     "action_status": ("done", "cancelled"),
@@ -216,7 +276,8 @@ REQUIRED_CHOICES = {
     "risk_status": ("closed",),
     "whitespace_status": ("owned", "whitespace", "not_applicable"),
     "axis": ("attractiveness", "position"),
-    "role": ("decision_maker",),
+    "role": ("decision_maker", "budget_holder", "sponsor"),
+    "risk_category": ("churn_signal",),
 }
 
 
@@ -301,6 +362,7 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
         "strict",
         "required",
         "sensitive",
+        "internal",
         "width",
         "min",
         "max",
@@ -310,6 +372,7 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
         "colors",
         "bands",
         "row_flag",
+        "list_from",
     }
     for extra in data.keys() - known:
         raise ck.fail(f"{where}.{extra}", "is not a known column setting")
@@ -322,6 +385,7 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
         strict=bool(data.get("strict", True)),
         required=bool(data.get("required", False)),
         sensitive=bool(data.get("sensitive", False)),
+        internal=bool(data.get("internal", False)),
         width=ck.number(data["width"], f"{where}.width") if "width" in data else None,
         min=ck.number(data["min"], f"{where}.min") if "min" in data else None,
         max=ck.number(data["max"], f"{where}.max") if "max" in data else None,
@@ -334,6 +398,7 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
             for b in _list_of_pairs(ck, data.get("bands", []), f"{where}.bands")
         ),
         row_flag=bool(data.get("row_flag", False)),
+        list_from=data.get("list_from"),
     )
 
 
@@ -426,12 +491,15 @@ def load_template(path: str | Path | None = None) -> Template:
         "high_risk_score",
         "kpi_amber",
         "kpi_green",
+        *SCORING_NUMBERS,
     ):
         ck.number(scoring.get(name_), f"scoring.{name_}")
+    _check_scoring_lists(ck, scoring, choices)
     for group, parts in (
         ("overall", ("potential", "relationship", "execution")),
         ("relationship", ("coverage", "depth", "sponsor", "engagement")),
         ("execution", ("completion", "timeliness", "kpi")),
+        *SCORING_GROUPS,
     ):
         weights = ck.get(scoring, group, "scoring", dict)
         for part in parts:
@@ -500,6 +568,8 @@ def load_template(path: str | Path | None = None) -> Template:
                 title=ck.labels(tdata["title"], f"{twhere}.title") if "title" in tdata else None,
                 rows=int(tdata.get("rows", 10)),
                 row_height=tdata.get("row_height"),
+                internal=bool(tdata.get("internal", False)),
+                share_when={str(k): str(v) for k, v in tdata.get("share_when", {}).items()},
             )
             for col in cols:
                 if col.type == "formula":
@@ -524,6 +594,8 @@ def load_template(path: str | Path | None = None) -> Template:
                 fields=fields,
                 tables=tuple(tables),
                 sensitive=bool(sdata.get("sensitive", False)),
+                internal=bool(sdata.get("internal", False)),
+                drawing=_drawing(ck, sdata, where),
             )
         )
         for lang in LANGS:
@@ -543,6 +615,8 @@ def load_template(path: str | Path | None = None) -> Template:
         for ckey in cols:
             if ckey not in have:
                 raise ck.fail(f"sheets.tables[{tkey}].columns[{ckey}]", "is missing (the scores use it)")
+    _check_lists_from(ck, tables_by_key)
+    versions = _versions(ck, raw, version, sheets, tables_by_key)
     if not any(c.period for c in tables_by_key["kpis"].columns):
         raise ck.fail("sheets.tables[kpis].columns", "needs at least one period column (period = true)")
 
@@ -558,9 +632,58 @@ def load_template(path: str | Path | None = None) -> Template:
         catalogue=catalogue,
         scoring=scoring,
         tiers=tiers,
+        alerts=_check_alerts(ck, raw),
+        status=_check_status(ck, raw),
         sheets=tuple(sheets),
         raw=raw,
+        versions=versions,
     )
+
+
+def _drawing(ck: _Checker, sdata: dict[str, Any], where: str) -> str | None:
+    drawing = sdata.get("drawing")
+    if drawing is not None and drawing not in DRAWINGS:
+        raise ck.fail(f"{where}.drawing", f"must be one of {', '.join(DRAWINGS)}, not {drawing!r}")
+    return drawing
+
+
+def _check_lists_from(ck: _Checker, tables: dict[str, Table]) -> None:
+    for table in tables.values():
+        for col in table.columns:
+            if col.list_from is None:
+                continue
+            tkey, _, ckey = col.list_from.partition(".")
+            if tkey not in tables or ckey not in {c.key for c in tables[tkey].input_columns}:
+                raise ck.fail(
+                    f"sheets.tables[{table.key}].columns[{col.key}].list_from",
+                    f"must name an input column as table.column, not {col.list_from!r}",
+                )
+
+
+def _versions(
+    ck: _Checker, raw: dict[str, Any], current: str, sheets: list[Sheet], tables: dict[str, Table]
+) -> tuple[Version, ...]:
+    """The ``[[versions]]`` history; what each version added must exist in the template."""
+    sheet_keys = {s.key for s in sheets}
+    out = []
+    for i, vdata in enumerate(raw.get("versions", [])):
+        where = f"versions[{i}]"
+        number = str(ck.get(vdata, "version", where, str))
+        added = tuple(ck.get(vdata, "sheets", where, list)) if "sheets" in vdata else ()
+        for key in added:
+            if key not in sheet_keys:
+                raise ck.fail(f"{where}.sheets", f"no sheet {key!r} in the template")
+        columns = {}
+        for tkey, keys in (vdata.get("columns") or {}).items():
+            have = {c.key for c in tables[tkey].columns} if tkey in tables else set()
+            for key in keys:
+                if key not in have:
+                    raise ck.fail(f"{where}.columns.{tkey}", f"no column {key!r} in table {tkey!r}")
+            columns[str(tkey)] = tuple(keys)
+        out.append(Version(number, ck.labels(vdata.get("summary"), f"{where}.summary"), added, columns))
+    if out and out[-1].version != current:
+        raise ck.fail("versions", f"the last entry must be the template's version {current!r}")
+    return tuple(out)
 
 
 def _check_catalogue(ck: _Checker, catalogue: dict[str, Any], choices: dict[str, Any]) -> None:
@@ -587,6 +710,84 @@ def _check_catalogue(ck: _Checker, catalogue: dict[str, Any], choices: dict[str,
             raise ck.fail(f"catalogue.rituals[{i}].ritual", "must be a code of [choices.ritual]")
         if ritual.get("frequency") not in choices.get("frequency", {}):
             raise ck.fail(f"catalogue.rituals[{i}].frequency", "must be a code of [choices.frequency]")
+
+
+# Scoring settings of the weighted priority, alert rules and status (docs/scoring.md).
+SCORING_NUMBERS = (
+    "kpis_active_min",
+    "kpis_active_max",
+    "material_deal_share",
+    "pipeline_coverage",
+    "key_contact_influence",
+    "neutral_influence",
+)
+SCORING_GROUPS = (
+    ("priority", ("potential", "probability", "profitability")),
+    ("potential", ("attractiveness", "money")),
+    ("probability", ("relationship", "position", "pipeline")),
+)
+ALERT_CODES = (
+    "churn_risk",
+    "nrr_low",
+    "detractor_decider",
+    "nps_low",
+    "no_sponsor",
+    "no_contact",
+    "rituals_overdue",
+    "plan_stale",
+    "kpi_low",
+    "overdue_actions",
+)
+ALERT_PARAMS = {
+    "nrr_low": ("below",),
+    "nps_low": ("below",),
+    "no_contact": ("days",),
+    "kpi_low": ("below",),
+    "overdue_actions": ("at_least",),
+    "detractor_decider": (),
+}
+STATUS_CODES = ("healthy", "watch", "at_risk")
+
+
+def _check_scoring_lists(ck: _Checker, scoring: dict[str, Any], choices: dict[str, Any]) -> None:
+    bands = _list_of_pairs(ck, scoring.get("money_bands"), "scoring.money_bands")
+    floors = [ck.number(b[0], "scoring.money_bands") for b in bands]
+    if not floors or floors != sorted(floors, reverse=True) or floors[-1] != 0:
+        raise ck.fail("scoring.money_bands", "amounts must decrease from the top band down to 0")
+    for band in bands:
+        if not 0 <= ck.number(band[1], "scoring.money_bands") <= 1:
+            raise ck.fail("scoring.money_bands", "band scores must be between 0 and 1")
+    weights = ck.get(scoring, "influence_weights", "scoring", list)
+    if len(weights) != 5:
+        raise ck.fail("scoring.influence_weights", "needs one weight for each influence rating 1 to 5")
+    for w in weights:
+        ck.number(w, "scoring.influence_weights")
+    for role in ck.get(scoring, "key_contact_roles", "scoring", list):
+        if role not in choices.get("role", {}):
+            raise ck.fail("scoring.key_contact_roles", f"{role!r} is not a code of [choices.role]")
+
+
+def _check_alerts(ck: _Checker, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    alerts = ck.get(raw, "alerts", "", dict)
+    for code, rule in alerts.items():
+        where = f"alerts.{code}"
+        if code not in ALERT_CODES:
+            raise ck.fail(where, f"unknown rule (known: {', '.join(ALERT_CODES)})")
+        if not isinstance(rule, dict) or rule.get("severity") not in ("high", "medium"):
+            raise ck.fail(f"{where}.severity", 'must be "high" or "medium"')
+        ck.labels(rule.get("label"), f"{where}.label")
+        ck.labels(rule.get("message"), f"{where}.message")
+        for param in ALERT_PARAMS.get(code, ()):
+            ck.number(rule.get(param), f"{where}.{param}")
+    return alerts
+
+
+def _check_status(ck: _Checker, raw: dict[str, Any]) -> dict[str, Any]:
+    status = ck.get(raw, "status", "", dict)
+    ck.number(status.get("at_risk_medium"), "status.at_risk_medium")
+    for code in STATUS_CODES:
+        ck.labels(ck.get(status, code, "status", dict).get("label"), f"status.{code}.label")
+    return status
 
 
 def default_template_path() -> Path:
