@@ -10,7 +10,7 @@ from . import __version__
 from .commands.errors import CommandError
 from .commands.options import lang_option, output_dir_option, template_option
 from .template import TemplateError, get_template
-from .workbooks import WorkbookExists, new_workbook
+from .workbooks import EmptyName, WorkbookExists, new_workbook
 
 
 class KamxlGroup(click.Group):
@@ -21,7 +21,7 @@ class KamxlGroup(click.Group):
             return super().invoke(ctx)
         except TemplateError as exc:
             raise CommandError(f"invalid template: {exc}") from None
-        except WorkbookExists as exc:
+        except (WorkbookExists, EmptyName) as exc:
             raise CommandError(str(exc)) from None
 
 

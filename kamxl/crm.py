@@ -22,6 +22,7 @@ from typing import Any
 from .coerce import ChoiceIndex, coerce, is_blank, parse_text
 from .model import Plan, new_plan
 from .paths import keep_backup, safe_filename
+from .preflight import RefusedFile, check_file, check_workbook_file
 from .template import Template, get_template
 from .workbooks import plan_path
 from .writer import write_plan
@@ -76,7 +77,10 @@ def read_export(path: str | Path) -> Export:
     """:func:`load_export`, also telling the CSV delimiter (it hints at the number format)."""
     path = Path(path)
     try:
+        check_file(path)  # a FIFO or a device named .csv would hang the read
         data = path.read_bytes()
+    except RefusedFile as exc:
+        raise CrmError(str(exc)) from None
     except OSError as exc:
         raise CrmError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
@@ -156,6 +160,10 @@ def _load_csv(path: Path, data: bytes) -> Export:
 def _load_workbook(path: Path) -> Export:
     from python_calamine import CalamineWorkbook
 
+    try:
+        check_workbook_file(path)  # one stray cell at XFD1048576 makes calamine abort the process
+    except RefusedFile as exc:
+        raise CrmError(str(exc)) from None
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         cells = sheet.to_python(skip_empty_area=False)
@@ -393,7 +401,10 @@ class RowError(ValueError):
 
 
 def choice_indexes(template: Template, lang: str) -> dict[str, ChoiceIndex]:
-    return {name: ChoiceIndex(items, lang) for name, items in template.choices.items()}
+    return {
+        name: ChoiceIndex(items, lang, template.former_labels(name))
+        for name, items in template.choices.items()
+    }
 
 
 def map_row(
@@ -559,6 +570,8 @@ def generate_from_export(
     path, out = Path(path), Path(out_dir)
     export = read_export(path)
     rows, columns = export.rows, export.columns
+    if not rows:
+        raise CrmError(f"{path}: the export has a header but no account rows")
     required = ["kam"] if by_kam else []
     if mapping is None:
         chosen = detect_mapping(columns, required=required, source=str(path))

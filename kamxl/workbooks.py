@@ -24,6 +24,10 @@ class WorkbookExists(FileExistsError):
         )
 
 
+class EmptyName(ValueError):
+    """A workbook asked for without an account name (it would be called ``account.xlsm``)."""
+
+
 def match_choice(template: Template, choice_list: str, value: str | None) -> str | None:
     """The code of a choice given as code or label in any language; other text is kept as typed."""
     if value is None:
@@ -74,7 +78,11 @@ def new_workbook(
     force: bool = False,
     macros: bool = True,
 ) -> Path:
-    """An empty, catalogue-prefilled account plan for one client."""
+    """An empty, catalogue-prefilled account plan for one client; an empty name is refused."""
+    if not name.strip():
+        raise EmptyName(
+            'the account name is empty: give the client\'s name, e.g. kamxl new "Acme Industries"'
+        )
     template = template or get_template()
     plan = new_plan(
         template, lang, client_name=name.strip(), kam=kam, sector=match_choice(template, "sector", sector)

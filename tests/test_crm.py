@@ -408,7 +408,7 @@ def test_cli_closing_line_and_skipped_rows(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         command, [str(export), "-o", str(out), "--mapping", "salesforce", "--no-macros"]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # done, but rows were skipped
     assert result.stdout.strip().splitlines()[-1] == (
         f"Generated 3 workbook(s), skipped 5 row(s); output folder: {out}"
     )

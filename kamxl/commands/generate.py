@@ -11,7 +11,7 @@ import click
 
 from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
 from ..template import TemplateError
-from .errors import CommandError
+from .errors import CommandError, exit_needing_attention
 from .options import lang_option, output_dir_option
 
 
@@ -69,6 +69,7 @@ def command(
 
     Rows that cannot be used (no name, duplicate, revenue that is not a number, existing
     workbook without --force) are listed with their line number; the others are still written.
+    Exit code 1 when rows were skipped, 2 when no workbook could be written.
     """
     progress = _progress_bar if sys.stderr.isatty() and not as_json else None
     try:
@@ -91,3 +92,6 @@ def command(
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         _report(result)
+    if not result.generated:
+        raise CommandError(f"no workbook written: all {len(result.skipped)} row(s) were skipped")
+    exit_needing_attention(bool(result.skipped))
