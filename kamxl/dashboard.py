@@ -22,12 +22,17 @@ SPECIAL_NAMES = {
     "tier": "Account_Tier",
     "weighted_pipeline": "Weighted_Pipeline",
     "overdue_actions": "Overdue_Actions",
+    "status": "Account_Status",
+    "status_reasons": "Status_Reasons",
 }
 
 
 def defined_name(key: str) -> str:
     """Workbook name of a score or figure key (``coverage`` -> ``Fig_Coverage``)."""
-    return SPECIAL_NAMES.get(key) or "Fig_" + "_".join(p.capitalize() for p in key.split("_"))
+    if key in SPECIAL_NAMES:
+        return SPECIAL_NAMES[key]
+    prefix, parts = ("Alert_", key.split("_")[1:]) if key.startswith("alert_") else ("Fig_", key.split("_"))
+    return prefix + "_".join(p.capitalize() for p in parts)
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,46 @@ class Formulas:
         value = f"IF({den}=0,0,(SUMPRODUCT({c('weight')},{c('rating')},{mask})/{den}-1)/4*100)"
         return value, f"IF(COUNTIFS({crit})>0,1,0)"
 
+    def sponsor(self) -> str:
+        """Best champion or sponsor: strength (1 strong, 0.5 other) x the template's influence weight."""
+        t, c, lab, s = self.t, self.col, self.lab, "stakeholders"
+        sc = t.scoring
+        stance, role, infl = c(s, "stance"), c(s, "role"), c(s, "influence")
+        backer = (
+            f"(({stance}={lab('stance', 'champion')})"
+            f"+({role}={lab('role', 'sponsor')})*({stance}<>{lab('stance', 'detractor')})>0)"
+        )
+        strength = f"(0.5+0.5*({c(s, 'strength')}={lab('strength', 'strong')}))"
+        neutral = float(sc["neutral_influence"])
+        influence = number(neutral) + "".join(
+            f"+({infl}={i})*{number(float(w) - neutral)}" for i, w in enumerate(sc["influence_weights"], 1)
+        )
+        name = c(s, t.table(s).key_column)
+        return f'SUMPRODUCT(MAX(({name}<>"")*{backer}*{strength}*({influence})))'
+
+    def money_score(self) -> str:
+        """The money-at-stake band as nested IFs, from the top band down."""
+        out = "0"
+        for floor, score in reversed(self.t.scoring["money_bands"]):
+            out = f"IF(Fig_Money_At_Stake>={number(floor)},{number(score)},{out})"
+        return out
+
+    def priority(self) -> str:
+        """100 x weighted geometric mean of potential, probability and profitability."""
+        weights = self.t.scoring["priority"]
+        refs = {
+            "potential": "Score_Potential/100",
+            "probability": "Fig_Probability",
+            "profitability": "Fig_Profitability",
+        }
+        total = sum(float(weights[k]) for k in refs)
+        terms = [
+            f"POWER({ref},{number(float(weights[k]) / total)})"
+            for k, ref in refs.items()
+            if float(weights[k]) > 0
+        ]
+        return "100*" + "*".join(terms)
+
     def metrics(self) -> list[Metric]:
         t, c, lab, named = self.t, self.col, self.lab, self.named
         sc = t.scoring
@@ -93,7 +138,6 @@ class Formulas:
             f"SIGN(COUNTIFS({named(s)},{c(s, 'level')},{lab('level', lv)},{c(s, 'engaged')},{yes}))"
             for lv in levels
         )
-        champion = f"{named(s)},{c(s, 'stance')},{lab('stance', 'champion')}"
         eng = c(s, "engagement")
         bu, name = c(s, "bu"), c(s, t.table(s).key_column)
         # "="& makes a BU such as "<>x" or "=x" compare as plain text, not as an operator.
@@ -151,10 +195,10 @@ class Formulas:
             ),
             (
                 "sponsor",
-                f"IF(COUNTIFS({champion},{c(s, 'strength')},{lab('strength', 'strong')})>0,1,IF(COUNTIFS({champion})>0,0.5,0))",
+                self.sponsor(),
                 "percent",
-                "Sponsor (champion, strength)",
-                "Sponsor (champion, force)",
+                "Sponsor (best champion or sponsor: strength x influence)",
+                "Sponsor (meilleur champion ou sponsor : force x influence)",
             ),
             (
                 "avg_engagement",
@@ -210,11 +254,18 @@ class Formulas:
                 "Actions en retard",
             ),
             (
+                "actions_due",
+                f'Fig_Actions_Done+COUNTIFS({named(a)},{c(a, "due")},"<="&TODAY(),{c(a, "status")},"<>"&{done},{c(a, "status")},"<>"&{cancelled})',
+                "int",
+                "Actions due by today",
+                "Actions échues à ce jour",
+            ),
+            (
                 "completion",
-                "IF(Fig_Actions=0,0,Fig_Actions_Done/Fig_Actions)",
+                "IF(Fig_Actions=0,0,IF(Fig_Actions_Due=0,1,Fig_Actions_Done/Fig_Actions_Due))",
                 "percent",
-                "Actions completed",
-                "Actions réalisées",
+                "Due actions completed",
+                "Actions échues réalisées",
             ),
             (
                 "timeliness",
@@ -255,7 +306,30 @@ class Formulas:
             ("attractiveness", attractiveness, "score", "Attractiveness (0-100)", "Attractivité (0-100)"),
             ("rated", rated, "int", "Attractiveness rated (1 = yes)", "Attractivité évaluée (1 = oui)"),
             ("position", position, "score", "Our position (0-100)", "Notre position (0-100)"),
-            ("potential", "Fig_Attractiveness", "score", "Potential score", "Score potentiel"),
+            (
+                "money_at_stake",
+                f"N({fr('annual_revenue')})+Fig_Whitespace",
+                "currency",
+                "Money at stake (revenue + whitespace)",
+                "Enjeu financier (CA + espaces blancs)",
+            ),
+            (
+                "money_score",
+                self.money_score(),
+                "percent",
+                "Money-at-stake band",
+                "Tranche d'enjeu financier",
+            ),
+            (
+                "potential",
+                "100*"
+                + weighted(
+                    "potential", {"attractiveness": "Fig_Attractiveness/100", "money": "Fig_Money_Score"}
+                ),
+                "score",
+                "Potential score",
+                "Score potentiel",
+            ),
             (
                 "weighted_pipeline",
                 f"SUMIFS({c(o, 'weighted')},{named(o)})",
@@ -285,12 +359,34 @@ class Formulas:
                 "Rentabilité",
             ),
             (
-                "priority",
-                "IF(Fig_Attractiveness/100*Fig_Win_Probability*Fig_Profitability>0,100*POWER(Fig_Attractiveness/100*Fig_Win_Probability*Fig_Profitability,1/3),0)",
-                "score",
-                "Priority (0-100)",
-                "Priorité (0-100)",
+                "material_pipeline",
+                f'SUMPRODUCT({c(o, "weighted")}*({c(o, t.table(o).key_column)}<>"")*({c(o, "amount")}>={number(sc["material_deal_share"])}*Fig_Money_At_Stake))',
+                "currency",
+                "Material pipeline (weighted, deals above the share)",
+                "Pipeline significatif (pondéré, affaires au-dessus du seuil)",
             ),
+            (
+                "pipeline_score",
+                f"IF({number(sc['pipeline_coverage'])}*Fig_Money_At_Stake>0,MAX(0,MIN(1,Fig_Material_Pipeline/({number(sc['pipeline_coverage'])}*Fig_Money_At_Stake))),0)",
+                "percent",
+                "Pipeline coverage",
+                "Couverture par le pipeline",
+            ),
+            (
+                "probability",
+                weighted(
+                    "probability",
+                    {
+                        "relationship": "Score_Relationship/100",
+                        "position": "Fig_Position/100",
+                        "pipeline": "Fig_Pipeline_Score",
+                    },
+                ),
+                "percent",
+                "Probability (relationship, position, pipeline)",
+                "Probabilité (relation, position, pipeline)",
+            ),
+            ("priority", self.priority(), "score", "Priority (0-100)", "Priorité (0-100)"),
             (
                 "overall",
                 weighted(
@@ -375,4 +471,87 @@ class Formulas:
                 "Jours depuis la dernière revue",
             ),
         ]
+        out += self.alert_metrics()
         return [Metric(key, formula, fmt, {"en": en, "fr": fr_}) for key, formula, fmt, en, fr_ in out]
+
+    def alert_flags(self) -> dict[str, str]:
+        """A 0/1 formula per alert rule of the template, mirroring ``kamxl.alerts``."""
+        t, c, lab, named, fr = self.t, self.col, self.lab, self.named, self.field_ref
+        sc, rules = t.scoring, t.alerts
+        s, r, k = "stakeholders", "risks", "kpis"
+        name = c(s, t.table(s).key_column)
+
+        def below(code: str, field: str) -> str:
+            return f"AND(ISNUMBER({fr(field)}),{fr(field)}<{number(rules[code]['below'])})"
+
+        def either(values: list[str], column: str, choice_list: str) -> str:
+            return "(" + "+".join(f"({column}={lab(choice_list, v)})" for v in values) + ")"
+
+        key_contact = (
+            "("
+            + either(list(sc["key_contact_roles"]), c(s, "role"), "role")
+            + f"+ISNUMBER({c(s, 'influence')})*({c(s, 'influence')}>={number(sc['key_contact_influence'])})>0)"
+        )
+        deciders = rules.get("detractor_decider", {}).get("roles", ["decision_maker", "budget_holder"])
+        yes = lab("yes_no", "yes")
+        tests = {
+            "churn_risk": (
+                f'SUMPRODUCT(({c(r, "risk")}<>"")*({c(r, "category")}={lab("risk_category", "churn_signal")})'
+                f"*({c(r, 'status')}<>{lab('risk_status', 'closed')})*ISNUMBER({c(r, 'score')})"
+                f"*({c(r, 'score')}>={number(sc['high_risk_score'])})*(LEN(TRIM({c(r, 'mitigation')}))=0))>0"
+            ),
+            "nrr_low": below("nrr_low", "nrr"),
+            "detractor_decider": "+".join(
+                f"COUNTIFS({named(s)},{c(s, 'stance')},{lab('stance', 'detractor')},{c(s, 'role')},{lab('role', role)})"
+                for role in deciders
+            )
+            + ">0",
+            "nps_low": below("nps_low", "nps"),
+            "no_sponsor": (
+                f"COUNTIFS({named(s)},{c(s, 'stance')},{lab('stance', 'champion')})"
+                f'+COUNTIFS({named(s)},{c(s, "role")},{lab("role", "sponsor")},{c(s, "stance")},"<>"&{lab("stance", "detractor")})=0'
+            ),
+            "no_contact": (
+                f'SUMPRODUCT(({name}<>"")*ISNUMBER({c(s, "last_contact")})'
+                f"*({c(s, 'last_contact')}<TODAY()-{number(rules.get('no_contact', {}).get('days', 0))})*{key_contact})>0"
+            ),
+            "rituals_overdue": f'COUNTIFS({self.named("rituals")},{c("rituals", "next_due")},"<"&TODAY())>0',
+            "plan_stale": f"AND(ISNUMBER({fr('last_review')}),TODAY()-{fr('last_review')}>{number(sc['stale_after_days'])})",
+            "kpi_low": (
+                f'AND(SUMIFS({c(k, "weight")},{c(k, "score")},">=0",{c(k, "active")},{yes},{named(k)})>0,'
+                f"Fig_Kpi_Attainment<{number(rules.get('kpi_low', {}).get('below', 0))})"
+            ),
+            "overdue_actions": f"Overdue_Actions>={number(rules.get('overdue_actions', {}).get('at_least', 0))}",
+        }
+        return {code: f"IF({tests[code]},1,0)" for code in rules}
+
+    def alert_metrics(self) -> list[tuple[str, str, str, str, str]]:
+        """The alert flags, the status they give and the reasons, as Dashboard metrics."""
+        from .alerts import ordered_rules, rule_label  # the alerts module builds on the scores
+
+        t = self.t
+        flags = self.alert_flags()
+        rules = ordered_rules(t)
+        out = [
+            (f"alert_{code}", flags[code], "int", rule_label(t, code, "en"), rule_label(t, code, "fr"))
+            for code, _ in rules
+        ]
+
+        def count(severity: str) -> str:
+            refs = [defined_name(f"alert_{c}") for c, rule in rules if rule["severity"] == severity]
+            return "(" + "+".join(refs) + ")" if refs else "0"
+
+        label = {code: _q(t.status[code]["label"][self.lang]) for code in ("healthy", "watch", "at_risk")}
+        status = (
+            f"IF(OR({count('high')}>0,{count('medium')}>={number(t.status['at_risk_medium'])}),{label['at_risk']},"
+            f"IF({count('medium')}>0,{label['watch']},{label['healthy']}))"
+        )
+        reasons = "&".join(
+            f'IF({defined_name(f"alert_{code}")}=1,{_q("; " + rule_label(t, code, self.lang))},"")'
+            for code, _ in rules
+        )
+        out.append(("status", status, "text", "Status", "Statut"))
+        out.append(
+            ("status_reasons", f"MID({reasons},3,1000)" if rules else '""', "text", "Reasons", "Raisons")
+        )
+        return out

@@ -63,6 +63,7 @@ DETAILS = {
     ("Execution", "Exécution"): (
         "actions",
         "actions_done",
+        "actions_due",
         "completion",
         "timeliness",
         "kpis_active",
@@ -71,8 +72,13 @@ DETAILS = {
     ("Potential and priority", "Potentiel et priorité"): (
         "attractiveness",
         "rated",
+        "money_at_stake",
+        "money_score",
         "position",
         "win_probability",
+        "material_pipeline",
+        "pipeline_score",
+        "probability",
         "profitability",
         "offer_coverage",
         "penetration",
@@ -102,7 +108,10 @@ TEXT = {
     "amount": ("Amount", "Montant"),
     "weighted": ("Weighted", "Pondéré"),
     "scores_chart": ("Scores (0-100)", "Scores (0-100)"),
-    "kam": ("KAM", "KAM"),
+    "status": ("Status and alerts", "Statut et alertes"),
+    "alerts": ("Alert rules (1 = fires)", "Règles d'alerte (1 = déclenchée)"),
+    "kam": ("KAM: ", "KAM : "),
+    "no_kam": ("KAM: not named yet (Info sheet)", "KAM : à renseigner (feuille Infos)"),
     "sector": ("Sector", "Secteur"),
 }
 
@@ -133,7 +142,13 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter"),
         w.plan.name or w.t.name[w.lang],
     )
-    ws.write_formula(1, 1, f'="{tx["kam"]}: "&{kam_ref}', s.subheading, f"{tx['kam']}: {w.plan.kam}")
+    ws.write_formula(
+        1,
+        1,
+        f'=IF({kam_ref}="",{_q(tx["no_kam"])},{_q(tx["kam"])}&{kam_ref})',
+        s.subheading,
+        tx["kam"] + w.plan.kam if w.plan.kam else tx["no_kam"],
+    )
     ws.write_string(2, 1, tx["subtitle"], s.hint)
 
     # Tiles: label row, then a big value over two merged rows.
@@ -213,6 +228,27 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         },
     )
 
+    # Status beside the tier: healthy / watch / at risk, and the alerts behind it.
+    row += 2
+    ws.merge_range(row, 1, row, 5, tx["status"], section)
+    row += 1
+    big = s.get(
+        bold=True, font_size=14, align="center", valign="vcenter", border=1, border_color=st["border"]
+    )
+    ws.merge_range(row, 1, row, 5, "", big)
+    put(row, 1, "status", big)
+    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good")):
+        label = _q(w.t.status[code]["label"][w.lang])
+        ws.conditional_format(
+            row, 1, row, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
+        )
+    ws.set_row(row, 24)
+    row += 1
+    reasons = s.get(text_wrap=True, valign="top", font_color=st["ink"])
+    ws.merge_range(row, 1, row + 2, 5, "", reasons)
+    put(row, 1, "status_reasons", reasons)
+    row += 2
+
     # Pipeline by stage (feeds the pipeline chart).
     row += 2
     ws.merge_range(row, 1, row, 5, tx["pipeline"], section)
@@ -266,6 +302,29 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
             f = fmt(m, align="right", bottom=1, bottom_color=st["border"])
             ws.merge_range(drow, 12, drow, 13, "", f)
             put(drow, 12, key, f)
+
+    drow += 1
+    ws.write_string(drow, 7, tx["alerts"], sub)
+    for key in [k for k in by_key if k.startswith("alert_")]:
+        drow += 1
+        m = by_key[key]
+        ws.merge_range(drow, 7, drow, 11, m.label[w.lang], label_f)
+        f = fmt(m, align="right", bottom=1, bottom_color=st["border"])
+        ws.merge_range(drow, 12, drow, 13, "", f)
+        put(drow, 12, key, f)
+        severity = w.t.alerts[key.removeprefix("alert_")]["severity"]
+        ws.conditional_format(
+            drow,
+            12,
+            drow,
+            13,
+            {
+                "type": "cell",
+                "criteria": "==",
+                "value": 1,
+                "format": w.tone("bad" if severity == "high" else "warn"),
+            },
+        )
 
     missing = set(by_key) - placed
     if missing:

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .demo_relations import add_relations
 from .model import Plan, Row, new_plan
 from .template import Template
 
@@ -1277,11 +1278,6 @@ _EVIDENCE: tuple[tuple[Pair, Pair, Pair], ...] = (
         ("Small budget, little room to grow", "Petit budget, peu de marge de croissance"),
     ),
     (
-        ("Healthy margin, standard delivery", "Marge saine, livraison standard"),
-        ("Margin squeezed by custom work", "Marge réduite par le spécifique"),
-        ("Heavy support load and deep discounts", "Forte charge de support et remises importantes"),
-    ),
-    (
         ("Core target sector of our roadmap", "Secteur cible de notre feuille de route"),
         ("Partial fit with our roadmap", "Adéquation partielle avec notre feuille de route"),
         ("Needs far from our product direction", "Besoins éloignés de notre stratégie produit"),
@@ -1413,7 +1409,7 @@ class _Account:
         self.sponsor = sponsor[0]
         self.sponsor_text = f"{sponsor[0]} ({sponsor[1]})"
         self.colleagues = list(_COLLEAGUES[lang])
-        self.plan = new_plan(template, lang)
+        self.plan = new_plan(template, lang, catalogue_targets=True)
         self.plan.account_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.people: list[Row] = []
         self.champion = ""
@@ -1490,6 +1486,9 @@ class _Account:
         self.risks()
         self.governance()
         self.assessment()
+        roles = ("presales", "delivery", "success", "finance_legal")
+        team = [(self.kam, "account_lead"), (self.sponsor, "exec_sponsor"), *zip(self.colleagues, roles)]
+        add_relations(self.plan, self.template, self.key, team)
         return self.plan
 
     def dates(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .model import Plan, Row, is_blank
@@ -53,13 +53,14 @@ class Figures:
     engaged: int
     coverage: float  # 0-1: engaged / identified key contacts
     depth: float  # 0-1: share of hierarchy levels with an engaged contact
-    sponsor: float  # 1 strong champion, 0.5 champion, 0 none
+    sponsor: float  # best champion or sponsor: strength (1 strong, 0.5 other) x influence weight
     engagement: float  # 0-1 from the 1-5 average
     avg_engagement: float | None
     propagation: int  # distinct BUs among the stakeholders
     actions: int  # not cancelled
     actions_done: int
     overdue_actions: int
+    actions_due: int  # done, or not done and due by today: what completion counts
     completion: float
     timeliness: float
     kpi_attainment: float  # 0-1 weighted over active KPIs
@@ -67,6 +68,11 @@ class Figures:
     weighted_pipeline: float
     open_pipeline: float
     win_probability: float
+    money_at_stake: float  # our revenue + whitespace potential
+    money_score: float  # 0-1: the money-at-stake band
+    material_pipeline: float  # weighted open pipeline of deals of at least the material share
+    pipeline_score: float  # 0-1: material pipeline against its coverage target
+    probability: float  # 0-1: relationship, position and pipeline together
     attractiveness: float  # 0-100
     position: float  # 0-100
     rated: bool
@@ -96,6 +102,8 @@ class Scores:
     priority: float
     tier: str
     figures: Figures
+    status: str = "healthy"  # healthy, watch or at_risk (kamxl.alerts)
+    alerts: tuple[str, ...] = ()  # codes of the alert rules that fire, in the template's order
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,13 +113,32 @@ def _named(plan: Plan, template: Template, table: str) -> list[Row]:
     return plan.rows(table, template)
 
 
-def relationship_figures(rows: Iterable[Row], levels: Iterable[str]) -> dict[str, Any]:
+def is_backer(row: Row) -> bool:
+    """A champion, or someone in the sponsor role who is not a detractor."""
+    stance = row.get("stance")
+    return stance == "champion" or (row.get("role") == "sponsor" and stance != "detractor")
+
+
+def influence_weight(value: Any, cfg: Mapping[str, Any]) -> float:
+    """The template's weight for an influence rating 1-5 (whole numbers only), else the neutral one."""
+    rating = num(value)
+    if rating is not None and rating in (1, 2, 3, 4, 5):
+        return float(cfg["influence_weights"][int(rating) - 1])
+    return float(cfg["neutral_influence"])
+
+
+def sponsor_strength(row: Row, cfg: Mapping[str, Any]) -> float:
+    return (1.0 if row.get("strength") == "strong" else 0.5) * influence_weight(row.get("influence"), cfg)
+
+
+def relationship_figures(
+    rows: Iterable[Row], levels: Iterable[str], cfg: Mapping[str, Any]
+) -> dict[str, Any]:
     rows = list(rows)
     engaged = [r for r in rows if r.get("engaged") == "yes"]
     levels = list(levels)
     reached = {r.get("level") for r in engaged}
-    champions = [r for r in rows if r.get("stance") == "champion"]
-    sponsor = 1.0 if any(r.get("strength") == "strong" for r in champions) else 0.5 if champions else 0.0
+    sponsor = max((sponsor_strength(r, cfg) for r in rows if is_backer(r)), default=0.0)
     ratings = [v for r in rows if (v := num(r.get("engagement"))) is not None and 1 <= v <= 5]
     avg = sum(ratings) / len(ratings) if ratings else None
     bus = {str(r["bu"]).lower() for r in rows if not is_blank(r.get("bu"))}
@@ -130,16 +157,16 @@ def relationship_figures(rows: Iterable[Row], levels: Iterable[str]) -> dict[str
 def action_figures(rows: Iterable[Row], as_of: dt.date) -> dict[str, Any]:
     rows = [r for r in rows if r.get("status") != "cancelled"]
     done = sum(1 for r in rows if r.get("status") == "done")
-    overdue = sum(
-        1
-        for r in rows
-        if r.get("status") != "done" and (due := as_date(r.get("due"))) is not None and due < as_of
-    )
+    open_due = [as_date(r.get("due")) for r in rows if r.get("status") != "done"]
+    overdue = sum(1 for due in open_due if due is not None and due < as_of)
+    due = done + sum(1 for d in open_due if d is not None and d <= as_of)
     return {
         "actions": len(rows),
         "actions_done": done,
         "overdue_actions": overdue,
-        "completion": ratio(done, len(rows)),
+        "actions_due": due,
+        # Actions not due yet do not count against completion; nothing due yet is on track.
+        "completion": (ratio(done, due) if due else 1.0) if rows else 0.0,
         "timeliness": 1 - ratio(overdue, len(rows)) if rows else 0.0,
     }
 
@@ -203,6 +230,37 @@ def pipeline_figures(rows: Iterable[Row]) -> dict[str, float]:
     return {"weighted_pipeline": weighted, "open_pipeline": open_}
 
 
+def money_band(amount: float, bands: Iterable[Iterable[Any]]) -> float:
+    """The score (0-1) of the highest band whose floor the amount reaches."""
+    for floor, score in bands:
+        if amount >= float(floor):
+            return float(score)
+    return 0.0
+
+
+def material_pipeline(rows: Iterable[Row], money_at_stake: float, share: float) -> float:
+    """Weighted open pipeline of the deals worth at least ``share`` of the money at stake.
+
+    Smaller deals are left out so that no single small deal can move the priority tier.
+    """
+    floor = share * money_at_stake
+    return sum(
+        n0(r.get("amount")) * n0(r.get("probability"))
+        for r in rows
+        if r.get("stage") not in ("won", "lost") and n0(r.get("amount")) >= floor
+    )
+
+
+def weighted_product(factors: Mapping[str, float], weights: Mapping[str, Any]) -> float:
+    """Weighted geometric mean of 0-1 factors: prod(f ** (w / sum w)); a zero weight drops its factor."""
+    total = sum(float(weights[k]) for k in factors)
+    out = 1.0
+    for key, value in factors.items():
+        if float(weights[key]) > 0:
+            out *= value ** (float(weights[key]) / total)
+    return out
+
+
 def pipeline_by_stage(rows: Iterable[Row]) -> dict[str, tuple[float, float]]:
     """Amount and weighted amount per stage code (won and lost deals weigh nothing)."""
     out: dict[str, tuple[float, float]] = {}
@@ -255,14 +313,20 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
     as_of = as_of or dt.date.today()
     cfg = template.scoring
     f = plan.fields
-    rel = relationship_figures(_named(plan, template, "stakeholders"), template.choices["level"])
+    rel = relationship_figures(_named(plan, template, "stakeholders"), template.choices["level"], cfg)
     act = action_figures(_named(plan, template, "actions"), as_of)
     periods = [c.key for c in template.table("kpis").columns if c.period]
     kpi = kpi_figures(_named(plan, template, "kpis"), periods)
     assessment = _named(plan, template, "assessment")
     attractiveness, rated = axis_score(assessment, "attractiveness")
     position, _ = axis_score(assessment, "position")
-    pipe = pipeline_figures(_named(plan, template, "opportunities"))
+    deals = _named(plan, template, "opportunities")
+    pipe = pipeline_figures(deals)
+    space = whitespace_figures(_named(plan, template, "whitespace"))
+    money = n0(f.get("annual_revenue")) + space["whitespace"]
+    material = material_pipeline(deals, money, float(cfg["material_deal_share"]))
+    coverage_target = float(cfg["pipeline_coverage"]) * money
+    pipeline_score = clamp(material / coverage_target) if coverage_target > 0 else 0.0
     win = (
         clamp(ratio(pipe["weighted_pipeline"], pipe["open_pipeline"]))
         if pipe["open_pipeline"]
@@ -281,11 +345,16 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         **kpi,
         **pipe,
         win_probability=win,
+        money_at_stake=money,
+        money_score=money_band(money, cfg["money_bands"]),
+        material_pipeline=material,
+        pipeline_score=pipeline_score,
+        probability=0.0,
         attractiveness=attractiveness,
         position=position,
         rated=rated,
         profitability=profitability,
-        **whitespace_figures(_named(plan, template, "whitespace")),
+        **space,
         **risk_figures(_named(plan, template, "risks"), float(cfg["high_risk_score"])),
         revenue=num(f.get("annual_revenue")),
         target=num(f.get("revenue_target")),
@@ -303,13 +372,22 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         {"completion": act["completion"], "timeliness": act["timeliness"], "kpi": kpi["kpi_attainment"]},
         cfg["execution"],
     )
-    potential = attractiveness
+    potential = 100 * weighted_mean(
+        {"attractiveness": attractiveness / 100, "money": figures.money_score}, cfg["potential"]
+    )
+    probability = weighted_mean(
+        {"relationship": relationship / 100, "position": position / 100, "pipeline": pipeline_score},
+        cfg["probability"],
+    )
+    figures = replace(figures, probability=probability)
     overall = weighted_mean(
         {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
     )
-    product = attractiveness / 100 * win * profitability
-    priority = 100 * product ** (1 / 3) if product > 0 else 0.0
-    return Scores(
+    priority = 100 * weighted_product(
+        {"potential": potential / 100, "probability": probability, "profitability": profitability},
+        cfg["priority"],
+    )
+    scores = Scores(
         potential=potential,
         relationship=relationship,
         execution=execution,
@@ -318,3 +396,7 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         tier=tier_for(priority, rated, template.tiers),
         figures=figures,
     )
+    from .alerts import fired_alerts, status_for  # alerts build on these scores
+
+    fired = fired_alerts(plan, template, scores, as_of)
+    return replace(scores, status=status_for(fired, template), alerts=tuple(fired))

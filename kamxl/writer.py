@@ -18,11 +18,12 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__, layout
+from .alerts import alert_values
+from .carried import write_carried_over
 from .dashboard import Formulas, Metric, number
 from .dashboard_layout import render_dashboard
 from .docprops import XLWINGS_VERSION
 from .fileio import atomic_path
-from .carried import write_carried_over
 from .model import Plan, Row, is_blank
 from .orgchart import layout_orgchart
 from .orgchart_paint import paint_xlsx
@@ -115,6 +116,7 @@ def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, An
         k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")
     }
     values["tier"] = template.tier_label(scores.tier, lang)
+    values |= alert_values(scores, template, lang)
     for key, value in values.items():
         if isinstance(value, bool):
             values[key] = int(value)
@@ -169,6 +171,18 @@ def row_values(
     return {k: "" if v is None else v for k, v in done.items()}
 
 
+def content_width(col: Column, values: list[Any], base: float, lang: str) -> float:
+    """Column width that shows the header's longest word and one-line values whole (up to a cap)."""
+    longest_word = max((len(w) for w in col.label[lang].split()), default=0)
+    width = max(base, longest_word * 1.1 + 3)
+    if col.type in ("longtext",):
+        return width
+    texts = [str(v) for v in values if isinstance(v, str)]
+    if texts:
+        width = max(width, min(48.0, max(len(t) for t in texts) * 1.05 + 3))
+    return round(width, 1)
+
+
 def _footer_text(text: str) -> str:
     return text.replace("&", "&&")
 
@@ -188,7 +202,7 @@ class _PlanWriter:
             },
         )
         self.macros = macros
-        self.s = Styles(self.wb, template)
+        self.s = Styles(self.wb, template, lang)
         self.sheets: dict[str, Worksheet] = {}
 
     # -- helpers -------------------------------------------------------------------------
@@ -512,6 +526,10 @@ class _PlanWriter:
             max(col.width or DEFAULT_WIDTHS.get(col.type, 14), self.min_widths.get(first_col + i, 0))
             for i, col in enumerate(table.columns)
         ]
+        widths = [
+            content_width(col, [self.display(col, r.get(col.key)) for r in rows], w, self.lang)
+            for col, w in zip(table.columns, widths, strict=True)
+        ]
         header_lines = max(
             -(-len(col.label[self.lang]) // max(1, int(w * 0.85)))
             for col, w in zip(table.columns, widths, strict=True)
@@ -524,7 +542,8 @@ class _PlanWriter:
             if col.is_input:
                 for r in range(size):
                     value = rows[r].get(col.key) if r < len(rows) else None
-                    self.write_value(ws, header_row + 1 + r, c, col, value, s.cell(col))
+                    fmt = s.cell(col, fmt_key=self.unit_format(table, col, rows[r] if r < len(rows) else {}))
+                    self.write_value(ws, header_row + 1 + r, c, col, value, fmt)
                     self.note_lines(header_row + 1 + r, col, value, width)
                 ws.data_validation(
                     header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, self.validation(col)
@@ -554,9 +573,15 @@ class _PlanWriter:
                         header_row + 1 + r,
                         first_col + i,
                         formulas[col.key],
-                        self.s.cell(col),
+                        self.s.cell(col, fmt_key=self.unit_format(table, col, row)),
                         values[col.key],
                     )
+
+    def unit_format(self, table: Table, col: Column, row: Row) -> str | None:
+        """A KPI's values take the format of its unit (35 % for "%", 1,200 € for "€")."""
+        if col.format_key != "number" or "unit" not in {c.key for c in table.columns}:
+            return None
+        return self.s.unit_format(row.get("unit"))
 
     def note_lines(self, row: int, col: Column, value: Any, width: float, minimum: int = 1) -> None:
         """Rows holding wrapped text get a height that shows it (XlsxWriter cannot autofit)."""
