@@ -28,6 +28,8 @@ class Plan:
     template_id: str = ""
     template_version: str = ""
     generated_at: dt.datetime | None = None
+    # Values of an older workbook with no place in this template (see kamxl.carried): never dropped.
+    carried_over: list[Row] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -47,8 +49,12 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def new_plan(template: Template, lang: str = "en", **fields: Any) -> Plan:
-    """An empty plan pre-filled from the template's catalogues (KPIs, criteria, SWOT, rituals)."""
+def new_plan(template: Template, lang: str = "en", *, catalogue_targets: bool = False, **fields: Any) -> Plan:
+    """An empty plan pre-filled from the template's catalogues (KPIs, criteria, SWOT, rituals).
+
+    KPI targets stay blank (a target is the KAM's to set, never invented); ``catalogue_targets``
+    copies the catalogue's example targets, for sample plans.
+    """
     cat = template.catalogue
     yes, no = "yes", "no"
     tables: dict[str, list[Row]] = {t: [] for t in template.tables}
@@ -56,9 +62,9 @@ def new_plan(template: Template, lang: str = "en", **fields: Any) -> Plan:
         {
             "kpi": k["name"][lang],
             "family": k["family"],
-            "unit": k.get("unit"),
+            "unit": k["unit"][lang] if isinstance(k.get("unit"), dict) else k.get("unit"),
             "direction": k["direction"],
-            "target": k["target"],
+            "target": k["target"] if catalogue_targets else None,
             "weight": k["weight"],
             "active": yes if k.get("active") else no,
         }

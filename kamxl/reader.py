@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import python_calamine as pc
 
+from .carried import read_carried_over, sheet_title
 from .coerce import ChoiceIndex, Coerced, Problem, coerce, error_cell, fold, formula_cell, is_blank, loose
 from .findings import EncryptedWorkbook, Finding, NotAPlan, NotAWorkbook, PlanReadError, Severity
 from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, Locations, a1, field_row, table_anchor
@@ -292,7 +293,7 @@ def _label_index(columns: tuple[Column, ...], lang: str) -> dict[str, str]:
     """Labels in the workbook language first, then the other, then keys (so either matches)."""
     index: dict[str, str] = {}
     for col in columns:
-        for text in (*(col.label[lg] for lg in (lang, *LANGS)), col.key):
+        for text in (*(col.label[lg] for lg in (lang, *LANGS)), *col.former_labels, col.key):
             index.setdefault(loose(text), col.key)
     return index
 
@@ -302,7 +303,10 @@ def _labels(template: Template, lang: str) -> _Labels:
     if hit is not None and hit[0] is template:
         return hit[1]
     labels = _Labels(
-        choices={key: ChoiceIndex(items, lang) for key, items in template.choices.items()},
+        choices={
+            key: ChoiceIndex(items, lang, template.former_labels(key))
+            for key, items in template.choices.items()
+        },
         headers={key: _label_index(t.columns, lang) for key, t in template.tables.items()},
         fields={s.key: _label_index(s.fields, lang) for s in template.sheets if s.fields},
     )
@@ -325,6 +329,8 @@ class _Reader:
         self.lang = self._lang()
         self.titles = {fold(name): name for name in source.sheet_names}
         self.labels = _labels(self.t, self.lang)
+        # What later template versions added is absent by design from an older workbook: not a finding.
+        self.added_sheets, self.added_columns = self.t.added_since(self.meta.get("template_version", ""))
 
     # ---- helpers
     def add(self, severity: Severity, sheet: str, cell: str, message: str) -> None:
@@ -393,7 +399,7 @@ class _Reader:
                 META_SHEET,
                 "B2",
                 f"made from template version {version}, read with version {template.version}: "
-                "columns matched by their labels",
+                "columns matched by their labels; `kamxl upgrade` moves it to the current version",
             )
         return template
 
@@ -430,6 +436,10 @@ class _Reader:
             block = blocks[key]
             if block is not None:
                 plan.tables[key] = self._read_table(table, block)
+        titles = {fold(sheet_title(self.t, lang)) for lang in LANGS}
+        carried = next((n for n in self.src.sheet_names if fold(n) in titles), None)
+        if carried is not None:
+            plan.carried_over = read_carried_over(self.grid(carried))
         return ReadResult(plan, self.findings, self.t, self.path, self.locations)
 
     # ---- form fields
@@ -498,12 +508,13 @@ class _Reader:
         name = self.sheet_name(sheet_key)
         label = table.title[self.lang] if table.title else table.name
         if name is None:
-            self.add(
-                "warning",
-                self.t.sheet(sheet_key).title[self.lang],
-                "A1",
-                f"sheet missing: table {_q(label)} was not read",
-            )
+            if sheet_key not in self.added_sheets:
+                self.add(
+                    "warning",
+                    self.t.sheet(sheet_key).title[self.lang],
+                    "A1",
+                    f"sheet missing: table {_q(label)} was not read",
+                )
             return None
         anchor = table_anchor(self.t, table.key)
         grid = self.grid(name)
@@ -547,7 +558,7 @@ class _Reader:
                     f"column {_q(unmatched[i])} not recognised: read as {_q(col.label[self.lang])} "
                     "from its position",
                 )
-            else:
+            elif col.key not in self.added_columns.get(table.key, ()):
                 missing.append(_q(col.label[self.lang]))
         if missing:
             several = len(missing) > 1

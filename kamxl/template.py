@@ -68,6 +68,7 @@ class Column:
     bands: tuple[tuple[float, str], ...] = ()  # (minimum, tone), highest first
     row_flag: bool = False  # tint the whole row when non-empty
     list_from: str | None = None  # "table.column": a dropdown of the names typed in that column
+    former_labels: tuple[str, ...] = ()  # labels of earlier template versions (label.was): still read
 
     @property
     def is_input(self) -> bool:
@@ -399,6 +400,7 @@ def _column(ck: _Checker, data: Any, where: str, choices: dict[str, Any], header
         ),
         row_flag=bool(data.get("row_flag", False)),
         list_from=data.get("list_from"),
+        former_labels=tuple(str(w) for w in data["label"].get("was", [])),
     )
 
 

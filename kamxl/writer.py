@@ -27,6 +27,7 @@ from .fileio import atomic_path
 from .model import Plan, Row, is_blank
 from .orgchart import layout_orgchart
 from .orgchart_paint import paint_xlsx
+from .printing import legible_print, sheet_width
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
@@ -442,10 +443,6 @@ class _PlanWriter:
             else self.t.text("input_hint", self.lang),
             s.hint,
         )
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         account = _footer_text(self.plan.name or self.t.name[self.lang])
         page, of = self.t.text("page", self.lang), self.t.text("of", self.lang)
         ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
@@ -487,9 +484,10 @@ class _PlanWriter:
         if sheet.tables and not sheet.fields:
             header_row = layout.table_anchor(self.t, sheet.tables[0].key).header_row - 1
             ws.freeze_panes(header_row + 1, 1)
-            ws.repeat_rows(0, header_row)
+            legible_print(ws, sheet_width(ws), title_rows=(0, header_row), key_col=0)
         else:
             ws.freeze_panes(3, 0)
+            legible_print(ws, sheet_width(ws), title_rows=(0, 2), key_col=0)
 
     def write_table(self, sheet: Sheet, ws: Worksheet, table: Table) -> None:
         s = self.s
