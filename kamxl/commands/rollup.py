@@ -12,7 +12,7 @@ import click
 
 from ..rollup import HistoryError, rollup
 from ..template import TemplateError
-from .errors import CommandError
+from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention
 from .options import as_of_option, lang_option, template_option
 
 
@@ -96,6 +96,8 @@ def command(
 
     Files that cannot be read are listed in the summary's Data quality sheet and never stop
     the run. Prints one closing line: accounts read, files skipped, the summary's path.
+    Exit code 0 when every file was read and every output written, 1 when files were skipped or
+    an output (history, exports) was not written, 2 when nothing was written.
     """
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
@@ -112,6 +114,7 @@ def command(
             progress=bar,
             lang=lang,
             macros=False if no_macros else None,
+            waiting=lambda message: click.echo(f"kamxl rollup: {message}", err=True),
         )
     except (HistoryError, TemplateError, ValueError, OSError) as exc:
         raise CommandError(str(exc)) from None
@@ -120,11 +123,15 @@ def command(
             bar.close()
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
-        return
-    if not quiet:
-        for item in result.skipped:
-            click.echo(f"kamxl rollup: skipped {item['file']}: {item['reason']}", err=True)
-    n, k = len(result.accounts), len(result.skipped)
-    click.echo(
-        f"{n} account{'s' if n != 1 else ''} read, {k} file{'s' if k != 1 else ''} skipped: {result.output}"
-    )
+    else:
+        if not quiet:
+            for item in result.skipped:
+                click.echo(f"kamxl rollup: skipped {item['file']}: {item['reason']}", err=True)
+        for item in result.errors:
+            click.echo(f"kamxl rollup: {item['output']}: {item['reason']}", err=True)
+        n, k = len(result.accounts), len(result.skipped)
+        click.echo(
+            f"{n} account{'s' if n != 1 else ''} read, {k} file{'s' if k != 1 else ''} skipped: "
+            f"{result.output}"
+        )
+    exit_needing_attention(result.exit_code == NEEDS_ATTENTION)
