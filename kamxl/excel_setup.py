@@ -179,10 +179,10 @@ def excel_setup(
     """Point xlwings at this Python (and on macOS install RunPython); returns what was done."""
     machine = machine or Machine.current()
     if machine.system == "other":
-        return [
-            "Excel runs on Windows and macOS only: nothing to configure on this computer.",
-            "Run  kamxl excel-setup  on each KAM's computer, with the Python that has kamxl.",
-        ]
+        raise SetupError(
+            "Excel runs on Windows and macOS only: nothing to configure on this computer. "
+            "Run  kamxl excel-setup  on each KAM's computer, with the Python that has kamxl."
+        )
     if installed_xlwings_version() is None:
         raise SetupError("xlwings is not installed for this Python: run  python -m pip install kamxl")
     done = []
@@ -515,8 +515,8 @@ def doctor(
         checks.append(check)
     vba_version = None
     if book is not None:
-        if not book.is_file():
-            checks.append(Check("workbook", "fail", f"{book}: no such file", "Check the path."))
+        if problem := workbook_problem(book):
+            checks.append(Check("workbook", "fail", problem, WORKBOOK_FIX))
         else:
             strict = machine.system == "macos" or (machine.system == "windows" and uses_dll(machine, book))
             check, vba_version = check_workbook_vba(book, python_version, read_modules, strict=strict)
@@ -526,6 +526,41 @@ def doctor(
     if machine.system == "macos":
         checks.append(check_runpython_mac(machine, vba_version or python_version))
     return checks
+
+
+WORKBOOK_FIX = "Give the path of an account workbook (.xlsm), or no path to check this computer only."
+
+
+def workbook_problem(path: Path) -> str | None:
+    """Why ``path`` is no workbook to look into, said of what it is (a folder, a text file), or None.
+
+    The reader's own opening checks, so doctor and check describe a file the same way.
+    """
+    from .findings import PlanReadError
+    from .preflight import Limits
+    from .reader import _load_bytes, _open_zip
+
+    try:
+        _open_zip(_load_bytes(path, Limits.from_env()), path).close()
+    except PlanReadError as exc:
+        return str(exc)
+    return None
+
+
+def verdict(checks: list[Check]) -> tuple[int, str]:
+    """The closing line and exit code, consistent with the checks: 0 only when all are ok."""
+    if any(c.name == "workbook" and c.status == "fail" for c in checks):
+        return 2, "Nothing was checked in the workbook: give the path of an account workbook."
+    if failed(checks):
+        return 1, "Some checks failed: apply the fixes above, then run  kamxl doctor  again."
+    if any(c.name == "system" and c.status != "ok" for c in checks):
+        return 1, (
+            "The buttons cannot run on this computer (Excel runs on Windows and macOS): "
+            "run  kamxl doctor  on the KAM's computer."
+        )
+    if any(c.status == "warn" for c in checks):
+        return 1, "The buttons can run Python here, with the warnings above."
+    return 0, "All set: the buttons can run Python here."
 
 
 def uses_dll(machine: Machine, workbook: Path | None = None) -> bool:

@@ -65,8 +65,8 @@ def test_mac_setup_uses_excel_container_and_installs_runpython(tmp_path):
 
 
 def test_setup_on_linux_writes_nothing(tmp_path):
-    done = es.excel_setup(es.Machine("other", tmp_path, "/usr/bin/python3"))
-    assert "Windows and macOS" in done[0]
+    with pytest.raises(es.SetupError, match="Windows and macOS"):
+        es.excel_setup(es.Machine("other", tmp_path, "/usr/bin/python3"))
     assert not any(tmp_path.iterdir())
 
 

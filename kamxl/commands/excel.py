@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..excel_setup import Check, SetupError, doctor, excel_setup, failed
+from ..excel_setup import Check, SetupError, doctor, excel_setup, verdict, workbook_problem
 from .errors import CommandError
 
 MARKS = {"ok": ("ok", "green"), "warn": ("warn", "yellow"), "fail": ("FAIL", "red")}
@@ -19,6 +19,7 @@ def excel_setup_command(no_runpython: bool) -> None:
 
     Writes this interpreter into the xlwings user config (INTERPRETER_WIN or INTERPRETER_MAC,
     other settings kept) and, on macOS, installs RunPython. Then run  kamxl doctor WORKBOOK.
+    Exit code 2 where there is nothing to set up (not Windows or macOS, no xlwings).
     """
     try:
         for line in excel_setup(runpython=not no_runpython):
@@ -36,17 +37,20 @@ def render(check: Check) -> str:
 
 
 @click.command("doctor")
-@click.argument("workbook", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("workbook", required=False, type=click.Path(path_type=Path))
 def doctor_command(workbook: Path | None) -> None:
     """Check why a workbook's buttons might not run here, and print the fix for each problem.
 
     Checks the Python Excel starts, its xlwings and kamxl, the xlwings version inside WORKBOOK,
-    RunPython on macOS, and whether Windows blocks the file's macros. Exit code 1 if any fails.
+    RunPython on macOS, and whether Windows blocks the file's macros. Exit code 0 when all is
+    well, 1 when a check failed or warned, 2 when WORKBOOK is not a workbook.
     """
+    if workbook is not None and (problem := workbook_problem(workbook)):
+        raise CommandError(problem)
     checks = doctor(workbook)
     for check in checks:
         click.echo(render(check))
-    if failed(checks):
-        click.echo("Some checks failed: apply the fixes above, then run  kamxl doctor  again.")
-        raise SystemExit(1)
-    click.echo("All set: the buttons can run Python here.")
+    code, closing = verdict(checks)
+    click.echo(closing)
+    if code:
+        raise SystemExit(code)
