@@ -163,6 +163,10 @@ class Formulas:
             return f'IF(ISNUMBER({fr(field)}),{fr(field)},"")'
 
         tiers = t.tiers
+        pw = sc["probability"]
+        pipe_share = float(pw["pipeline"]) / sum(
+            float(pw[k]) for k in ("relationship", "position", "pipeline")
+        )
         out: list[tuple[str, str, str, str, str]] = [
             # key, formula, format, en, fr
             (
@@ -375,13 +379,9 @@ class Formulas:
             (
                 "probability",
                 weighted(
-                    "probability",
-                    {
-                        "relationship": "Score_Relationship/100",
-                        "position": "Fig_Position/100",
-                        "pipeline": "Fig_Pipeline_Score",
-                    },
-                ),
+                    "probability", {"relationship": "Score_Relationship/100", "position": "Fig_Position/100"}
+                )
+                + f"*({number(1 - pipe_share)}+{number(pipe_share)}*Fig_Pipeline_Score)",
                 "percent",
                 "Probability (relationship, position, pipeline)",
                 "Probabilité (relation, position, pipeline)",

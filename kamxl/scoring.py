@@ -251,6 +251,19 @@ def material_pipeline(rows: Iterable[Row], money_at_stake: float, share: float) 
     )
 
 
+def probability_of(
+    relationship: float, position: float, pipeline: float, weights: Mapping[str, Any]
+) -> float:
+    """The relationship and our position set the base; the pipeline's share of the weights is
+    how much of that base depends on having material deals. A hostile relationship cannot be
+    made likely by deals alone: the pipeline scales the base, it does not add to it."""
+    base = weighted_mean({"relationship": relationship, "position": position}, weights)
+    share = ratio(
+        float(weights["pipeline"]), sum(float(weights[k]) for k in ("relationship", "position", "pipeline"))
+    )
+    return base * (1 - share + share * pipeline)
+
+
 def weighted_product(factors: Mapping[str, float], weights: Mapping[str, Any]) -> float:
     """Weighted geometric mean of 0-1 factors: prod(f ** (w / sum w)); a zero weight drops its factor."""
     total = sum(float(weights[k]) for k in factors)
@@ -375,10 +388,7 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
     potential = 100 * weighted_mean(
         {"attractiveness": attractiveness / 100, "money": figures.money_score}, cfg["potential"]
     )
-    probability = weighted_mean(
-        {"relationship": relationship / 100, "position": position / 100, "pipeline": pipeline_score},
-        cfg["probability"],
-    )
+    probability = probability_of(relationship / 100, position / 100, pipeline_score, cfg["probability"])
     figures = replace(figures, probability=probability)
     overall = weighted_mean(
         {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
