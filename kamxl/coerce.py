@@ -372,7 +372,9 @@ def _serial_date(raw: float) -> Coerced:
 class ChoiceIndex:
     """Lookup of one choice list by code or label in any language, workbook language first."""
 
-    def __init__(self, items: dict[str, Labels], lang: str = "en") -> None:
+    def __init__(
+        self, items: dict[str, Labels], lang: str = "en", former: dict[str, list[str]] | None = None
+    ) -> None:
         self.items, self.lang = items, lang
         self._exact: dict[str, str] = {}
         self._loose: dict[str, str] = {}
@@ -380,6 +382,10 @@ class ChoiceIndex:
         for source in [*(("label", lg) for lg in langs), ("code", "")]:
             for code, labels in items.items():
                 text = code if source[0] == "code" else labels.get(source[1], "")
+                self._exact.setdefault(fold(text), code)
+                self._loose.setdefault(loose(text), code)
+        for code, texts in (former or {}).items():  # labels of earlier template versions
+            for text in texts:
                 self._exact.setdefault(fold(text), code)
                 self._loose.setdefault(loose(text), code)
 

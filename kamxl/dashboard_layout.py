@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .dashboard import Metric
 from .model import Plan
+from .printing import legible_print, sheet_width
 from .scoring import pipeline_by_stage
 from .styles import Styles
 from .template import Template
@@ -379,10 +380,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         _python_block(w, ws, tx)
     # The print area stops at the live dashboard: the Python block beside it is for the screen.
     ws.print_area(0, 0, max(ws.dim_rowmax or 0, drow + 14), LAST_PRINTED_COL)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 1)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    legible_print(ws, sheet_width(ws, LAST_PRINTED_COL), key_col=None)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
@@ -402,7 +400,26 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+NOTHING_ENTERED = "AND(Fig_Stakeholders=0,Fig_Actions=0,Fig_Rated=0)"
+
+
 def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
+    """Red, amber or green by score; grey with a dash while nothing is entered (a new plan)."""
+    st = w.t.style
+    ws.conditional_format(
+        r1,
+        c1,
+        r2,
+        c2,
+        {
+            "type": "formula",
+            "criteria": "=" + NOTHING_ENTERED,
+            "format": w.wb.add_format(
+                {"bg_color": st["neutral"], "font_color": st["muted"], "num_format": '"–"'}
+            ),
+            "stop_if_true": True,
+        },
+    )
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
         ws.conditional_format(
             r1,

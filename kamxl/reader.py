@@ -330,7 +330,7 @@ class _Reader:
         self.titles = {fold(name): name for name in source.sheet_names}
         self.labels = _labels(self.t, self.lang)
         # What later template versions added is absent by design from an older workbook: not a finding.
-        self.added_sheets, self.added_columns = self.t.added_since(self.meta.get("template_version", ""))
+        self.added = self.t.added_since(self.meta.get("template_version", ""))
 
     # ---- helpers
     def add(self, severity: Severity, sheet: str, cell: str, message: str) -> None:
@@ -481,6 +481,8 @@ class _Reader:
         """A field whose label was edited: read it from its template position if that row is
         free and still above the sheet's tables."""
         row = field_row(self.t, f.key) - 1
+        if f.key in self.added.fields:
+            return None  # added by a later template version: absent by design
         if row in found.values() or row >= stop:
             self.add(
                 "warning",
@@ -508,7 +510,7 @@ class _Reader:
         name = self.sheet_name(sheet_key)
         label = table.title[self.lang] if table.title else table.name
         if name is None:
-            if sheet_key not in self.added_sheets:
+            if sheet_key not in self.added.sheets:
                 self.add(
                     "warning",
                     self.t.sheet(sheet_key).title[self.lang],
@@ -558,7 +560,7 @@ class _Reader:
                     f"column {_q(unmatched[i])} not recognised: read as {_q(col.label[self.lang])} "
                     "from its position",
                 )
-            elif col.key not in self.added_columns.get(table.key, ()):
+            elif col.key not in self.added.columns.get(table.key, ()):
                 missing.append(_q(col.label[self.lang]))
         if missing:
             several = len(missing) > 1

@@ -28,8 +28,8 @@ DEFAULT_WIDTHS = {
 class Styles:
     """Caches XlsxWriter formats: every distinct format object costs a style record."""
 
-    def __init__(self, workbook: Workbook, template: Template) -> None:
-        self.wb, self.t = workbook, template
+    def __init__(self, workbook: Workbook, template: Template, lang: str = "en") -> None:
+        self.wb, self.t, self.lang = workbook, template, lang
         st = template.style
         self.base = {
             "font_name": st.get("font", "Calibri"),
@@ -46,22 +46,39 @@ class Styles:
         return self._cache[key]
 
     def num_format(self, fmt_key: str | None) -> dict[str, Any]:
+        """The template's number format for a key, in this workbook's language (``date_fr``)."""
         if not fmt_key or fmt_key == "text":
             return {}
-        return {"num_format": self.t.formats[fmt_key]}
+        formats = self.t.formats
+        return {"num_format": formats.get(f"{fmt_key}_{self.lang}", formats[fmt_key])}
 
-    def cell(self, col: Column, *, form: bool = False) -> Format:
-        """Input cells are unlocked; formula cells are locked and greyed."""
+    def unit_format(self, unit: Any) -> str:
+        """Format key for a KPI value in ``unit`` (``%`` -> percent), from ``[unit_formats]``."""
+        return str((self.t.raw.get("unit_formats") or {}).get(str(unit or "").strip(), "number"))
+
+    def cell(
+        self, col: Column, *, form: bool = False, fmt_key: str | None = None, tinted: bool = True
+    ) -> Format:
+        """Input cells are unlocked and tinted (LibreOffice does not draw table styles); formula
+        cells are locked and grey. Text and numbers keep an indent so neighbours never touch."""
         st = self.t.style
-        props: dict[str, Any] = self.num_format(col.format_key)
+        props: dict[str, Any] = self.num_format(fmt_key or col.format_key)
         if col.type == "longtext":
             props["text_wrap"] = True
         if col.type in ("rating",):
             props["align"] = "center"
-        if col.is_input:
+        elif col.is_numeric or col.type == "date" or (fmt_key or col.format_key) not in (None, "text"):
+            props |= {"align": "right", "indent": 1}
+        else:
+            props["indent"] = 1
+        if col.is_input and not tinted:  # a column's default: unlocked, no fill outside the table
             props["locked"] = False
-            if form:
-                props |= {"bg_color": st["input_fill"], "border": 1, "border_color": st["border"]}
+        elif col.is_input:
+            props |= {"locked": False, "bg_color": st["input_fill"]}
+            props |= {
+                "border": 1,
+                "border_color": st["border"] if form else st.get("input_border", "#EDE3B8"),
+            }
         else:
             props |= {"bg_color": st["calc_fill"], "locked": True}
         if col.type == "url":

@@ -137,6 +137,7 @@ class Version:
     summary: Labels
     sheets: tuple[str, ...] = ()
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
 
 
 DRAWINGS = ("orgchart",)
@@ -207,17 +208,19 @@ class Template:
     def tables(self) -> dict[str, Table]:
         return {t.key: t for s in self.sheets for t in s.tables}
 
-    def added_since(self, version: str) -> tuple[set[str], dict[str, set[str]]]:
-        """Sheets and table columns that template versions after ``version`` added: what a workbook
+    def added_since(self, version: str) -> Version:
+        """Sheets, fields and table columns that versions after ``version`` added: what a workbook
         made with ``version`` lacks by design (nothing for an unknown or current version)."""
-        sheets: set[str] = set()
-        columns: dict[str, set[str]] = {}
+        sheets: list[str] = []
+        fields: list[str] = []
+        columns: dict[str, tuple[str, ...]] = {}
         for entry in self.versions:
             if version_key(entry.version) > version_key(version):
-                sheets.update(entry.sheets)
+                sheets += entry.sheets
+                fields += entry.fields
                 for table, keys in entry.columns.items():
-                    columns.setdefault(table, set()).update(keys)
-        return sheets, columns
+                    columns[table] = (*columns.get(table, ()), *keys)
+        return Version(self.version, self.name, tuple(sheets), columns, tuple(fields))
 
     def label(self, choice_list: str, code: str, lang: str) -> str:
         return self.choices[choice_list][code][lang]
@@ -682,7 +685,12 @@ def _versions(
                 if key not in have:
                     raise ck.fail(f"{where}.columns.{tkey}", f"no column {key!r} in table {tkey!r}")
             columns[str(tkey)] = tuple(keys)
-        out.append(Version(number, ck.labels(vdata.get("summary"), f"{where}.summary"), added, columns))
+        fields = tuple(vdata.get("fields", []))
+        for key in fields:
+            if key not in {f.key for s in sheets for f in s.fields}:
+                raise ck.fail(f"{where}.fields", f"no field {key!r} in the template")
+        summary = ck.labels(vdata.get("summary"), f"{where}.summary")
+        out.append(Version(number, summary, added, columns, fields))
     if out and out[-1].version != current:
         raise ck.fail("versions", f"the last entry must be the template's version {current!r}")
     return tuple(out)

@@ -87,7 +87,8 @@ def template_markdown(template: Template) -> str:
     ]
     for kpi in template.catalogue["kpis"]:
         out.append(
-            f"| {_cell(kpi['name']['en'])} | {kpi['family']} | {kpi.get('unit', '')} | {kpi['direction']} | "
+            f"| {_cell(kpi['name']['en'])} | {kpi['family']} | {_unit(kpi.get('unit'))} | "
+            f"{kpi['direction']} | "
             f"{kpi['target']} | {kpi['weight']} | {'yes' if kpi.get('active') else 'no'} |"
         )
     out += ["", "## Assessment criteria", "", "| criterion | axis | weight |", "|---|---|---|"]
@@ -104,3 +105,10 @@ def template_markdown(template: Template) -> str:
         threshold = tier.get("min_priority", "no attractiveness rated")
         out.append(f"| tier `{code}` ({tier['label']['en']}) | {threshold} |")
     return "\n".join(out) + "\n"
+
+
+def _unit(unit: object) -> str:
+    """A KPI unit: a symbol (``%``) or words in each language (``days`` / ``jours``)."""
+    if isinstance(unit, dict):
+        return " / ".join(dict.fromkeys(unit.values()))
+    return str(unit or "")

@@ -536,7 +536,7 @@ class _PlanWriter:
         for i, col in enumerate(table.columns):
             c = first_col + i
             width = widths[i]
-            ws.set_column(c, c, width, s.cell(col) if col.is_input else None)
+            ws.set_column(c, c, width, s.cell(col, tinted=False) if col.is_input else None)
             if col.is_input:
                 for r in range(size):
                     value = rows[r].get(col.key) if r < len(rows) else None

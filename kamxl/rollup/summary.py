@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
 from ..fileio import atomic_path
+from ..printing import legible_print, sheet_width
 from ..styles import Styles
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
@@ -89,6 +90,7 @@ class SummaryWriter:
                 "strings_to_urls": False,
                 "strings_to_numbers": False,
                 "nan_inf_to_errors": True,
+                "in_memory": True,  # no temporary files outside the target folder
             },
         )
         self.s = Styles(self.wb, self.t)
@@ -233,7 +235,7 @@ class SummaryWriter:
         self.frame(ws, heading, note)
         self.write_view(ws, view, HEADER_ROW, 0)
         ws.freeze_panes(HEADER_ROW + 1, 1)
-        ws.repeat_rows(HEADER_ROW)
+        legible_print(ws, sheet_width(ws), title_rows=(HEADER_ROW, HEADER_ROW), key_col=0)
         return view
 
     def write_view(self, ws: Worksheet, view: View, top: int, left: int) -> tuple[int, int]:
