@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -13,10 +15,22 @@ from .template import TemplateError, get_template
 from .workbooks import EmptyName, WorkbookExists, new_workbook
 
 
+def stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (a scheduler stopping a job) unwinds like Ctrl-C: temporary files are removed and
+    reading processes stopped; exit code 143 as for an ordinary termination."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 class KamxlGroup(click.Group):
     """Turns the library's expected errors into one clear line and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> object:
+        stop_cleanly_on_sigterm()
         try:
             return super().invoke(ctx)
         except TemplateError as exc:
@@ -107,7 +121,18 @@ main.add_command(_generate.command)
 main.add_command(_rollup.command)
 main.add_command(_check.command)
 
+from .commands import upgrade as _upgrade  # noqa: E402
+
+main.add_command(_upgrade.command)
+
 from .commands import excel as _excel  # noqa: E402
 
 main.add_command(_excel.excel_setup_command)
 main.add_command(_excel.doctor_command)
+
+from .commands import review as _review  # noqa: E402
+
+main.add_command(_review.qbr_command)
+main.add_command(_review.share_command)
+main.add_command(_review.merge_back_command)
+main.add_command(_review.calendar_command)
