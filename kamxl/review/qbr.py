@@ -522,8 +522,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     # Whitespace
     slide = p.slide(
         t("deck.whitespace"),
-        f"{t('deck.potential')}: {t.money(f.whitespace)} · "
-        f"{t('deck.current_revenue')}: {t.money(f.current_revenue)}",
+        t("deck.whitespace_figures", potential=t.money(f.whitespace), current=t.money(f.current_revenue)),
     )
     if deck.whitespace:
         data = CategoryChartData()
