@@ -16,8 +16,8 @@ import pytest
 
 from kamxl.demo import demo_plans
 from kamxl.model import new_plan
-from kamxl.row_formulas import ExcelError, evaluate
 from kamxl.rollup import rollup
+from kamxl.row_formulas import ExcelError, evaluate
 from kamxl.writer import write_plan
 
 
@@ -84,7 +84,7 @@ def test_row_formula_evaluation_follows_excel():
     cells = {"P": 3.0, "I": 4.0, "Stage": "Won", "Blank": None, "Name": "x"}
     cell = cells.__getitem__
     f = "T[[#This Row],[{}]]".format
-    assert evaluate(f"=IF(AND(ISNUMBER({f('P')}),ISNUMBER({f('I')})),{f('P')}*{f('I')},\"\")", cell) == 12
+    assert evaluate(f'=IF(AND(ISNUMBER({f("P")}),ISNUMBER({f("I")})),{f("P")}*{f("I")},"")', cell) == 12
     assert evaluate(f'=IF(ISNUMBER({f("Blank")}),1,"")', cell) == ""
     assert evaluate(f'=IF(OR({f("Stage")}="won",{f("Stage")}="Lost"),0,N({f("Blank")})*2)', cell) == 0
     assert evaluate(f'=IF({f("Blank")}="","empty","full")', cell) == "empty"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.url import Url
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -156,6 +157,7 @@ class SummaryWriter:
             ("actions", "sheet_actions", "#ED7D31"),
             ("risks", "sheet_risks", "#C00000"),
             ("stale", "sheet_stale", "#C00000"),
+            ("competitors", "sheet_competitors", "#00B050"),
             ("trends", "sheet_trends", "#00B050"),
             ("quality", "sheet_quality", "#7F7F7F"),
         ]
@@ -187,6 +189,9 @@ class SummaryWriter:
         risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
         self.risk_formats(risks)
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
+        self.data_sheet(
+            "competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors")
+        )
         self.write_trends()
         self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
         if p.include_contacts:
@@ -319,7 +324,7 @@ class SummaryWriter:
         if target and "#" not in target:
             try:
                 written = ws.write_url(
-                    r, c, "external:" + target, fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
+                    r, c, _file_url(target), fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
                 )
             except ValueError:
                 written = -1
@@ -655,6 +660,18 @@ def _quote(sheet: str) -> str:
 def _currency_symbol(fmt: str) -> str:
     m = re.search(r'"\s*([^"\d#,.;\s]+)\s*"', fmt)
     return m.group(1) if m else "€"
+
+
+def _file_url(target: str) -> Url:
+    """A link to a file with forward slashes, which Excel on Windows and on a Mac both follow.
+
+    XlsxWriter turns every ``/`` of an external link into ``\\``, which Excel for Mac cannot
+    open; the link is rewritten after XlsxWriter parsed it.
+    """
+    url = Url("external:" + target)
+    url._link = url._link.replace("\\", "/")
+    url._relationship_link = url._relationship_link.replace("\\", "/")
+    return url
 
 
 def _link_target(path: Path, start: Path) -> str | None:

@@ -1,0 +1,75 @@
+"""No label of one language shows in a workbook of the other (cells, sheet names, table headers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from kamxl.dashboard import Formulas
+from kamxl.dashboard_layout import TEXT
+from kamxl.demo import demo_plans
+from kamxl.model import new_plan
+from kamxl.template import Template
+from kamxl.writer import write_plan
+
+
+def _pairs(template: Template) -> list[tuple[str, str]]:
+    """Every (English, French) label pair the workbook writer uses."""
+    pairs: list[tuple[str, str]] = [(template.name["en"], template.name["fr"])]
+    pairs += [(v["en"], v["fr"]) for v in template.texts.values()]
+    for items in template.choices.values():
+        pairs += [(v["en"], v["fr"]) for v in items.values()]
+    for sheet in template.sheets:
+        pairs += [(sheet.title["en"], sheet.title["fr"]), (sheet.heading["en"], sheet.heading["fr"])]
+        for f in sheet.fields:
+            pairs.append((f.label["en"], f.label["fr"]))
+        for table in sheet.tables:
+            if table.title:
+                pairs.append((table.title["en"], table.title["fr"]))
+            pairs += [(c.label["en"], c.label["fr"]) for c in table.columns]
+    pairs += list(TEXT.values())
+    metrics = Formulas(template, "en", lambda key: "A1").metrics()
+    pairs += [(m.label["en"], m.label["fr"]) for m in metrics]
+    return pairs
+
+
+def _strings(path: Path) -> set[str]:
+    wb = openpyxl.load_workbook(path)
+    out = set(wb.sheetnames)
+    for ws in wb.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and not cell.value.startswith("="):
+                    out.add(cell.value.strip())
+    return out
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory, template) -> dict[str, list[Path]]:
+    root = tmp_path_factory.mktemp("langs")
+    out: dict[str, list[Path]] = {"en": [], "fr": []}
+    for lang in ("en", "fr"):
+        out[lang].append(write_plan(new_plan(template, lang), root / f"new-{lang}.xlsx"))
+    for plan in demo_plans(template, seed=7, count=8):
+        if len(out[plan.lang]) < 3:
+            out[plan.lang].append(write_plan(plan, root / f"{plan.name}.xlsx"))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_no_label_of_the_other_language(books: dict[str, Any], template, lang):
+    other = 1 if lang == "en" else 0
+    mine = 0 if lang == "en" else 1
+    pairs = _pairs(template)
+    own = {p[mine].strip() for p in pairs}
+    foreign = {p[other].strip() for p in pairs if p[other].strip() not in own} - {""}
+    assert len(foreign) > 200, "too few labels collected: the check itself is broken"
+    leaks = []
+    for path in books[lang]:
+        leaks += [f"{path.name}: {text!r}" for text in sorted(_strings(path) & foreign)]
+    assert not leaks, "\n".join(leaks)
