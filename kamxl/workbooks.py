@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +13,7 @@ if TYPE_CHECKING:
     from .rollup import RollupResult
 from .paths import keep_backup, safe_filename
 from .template import Template, get_template
-from .writer import write_plan
+from .writer import META_SHEET, write_plan
 
 
 class WorkbookExists(FileExistsError):
@@ -99,9 +101,79 @@ def write_demo(
 
     template = get_template()
     out = Path(out_dir)
+    earlier, foreign = demo_leftovers(out)
+    if foreign and not force:
+        raise DemoFolderInUse(out, foreign)
+    if not foreign:  # only an earlier demo's own files: the new demo replaces them
+        for path in earlier:
+            path.unlink()
     plans = [
         save_plan(plan, out / "plans", template=template, force=force, macros=macros)
         for plan in demo_plans(template, seed=seed, count=count)
     ]
     result = rollup(out / "plans", output=out / "portfolio" / summary_name(macros), template=template)
     return plans, result
+
+
+class DemoFolderInUse(FileExistsError):
+    """The demo folder holds files the demo did not write: nothing there is replaced."""
+
+    def __init__(self, folder: Path, foreign: list[Path]) -> None:
+        self.folder, self.foreign = folder, foreign
+        shown = ", ".join(str(p.relative_to(folder)) for p in foreign[:3])
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        super().__init__(
+            f"{folder} holds files the demo did not write ({shown}{more}): they are left as they are. "
+            "Give another folder with -o, or --force to write the demo beside them"
+        )
+
+
+def written_by_kamxl(path: Path) -> bool:
+    """A workbook kamxl wrote: it holds the very hidden ``_kamxl`` sheet (looked up in the zip)."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("xl/workbook.xml") as part:
+            head = part.read(1 << 20)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{META_SHEET}"'.encode() in head
+
+
+def _demo_file(path: Path, where: str) -> bool:
+    """Whether a file under a demo folder's ``plans/`` or ``portfolio/`` is the demo's own output."""
+    from .docprops import KIND, SUMMARY_KIND, custom_properties
+    from .rollup import HISTORY_NAME, SUMMARY_STEM, HistoryError, check_history
+
+    name = path.name
+    if name.startswith(".kamxl-") or (name.startswith(".") and name.endswith(".kamxl-lock")):
+        return True  # a kamxl temporary or lock file
+    if path.is_symlink() or not path.is_file():
+        return False
+    if where == "plans":
+        return path.suffix.lower() in (".xlsx", ".xlsm") and written_by_kamxl(path)
+    if path.stem == SUMMARY_STEM and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return custom_properties(path).get(KIND) == SUMMARY_KIND
+    if name == HISTORY_NAME:
+        try:
+            check_history(path)
+        except (HistoryError, OSError, sqlite3.Error):
+            return False
+        return True
+    return False
+
+
+def demo_leftovers(out: Path) -> tuple[list[Path], list[Path]]:
+    """Files of an earlier demo in ``out`` (plans and summary kamxl wrote, its history, lock and
+    temporary files), and every other file or folder found there."""
+    if not out.exists():
+        return [], []
+    if out.is_symlink() or not out.is_dir():
+        return [], [out]
+    ours: list[Path] = []
+    foreign: list[Path] = []
+    for top in sorted(out.iterdir()):
+        if top.name not in ("plans", "portfolio") or top.is_symlink() or not top.is_dir():
+            foreign.append(top)
+            continue
+        for path in sorted(top.iterdir()):
+            (ours if _demo_file(path, top.name) else foreign).append(path)
+    return ours, foreign
