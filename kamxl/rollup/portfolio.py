@@ -15,6 +15,7 @@ from typing import Any
 
 from ..model import Row
 from ..template import TIER_CODES, Template
+from .competitors import presence_rows
 from .records import AccountRecord
 from .texts import text
 
@@ -386,6 +387,20 @@ class Portfolio:
         ]
         rows.sort(key=lambda r: (-_num(r.get("score"), -1), r["account"].casefold()))
         return View("RiskRegister", cols, rows)
+
+    def competitors_view(self) -> View:
+        t = self.t
+        cols = [
+            Col("competitor", t("col_competitor"), width=24),
+            Col("kind", t("col_competitor_kind"), choices="competitor_kind", width=16),
+            Col("accounts", t("col_present_at"), "int", total="sum", width=11),
+            Col("high_threat", t("col_high_threat"), "int", total="sum", width=11),
+            Col("threat", t("col_top_threat"), choices="threat", width=12),
+            Col("cells", t("col_incumbent_cells"), "int", total="sum", width=13),
+            Col("potential", t("col_incumbent_potential"), "currency", total="sum", width=16),
+            Col("where", t("col_accounts_list"), "longtext", width=48),
+        ]
+        return View("CompetitorPresence", cols, presence_rows(self.accounts))
 
     def stale_view(self) -> View:
         t = self.t

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..alerts import Alert, plan_alerts, status_label
 from ..findings import Finding
 from ..model import Plan, Row
 from ..scoring import Scores, n0, risk_score, score_plan
 from ..template import Template
+from .competitors import competitor_rows
 
 SCORE_KEYS = ("potential", "relationship", "execution", "overall")
 # Columns that name a person at the client without being marked sensitive in the template.
@@ -44,10 +46,14 @@ class AccountRecord:
     tier_label: str  # as the workbook shows it (its own language)
     figures: dict[str, Any]  # every kamxl.scoring.Figures field; dates stay dates
     findings: list[dict[str, str]] = field(default_factory=list)
+    status: str = "healthy"  # healthy, watch or at_risk
+    status_label: str = ""  # as the workbook shows it (its own language)
+    alerts: list[dict[str, str]] = field(default_factory=list)  # code, severity, message, sheet, cell
     opportunities: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     risks: list[Row] = field(default_factory=list)
     contacts: list[Row] = field(default_factory=list)
+    competitors: list[Row] = field(default_factory=list)  # kamxl.rollup.competitors.competitor_rows
     check: dict[str, Any] | None = None  # what `kamxl check --json` prints for this file (unredacted)
 
     @property
@@ -165,9 +171,12 @@ def record_from_plan(
     findings: Iterable[Finding] = (),
     include_contacts: bool = False,
     check: dict[str, Any] | None = None,
+    alerts: Iterable[Alert] | None = None,
 ) -> AccountRecord:
     """Build the record of one plan (scored from its raw inputs unless ``scores`` is given)."""
     scores = scores or score_plan(plan, template, as_of)
+    if alerts is None:
+        alerts = plan_alerts(plan, template, scores, as_of)
     tier_labels = template.tiers.get(scores.tier, {}).get("label", {})
     scrub = (lambda value: value) if include_contacts else redactor(contact_names(plan, template))
     return AccountRecord(
@@ -185,9 +194,13 @@ def record_from_plan(
         tier_label=tier_labels.get(plan.lang, scores.tier),
         figures=asdict(scores.figures),
         findings=_scrub_rows([f.as_dict() for f in findings], scrub),
+        status=scores.status,
+        status_label=status_label(template, scores.status, plan.lang if plan.lang in ("en", "fr") else "en"),
+        alerts=_scrub_rows([a.as_dict() for a in alerts], scrub),
         opportunities=_scrub_rows(opportunity_rows(plan, template, include_contacts), scrub),
         actions=_scrub_rows(action_rows(plan, template, include_contacts), scrub),
         risks=_scrub_rows(risk_rows(plan, template, include_contacts), scrub),
         contacts=contact_rows(plan, template) if include_contacts else [],
+        competitors=competitor_rows(plan, template),
         check=check,
     )
