@@ -602,7 +602,22 @@ def run_recompute(
         raise UserError(f"This workbook has no {dashboard!r} sheet: kamxl cannot write its results there.")
     block = PythonBlock(template, lang, scores, findings, stamp)
     write_block(source, dashboard, block)
+    redraw_orgchart(source, template, plan.tables.get("stakeholders", []), lang)
     return RecomputeReport(findings, len(restored), stamp, cells is not None)
+
+
+def redraw_orgchart(source: XlwingsSource, template: Template, rows: list[Any], lang: str) -> bool:
+    """Repaint the Org chart sheet from the stakeholders just read (the layout ``write_plan`` uses)."""
+    from .orgchart import layout_orgchart
+    from .orgchart_paint import paint_excel
+
+    sheet_def = next((s for s in template.sheets if s.drawing == "orgchart"), None)
+    if sheet_def is None or sheet_def.title[lang] not in source.sheet_names:
+        return False  # a workbook of an earlier template version: `kamxl upgrade` adds the sheet
+    sheet = source.sheet(sheet_def.title[lang])
+    with unprotected(sheet):
+        paint_excel(sheet, layout_orgchart(rows, template, lang), mac=source.mac)
+    return True
 
 
 def _book_path(book: Any) -> str:
