@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from .alerts import is_key_contact
 from .findings import Finding, Severity
 from .layout import Locations
 from .model import Plan, Row, is_blank
@@ -74,6 +75,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         'High risk "{name}" (score {score:g}/25) has no mitigation',
         "Risque élevé « {name} » (score {score:g}/25) sans plan de mitigation",
     ),
+    "no_last_contact": (
+        'Key stakeholder "{name}" has no last contact date',
+        "Partie prenante clé « {name} » sans date de dernier contact",
+    ),
+    "ritual_overdue": (
+        'Ritual "{name}" is overdue (due {date}, {days} ago)',
+        "Rituel « {name} » en retard (échéance {date}, il y a {days})",
+    ),
+    "kpi_count": (
+        "{count} active KPIs: keep {low} to {high} active",
+        "{count} KPI actifs : en garder de {low} à {high}",
+    ),
     "close": (
         'Opportunity "{name}" is still open past its expected close ({date})',
         "Opportunité « {name} » toujours ouverte après sa signature prévue ({date})",
@@ -108,6 +121,7 @@ def check_plan(
         *check.kpis(),
         *check.risks(),
         *check.opportunities(),
+        *check.rituals(),
     ]
 
 
@@ -199,6 +213,10 @@ class _Check:
             yield self.at_table("warning", "stakeholders", "stance", self.msg("no_champion"))
         if not any(r.get("level") == "c_level" or r.get("role") == "decision_maker" for r in rows):
             yield self.at_table("warning", "stakeholders", "level", self.msg("no_senior"))
+        for i, row in self.rows("stakeholders"):
+            if is_key_contact(row, self.t) and as_date(row.get("last_contact")) is None:
+                text = self.msg("no_last_contact", name=_short(row["name"]))
+                yield self.at_row("warning", "stakeholders", i, "last_contact", text)
 
     def actions(self) -> Iterator[Finding]:
         yield from self.incomplete("actions", "action", ("owner", "due"))
@@ -212,6 +230,11 @@ class _Check:
 
     def kpis(self) -> Iterator[Finding]:
         periods = [c.key for c in self.t.table("kpis").columns if c.period]
+        active = sum(1 for _, row in self.rows("kpis") if row.get("active") == "yes")
+        low, high = int(self.t.scoring["kpis_active_min"]), int(self.t.scoring["kpis_active_max"])
+        if not low <= active <= high:
+            text = self.msg("kpi_count", count=active, low=low, high=high)
+            yield self.at_table("warning", "kpis", "active", text)
         for i, row in self.rows("kpis"):
             if row.get("active") != "yes":
                 continue
@@ -243,3 +266,21 @@ class _Check:
                 continue
             text = self.msg("close", name=_short(row["name"]), date=close.isoformat())
             yield self.at_row("warning", "opportunities", i, "expected_close", text)
+
+    def rituals(self) -> Iterator[Finding]:
+        for i, row in self.rows("rituals"):
+            due = as_date(row.get("next_due"))
+            if due is None or due >= self.as_of:
+                continue
+            name = (
+                self.t.label("ritual", row["ritual"], self.lang)
+                if row["ritual"] in self.t.choices["ritual"]
+                else row["ritual"]
+            )
+            text = self.msg(
+                "ritual_overdue",
+                name=_short(name),
+                date=due.isoformat(),
+                days=self.days((self.as_of - due).days),
+            )
+            yield self.at_row("warning", "rituals", i, "next_due", text)

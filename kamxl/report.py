@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .alerts import Alert, plan_alerts, status_label
 from .findings import SEVERITIES, Finding
+from .paths import printable
 from .scoring import Figures, Scores, score_plan
 from .template import Template
 
@@ -41,12 +43,14 @@ def figures_dict(figures: Figures) -> dict[str, Any]:
     return out
 
 
-def plan_report(result: ReadResult, scores: Scores, findings: Iterable[Finding]) -> dict[str, Any]:
+def plan_report(
+    result: ReadResult, scores: Scores, findings: Iterable[Finding], alerts: Iterable[Alert] = ()
+) -> dict[str, Any]:
     """The documented check object of one workbook (see docs/check.md)."""
     plan, template = result.plan, result.template
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     return {
-        "file": str(result.path),
+        "file": printable(result.path),
         "account": plan.name,
         "kam": plan.kam,
         "account_id": plan.account_id,
@@ -56,6 +60,9 @@ def plan_report(result: ReadResult, scores: Scores, findings: Iterable[Finding])
         "priority": scores.priority,
         "tier": scores.tier,
         "tier_label": template.tier_label(scores.tier, lang),
+        "status": scores.status,
+        "status_label": status_label(template, scores.status, lang),
+        "alerts": [a.as_dict() for a in alerts],
         "figures": figures_dict(scores.figures),
         "findings": [f.as_dict() for f in sorted_findings(findings)],
     }
@@ -71,7 +78,8 @@ def check_workbook(
     result = read_plan(path, template=template)
     scores = score_plan(result.plan, result.template, as_of)
     health = check_plan(result.plan, result.template, scores, as_of, locations=result.locations)
-    return plan_report(result, scores, [*result.findings, *health])
+    alerts = plan_alerts(result.plan, result.template, scores, as_of, locations=result.locations)
+    return plan_report(result, scores, [*result.findings, *health], alerts)
 
 
 # -- text, for a terminal ------------------------------------------------------------------------
@@ -99,7 +107,8 @@ def render_text(report: dict[str, Any]) -> str:
     s, figures = report["scores"], report["figures"]
     lines = [
         f"{report['account'] or '(no client name)'}  ·  {report['file']}",
-        f"  KAM: {report['kam'] or '–'}    Tier: {report['tier_label']} ({report['tier']})",
+        f"  KAM: {report['kam'] or '–'}    Tier: {report['tier_label']} ({report['tier']})"
+        f"    Status: {report['status_label']} ({report['status']})",
         "  Scores: "
         + "   ".join(f"{k.capitalize()} {s[k]:.1f}" for k in SCORE_KEYS)
         + f"   Priority {report['priority']:.1f}",
@@ -107,6 +116,8 @@ def render_text(report: dict[str, Any]) -> str:
     shown = [f"{LABELS[k]} {_figure(k, figures.get(k))}" for k in KEY_FIGURES]
     for start in range(0, len(shown), 4):
         lines.append(("  Figures: " if start == 0 else "           ") + "   ".join(shown[start : start + 4]))
+    for alert in report["alerts"]:
+        lines.append(f"  Alert {alert['severity']:<6} {alert['sheet']}!{alert['cell']}  {alert['message']}")
     findings = report["findings"]
     counts = {sev: sum(1 for f in findings if f["severity"] == sev) for sev in SEVERITIES}
     summary = ", ".join(f"{n} {sev}{'s' if n != 1 and sev != 'info' else ''}" for sev, n in counts.items())
@@ -116,4 +127,8 @@ def render_text(report: dict[str, Any]) -> str:
         width = max(len(w) for w in where)
         for f, w in zip(findings, where, strict=True):
             lines.append(f"    {f['severity']:<8} {w:<{width}}  {f['message']}")
+    if (changes := report.get("changes")) is not None:
+        since = changes.get("since") or "the last review"
+        lines.append(f"  Changes since {since}: {len(changes['changes']) or 'none'}")
+        lines += [f"    {c['text']}" for c in changes["changes"]]
     return "\n".join(lines)

@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 11, 25)
 
 def healthy(template: Template, lang: str = "en") -> Plan:
     """A plan with nothing to report as of TODAY."""
-    plan = new_plan(template, lang, client_name="Acme", kam="Jo")
+    plan = new_plan(template, lang, catalogue_targets=True, client_name="Acme", kam="Jo")
     plan.fields |= {
         "last_review": TODAY - dt.timedelta(days=10),
         "next_review": TODAY + dt.timedelta(days=60),
@@ -35,6 +35,7 @@ def healthy(template: Template, lang: str = "en") -> Plan:
             "level": "c_level",
             "stance": "champion",
             "strength": "strong",
+            "last_contact": TODAY - dt.timedelta(days=5),
         },
         {"name": "Bob", "role": "user", "level": "manager", "stance": "neutral", "strength": "weak"},
     ]

@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..alerts import plan_alerts
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..findings import NotAPlan, PlanReadError
 from ..health import check_plan
+from ..isolation import Failed, Guard, run_guarded
 from ..reader import read_plan
 from ..report import plan_report, sorted_findings
 from ..scoring import score_plan
 from ..template import get_template
+from .discover import printable
 from .portfolio import Problem
 from .records import AccountRecord, record_from_plan
 
@@ -51,10 +53,11 @@ Outcome = AccountRecord | Problem | Ignored
 
 
 def relative_name(path: Path, root: Path) -> str:
+    """The path shown in reports: relative to the folder, printable whatever bytes its name holds."""
     try:
-        return path.relative_to(root).as_posix()
+        return printable(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return printable(path.as_posix())
 
 
 def is_portfolio_summary(path: str | Path) -> bool:
@@ -70,16 +73,18 @@ def read_one(task: Task) -> Outcome:
         scores = score_plan(result.plan, result.template, task.as_of)
         health = check_plan(result.plan, result.template, scores, task.as_of, locations=result.locations)
         findings = sorted_findings([*result.findings, *health])
+        alerts = plan_alerts(result.plan, result.template, scores, task.as_of, locations=result.locations)
         return record_from_plan(
             result.plan,
             result.template,
             file=task.file,
-            path=task.path,
+            path=printable(task.path),
             as_of=task.as_of,
             scores=scores,
             findings=findings,
             include_contacts=task.include_contacts,
-            check=plan_report(result, scores, findings),
+            check=plan_report(result, scores, findings, alerts),
+            alerts=alerts,
         )
     except NotAPlan as exc:
         if is_portfolio_summary(task.path):
@@ -87,36 +92,43 @@ def read_one(task: Task) -> Outcome:
         return Problem(task.file, exc.reason)
     except PlanReadError as exc:
         return Problem(task.file, exc.reason)
+    except MemoryError:
+        return Problem(task.file, "the reader ran out of memory on this file")
     except Exception as exc:  # one unexpected failure must not stop the roll-up of the others
         return Problem(task.file, f"could not be read ({type(exc).__name__}: {exc})")
 
 
 def collect(
-    tasks: Iterable[Task], *, jobs: int | None = None, progress: Progress | None = None
+    tasks: Iterable[Task],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    guard: Guard | None = None,
 ) -> list[Outcome]:
-    """Run :func:`read_one` on every task, in ``jobs`` processes (1: in this process); file order kept."""
+    """Run :func:`read_one` on every task in ``jobs`` guarded worker processes; file order kept.
+
+    A worker that crashes, runs out of memory or overruns its time costs its file only (the
+    file is reported with what happened); ``jobs=1`` reads in one such worker too.
+    """
     tasks = list(tasks)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    outcomes: dict[int, Outcome] = {}
+    jobs = max(1, jobs or default_jobs())
+    done = 0
 
-    def done(i: int, outcome: Outcome) -> None:
-        outcomes[i] = outcome
+    def finished(i: int, outcome: Outcome | Failed) -> None:
+        nonlocal done
+        done += 1
         if progress:
-            progress(len(outcomes), len(tasks), tasks[i].file)
+            progress(done, len(tasks), tasks[i].file)
 
-    if jobs == 1 or len(tasks) <= 1:
-        for i, task in enumerate(tasks):
-            done(i, read_one(task))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-            futures = {pool.submit(read_one, task): i for i, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # a worker process died (out of memory, killed)
-                    outcome = Problem(
-                        tasks[i].file, f"the reading process failed ({type(exc).__name__}: {exc})"
-                    )
-                done(i, outcome)
-    return [outcomes[i] for i in range(len(tasks))]
+    results = run_guarded(read_one, tasks, jobs=jobs, guard=guard, on_result=finished)
+    return [
+        Problem(t.file, r.reason) if isinstance(r, Failed) else r for t, r in zip(tasks, results, strict=True)
+    ]
+
+
+def default_jobs() -> int:
+    """One reading process per CPU this process may use."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
