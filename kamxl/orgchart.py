@@ -22,7 +22,7 @@ from typing import Any
 from .model import Row, is_blank
 from .template import Template
 
-UNIT_WIDTH = 3.0  # characters per chart column
+UNIT_WIDTH = 3.8  # characters per chart column
 BOX_UNITS = 6  # columns per box
 PITCH = 8  # columns from one leaf box to the next (even: a manager's centre stays on a border)
 BOX_ROWS = 3
