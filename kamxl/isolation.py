@@ -1,0 +1,289 @@
+"""Run a function over files in guarded worker processes: one bad file costs that file only.
+
+A native parser can abort the whole process (python-calamine on a giant grid), exhaust memory
+or hang; no ``try`` catches that, and in a ``ProcessPoolExecutor`` one dead worker fails every
+pending file. Here each worker reads one file at a time under a memory limit (Linux and other
+POSIX systems that enforce ``RLIMIT_AS``) and a time limit; a worker that dies or overruns is
+replaced, the file is reported with what happened, and the others are still read. Workers
+exit when their parent dies, so a killed roll-up leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Limits on one worker: address space in MB (None: no limit) and seconds per file."""
+
+    memory_mb: int | None = 2048
+    seconds: float = 120.0
+
+    @classmethod
+    def from_env(cls) -> Guard:
+        """Defaults, overridden by ``KAMXL_LIMIT_MEMORY_MB`` and ``KAMXL_LIMIT_SECONDS``."""
+        memory = os.environ.get("KAMXL_LIMIT_MEMORY_MB")
+        seconds = os.environ.get("KAMXL_LIMIT_SECONDS")
+        return cls(
+            memory_mb=int(memory) if memory else cls.memory_mb,
+            seconds=float(seconds) if seconds else cls.seconds,
+        )
+
+
+class Failed(Exception):
+    """Why a worker gave no result for one item (it died, ran out of memory or overran)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def _context() -> Any:
+    """Fork where it is safe and cheap (Linux, no other thread); spawn elsewhere."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit as soon as the parent is gone, whatever the worker is busy with."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker(func: Callable[[Any], Any], conn: Connection, guard: Guard, parent: int, errlog: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a parent's clean-up handler is not ours
+    faulthandler.disable()  # a crash is reported by the parent, not dumped on the terminal
+    with contextlib.suppress(OSError):
+        fd = os.open(errlog, os.O_WRONLY | os.O_APPEND)
+        os.dup2(fd, 2)  # a native abort's last words, for the report
+        os.close(fd)
+    _die_with_parent(parent)
+    _limit_memory(guard.memory_mb)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        index, item = message
+        try:
+            result: Any = ("ok", func(item))
+        except MemoryError:
+            result = ("failed", "the reader ran out of memory on this file")
+        except BaseException as exc:  # report, never die quietly
+            result = ("failed", f"the reader failed on this file ({type(exc).__name__}: {exc})")
+        try:
+            conn.send((index, result))
+        except (EOFError, OSError):
+            return
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: Connection
+    errlog: str
+    index: int | None = None
+    started: float = 0.0
+
+
+class GuardedPool(Generic[T, R]):
+    """Worker processes running ``func``; replaced when one dies. Use as a context manager."""
+
+    def __init__(self, func: Callable[[T], R], jobs: int, guard: Guard | None = None) -> None:
+        self.func, self.jobs, self.guard = func, max(1, jobs), guard or Guard.from_env()
+        self.ctx = _context()
+        self.slots: list[_Slot] = []
+
+    def __enter__(self) -> GuardedPool[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> _Slot:
+        fd, errlog = tempfile.mkstemp(prefix="kamxl-worker-", suffix=".log")
+        os.close(fd)
+        ours, theirs = self.ctx.Pipe()
+        process = self.ctx.Process(
+            target=_worker, args=(self.func, theirs, self.guard, os.getpid(), errlog), daemon=True
+        )
+        process.start()
+        theirs.close()
+        slot = _Slot(process, ours, errlog)
+        self.slots.append(slot)
+        return slot
+
+    def _retire(self, slot: _Slot, *, kill: bool) -> None:
+        if kill and slot.process.is_alive():
+            with contextlib.suppress(Exception):
+                slot.process.kill()
+        slot.process.join(5)
+        slot.conn.close()
+        with contextlib.suppress(OSError):
+            os.unlink(slot.errlog)
+        self.slots.remove(slot)
+
+    def close(self) -> None:
+        """Stop every worker (asked politely, then killed)."""
+        for slot in list(self.slots):
+            with contextlib.suppress(Exception):
+                if slot.index is None:
+                    slot.conn.send(None)
+        deadline = time.monotonic() + 2
+        for slot in list(self.slots):
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+            self._retire(slot, kill=True)
+
+    def map(
+        self,
+        items: Sequence[T],
+        on_result: Callable[[int, R | Failed], None] | None = None,
+    ) -> list[R | Failed]:
+        """``func`` over ``items``, in order; an item whose worker failed gives :class:`Failed`."""
+        results: dict[int, R | Failed] = {}
+        pending = deque(range(len(items)))
+
+        def finish(index: int, value: R | Failed) -> None:
+            results[index] = value
+            if on_result:
+                on_result(index, value)
+
+        while len(results) < len(items):
+            while pending and (idle := self._idle()) is not None:
+                index = pending.popleft()
+                idle.index, idle.started = index, time.monotonic()
+                try:
+                    idle.conn.send((index, items[index]))
+                except (OSError, ValueError) as exc:
+                    self._retire(idle, kill=True)
+                    finish(index, Failed(f"the reading process could not be started ({exc})"))
+            busy = [s for s in self.slots if s.index is not None]
+            if not busy:
+                continue
+            now = time.monotonic()
+            timeout = max(0.0, min(s.started + self.guard.seconds - now for s in busy))
+            ready = wait(
+                [s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=min(timeout, 1.0)
+            )
+            for slot in busy:
+                if slot.conn in ready:
+                    try:
+                        index, (status, value) = slot.conn.recv()
+                    except (EOFError, OSError):
+                        pass  # died while answering: handled as a death below
+                    else:
+                        slot.index = None
+                        finish(index, value if status == "ok" else Failed(value))
+                        continue
+                if slot.index is None:
+                    continue
+                if not slot.process.is_alive() or slot.process.sentinel in ready:
+                    slot.process.join(1)
+                    index = slot.index
+                    reason = self._death(slot)
+                    self._retire(slot, kill=True)
+                    finish(index, Failed(reason))
+                elif time.monotonic() - slot.started > self.guard.seconds:
+                    index = slot.index
+                    self._retire(slot, kill=True)
+                    finish(
+                        index,
+                        Failed(
+                            f"the reader took more than {self.guard.seconds:g} s on this file and was stopped"
+                        ),
+                    )
+        return [results[i] for i in range(len(items))]
+
+    def _idle(self) -> _Slot | None:
+        for slot in self.slots:
+            if slot.index is None:
+                return slot
+        if len(self.slots) < self.jobs:
+            return self._start()
+        return None
+
+    def _death(self, slot: _Slot) -> str:
+        try:
+            with open(slot.errlog, "rb") as fh:
+                fh.seek(max(0, os.path.getsize(slot.errlog) - 4096))
+                last = fh.read().decode("utf-8", "replace")
+        except OSError:
+            last = ""
+        code = slot.process.exitcode
+        if "memory allocation" in last or "MemoryError" in last or "out of memory" in last.lower():
+            return "the reader ran out of memory on this file"
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            if name == "SIGKILL":
+                return "the reading process was killed on this file (out of memory?)"
+            return f"the reader crashed on this file ({name})"
+        return f"the reading process ended unexpectedly on this file (exit code {code})"
+
+
+def run_guarded(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int = 1,
+    guard: Guard | None = None,
+    on_result: Callable[[int, R | Failed], None] | None = None,
+) -> list[R | Failed]:
+    """Run ``func`` over ``items`` in ``jobs`` guarded worker processes; see :class:`GuardedPool`."""
+    with GuardedPool(func, min(jobs, max(1, len(items))), guard) as pool:
+        return pool.map(items, on_result)
+
+
+def call_guarded(func: Callable[[T], R], item: T, *, guard: Guard | None = None) -> R:
+    """``func(item)`` in one guarded worker; raise :class:`Failed` when the worker gave no result."""
+    (result,) = run_guarded(func, [item], guard=guard)
+    if isinstance(result, Failed):
+        raise result
+    return result
