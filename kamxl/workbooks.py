@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,7 +142,7 @@ def written_by_kamxl(path: Path) -> bool:
 def _demo_file(path: Path, where: str) -> bool:
     """Whether a file under a demo folder's ``plans/`` or ``portfolio/`` is the demo's own output."""
     from .docprops import KIND, SUMMARY_KIND, custom_properties
-    from .rollup import HISTORY_NAME, SUMMARY_STEM, HistoryError, check_history
+    from .rollup import HISTORY_NAME, SUMMARY_STEM
 
     name = path.name
     if name.startswith(".kamxl-") or (name.startswith(".") and name.endswith(".kamxl-lock")):
@@ -152,13 +153,16 @@ def _demo_file(path: Path, where: str) -> bool:
         return path.suffix.lower() in (".xlsx", ".xlsm") and written_by_kamxl(path)
     if path.stem == SUMMARY_STEM and path.suffix.lower() in (".xlsx", ".xlsm"):
         return custom_properties(path).get(KIND) == SUMMARY_KIND
-    if name == HISTORY_NAME:
-        try:
-            check_history(path)
-        except (HistoryError, OSError, sqlite3.Error):
-            return False
-        return True
-    return False
+    return name == HISTORY_NAME and _history_tables(path) >= {"snapshots", "account_snapshots"}
+
+
+def _history_tables(path: Path) -> set[str]:
+    """Tables of an SQLite file, opened read-only; empty for anything else."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+            return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return set()
 
 
 def demo_leftovers(out: Path) -> tuple[list[Path], list[Path]]:
