@@ -4,72 +4,63 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
-from ..findings import PlanReadError
-from ..report import check_workbook, render_text
-from ..template import Template, get_template
+from ..checking import CheckRun, check_paths
+from ..report import render_text
+from ..template import get_template
+from .errors import NOTHING_DONE, exit_needing_attention
 from .options import as_of_option, template_option
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-
-
-def _is_workbook(path: Path) -> bool:
-    return (
-        path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".")) and path.is_file()
-    )
-
-
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; a folder becomes its workbooks (sorted), skipping Excel lock and temp files."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out += sorted(p for p in path.iterdir() if _is_workbook(p))
-        else:
-            out.append(path)
-    return out
 
 
 @click.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of results (see docs/check.md).")
+@click.option("--recursive", is_flag=True, help="Also check workbooks in sub-folders of a folder.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Reading processes (default: one per CPU).")
+@click.option("--since", metavar="DATE|FILE", help="Also list what changed since this day or previous copy.")
+@click.option(
+    "--history", type=click.Path(dir_okay=False, path_type=Path), help="Roll-up history for --since."
+)
 @template_option()
 @as_of_option("Check")
 def command(
-    paths: tuple[Path, ...], as_json: bool, template_path: Path | None, as_of: dt.date | None
+    paths: tuple[Path, ...],
+    as_json: bool,
+    recursive: bool,
+    jobs: int | None,
+    since: str | None,
+    history: Path | None,
+    template_path: Path | None,
+    as_of: dt.date | None,
 ) -> None:
     """Check account workbooks: scores, tier, key figures and findings for each.
 
-    PATHS are workbooks or folders of workbooks. Nothing is written. Exit code 0 when every
-    file was read (findings are not failures), 2 when any could not be read.
+    PATHS are workbooks or folders of workbooks (the same files a roll-up reads). Nothing is
+    written. Exit code 0 when every file was read (findings are not failures), 1 when some
+    could not be read, 2 when none could.
     """
-    template: Template | None = get_template(template_path) if template_path else None
-    files: list[Path] = []
-    reports, failed = [], False
-    for given in paths:
-        try:
-            files += expand_paths([given])
-        except OSError as exc:  # a folder that cannot be listed (permissions, network drive gone)
-            failed = True
-            click.echo(f"kamxl check: {given}: cannot be opened: {exc.strerror or exc}", err=True)
-    for path in files:
-        try:
-            report = check_workbook(path, template=template, as_of=as_of)
-        except PlanReadError as exc:
-            failed = True
-            click.echo(f"kamxl check: {exc.path}: {exc.reason}", err=True)
-            continue
-        reports.append(report)
-        if not as_json:
-            click.echo(render_text(report) + "\n")
+    if template_path:
+        get_template(template_path)  # an invalid template is a usage error before any file is read
+    run: CheckRun = check_paths(paths, template=template_path, as_of=as_of, recursive=recursive, jobs=jobs)
+    for problem in run.problems:
+        click.echo(f"kamxl check: {problem.file}: {problem.reason}", err=True)
+    if since:
+        from ..review.since import add_changes, parse_since
+
+        for problem in add_changes(
+            run.reports, parse_since(since), history=history, template=template_path, as_of=as_of
+        ):
+            click.echo(f"kamxl check: --since: {problem}", err=True)
     if as_json:
-        click.echo(json.dumps(reports, ensure_ascii=False, indent=2))
-    if not files and not failed:
-        click.echo("kamxl check: no .xlsx or .xlsm workbooks found", err=True)
-        failed = True
-    if failed:
-        raise SystemExit(2)
+        click.echo(json.dumps(run.reports, ensure_ascii=False, indent=2))
+    else:
+        for report in run.reports:
+            click.echo(render_text(report) + "\n")
+    if not run.reports:
+        if not run.problems:
+            click.echo("kamxl check: no .xlsx or .xlsm workbooks found", err=True)
+        raise SystemExit(NOTHING_DONE)
+    exit_needing_attention(bool(run.problems))

@@ -415,7 +415,7 @@ def merge_back(
     for key, (_sheet, _cell, raw) in _client_fields(book, tpl, lang, set(base_fields)).items():
         col = tpl.fields[key]
         new, base, now = _coerced(raw, col, tpl, lang), base_fields.get(key), plan.fields.get(key)
-        if _same(new, base):
+        if _same(new, base) or _same(new, plan.fields.get(key)):  # unchanged, or merged already
             continue
         target_sheet, target_cell = locs.at_field(tpl, key)
         what = f"{col.label[plan.lang]}"
@@ -441,7 +441,9 @@ def merge_back(
             ref = crow.get("_ref")
             ref = int(ref) if isinstance(ref, int | float) and int(ref) in base_by_ref else None
             name = _short(values.get(table.key_column))
-            if ref is None:  # a row the client added
+            if ref is None:  # a row the client added (once: merging the same copy again adds nothing)
+                if any(_same(r.get(table.key_column), values.get(table.key_column)) for r in plan_rows):
+                    continue
                 if not free:
                     report.changes.append(
                         MergeChange(
@@ -483,6 +485,8 @@ def merge_back(
                     report.notes.append(f"{what}: the row is no longer in the plan")
                     continue
                 now = plan_rows[index].get(c.key)
+                if _same(now, new):
+                    continue
                 sheet, cell = locs.at_row(tpl, table_key, index, c.key)
                 if not _same(now, old) and not _same(now, new):
                     report.changes.append(MergeChange(sheet, cell, what, now, new, "conflict"))

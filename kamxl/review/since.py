@@ -54,3 +54,46 @@ def changes_for(
     db = history or find_history(plan_path)
     baseline = history_baseline(db, plan.account_id, day) if db else None
     return changes_since_date(plan, template, day, baseline=baseline, as_of=as_of)
+
+
+def add_changes(
+    reports: list[dict],
+    since: dt.date | Path,
+    *,
+    history: Path | None = None,
+    template: Template | Path | None = None,
+    as_of: dt.date | None = None,
+) -> list[str]:
+    """Put ``changes`` (what changed since DATE or FILE) into each check report; return problems.
+
+    A previous copy given as FILE is compared with the reports of the same account only.
+    """
+    from ..findings import PlanReadError
+    from ..reader import read_plan
+
+    problems = []
+    before = None
+    if isinstance(since, Path):
+        try:
+            before = read_plan(since, template=template)
+        except PlanReadError as exc:
+            return [f"{exc.path}: {exc.reason}"]
+    for report in reports:
+        path = Path(report["file"])
+        try:
+            result = read_plan(path, template=template)
+        except PlanReadError as exc:
+            problems.append(f"{exc.path}: {exc.reason}")
+            continue
+        lang = result.plan.lang
+        if before is not None:
+            if before.plan.account_id != result.plan.account_id:
+                problems.append(f"{path}: --since {since} is a copy of another account; no changes shown")
+                continue
+            day = dt.date.fromtimestamp(Path(since).stat().st_mtime)
+            changes = compare_plans(before.plan, result.plan, result.template, since=day, as_of=as_of)
+        else:
+            changes = changes_for(result.plan, result.template, path, since, history=history, as_of=as_of)
+        if changes is not None:
+            report["changes"] = changes.as_dict(lang)
+    return problems

@@ -1,0 +1,492 @@
+"""The review pack: QBR deck, what changed, client copy and merge-back, calendar and e-mail.
+
+Every output is opened with an independent reader (python-pptx and LibreOffice for the deck,
+openpyxl for the client copy, the icalendar parser, Python's e-mail parser) and checked
+against the plan it came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import email
+import email.policy
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from icalendar import Calendar
+from pptx import Presentation
+
+from kamxl.cli import main
+from kamxl.demo import demo_plans
+from kamxl.model import Plan
+from kamxl.reader import read_plan
+from kamxl.review.calendar import RRULES
+from kamxl.review.changes import changes_since_date, compare_plans, history_baseline
+from kamxl.review.qbr import deck_content
+from kamxl.review.share import VALIDATION_FIELDS, shared_sheets, writable_cells
+from kamxl.review.texts import Texts
+from kamxl.rollup import rollup
+from kamxl.scoring import as_date, kpi_latest, score_plan
+from kamxl.template import Template
+from kamxl.writer import write_plan
+
+from .conftest import recalc, require_libreoffice
+
+DAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory, template: Template) -> dict[str, Path]:
+    """An English macro-enabled plan and a French macro-free one, from the demo."""
+    folder = tmp_path_factory.mktemp("plans")
+    out = {}
+    for plan in demo_plans(template, seed=7, count=6, today=DAY):
+        if plan.lang not in out:
+            out[plan.lang] = write_plan(
+                plan, folder / f"{plan.lang}.{'xlsm' if plan.lang == 'en' else 'xlsx'}"
+            )
+    return out
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _copy(plans: dict[str, Path], lang: str, tmp_path: Path) -> Path:
+    target = tmp_path / plans[lang].name
+    shutil.copy2(plans[lang], target)
+    return target
+
+
+# -- template ------------------------------------------------------------------------------------
+def test_template_marks_internal_and_merge_may_write_only_shared_cells(template: Template) -> None:
+    internal_sheets = {s.key for s in template.sheets if s.internal}
+    assert {"dashboard", "stakeholders", "risks", "assessment", "opportunities"} <= internal_sheets
+    assert template.fields["gross_margin"].internal and template.fields["revenue_target"].internal
+    assert template.table("kpis").column("weight").internal
+    writable = writable_cells(template)
+    for kind, key in writable:
+        if kind == "fields":
+            assert not template.fields[key].internal
+            assert not template.field_sheets[key].internal
+        else:
+            assert not template.table(kind).column(key).internal
+            assert not template.table(kind).internal and not template.table_sheet(kind).internal
+    assert ("actions", "status") in writable and ("fields", "client_validated_on") in writable
+
+
+# -- the deck -------------------------------------------------------------------------------------
+def _texts(prs: Presentation) -> list[str]:
+    out = []
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                out.append(shape.text_frame.text)
+            if shape.has_table:
+                out += [cell.text for row in shape.table.rows for cell in row.cells]
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_qbr_deck_says_what_the_plan_says(plans: dict[str, Path], tmp_path: Path, lang: str) -> None:
+    code, output = run("qbr", plans[lang], "-o", tmp_path, "--no-pdf", "--as-of", DAY.isoformat())
+    assert code == 0, output
+    deck_path = Path(output.strip().splitlines()[-1])
+    prs = Presentation(str(deck_path))
+    result = read_plan(plans[lang])
+    plan, template = result.plan, result.template
+    t = Texts(lang)
+    titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
+    for key in ("snapshot", "objectives", "kpis", "review", "whitespace", "risks_actions", "changes"):
+        assert t(f"deck.{key}") in titles
+    texts = _texts(prs)
+    assert plan.name in texts[0] + texts[1]
+    assert any(t("deck.subtitle") in x for x in texts)
+    # objectives, with their status label in the plan's language
+    for row in plan.rows("objectives", template)[:7]:
+        status = template.label("objective_status", row["status"], lang)
+        assert status in texts
+        assert any(str(row["objective"])[:30] in x for x in texts)
+    # KPI tracker: one row per active KPI, latest value and RAG as the workbook computes them
+    periods = [c.key for c in template.table("kpis").columns if c.period]
+    kpi_slide = next(
+        s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text == t("deck.kpis")
+    )
+    table = next(sh.table for sh in kpi_slide.shapes if sh.has_table)
+    active = [r for r in plan.rows("kpis", template) if r.get("active") == "yes"][:7]
+    assert len(table.rows) == len(active) + 1
+    for i, row in enumerate(active, start=1):
+        assert table.cell(i, 0).text.startswith(str(row["kpi"])[:20])
+        assert table.cell(i, 2).text == t.number(kpi_latest(row, periods), row.get("unit"))
+    # native charts, with the plan's numbers in their data
+    charts = [sh.chart for s in prs.slides for sh in s.shapes if sh.has_chart]
+    assert len(charts) >= 4
+    scores = score_plan(plan, template, DAY)
+    values = list(charts[0].plots[0].series[0].values)
+    assert values == [
+        round(getattr(scores, k), 1) for k in ("potential", "relationship", "execution", "overall")
+    ]
+    content = deck_content(plan, template, as_of=DAY)
+    whitespace = next(c for c in charts if len(c.plots[0].series) == 2)
+    assert list(whitespace.plots[0].categories) == list(content.whitespace)
+    assert sum(whitespace.plots[0].series[1].values) == pytest.approx(
+        sum(v[1] for v in content.whitespace.values())
+    )
+
+
+@pytest.mark.libreoffice
+def test_qbr_pdf_through_libreoffice(plans: dict[str, Path], tmp_path: Path) -> None:
+    require_libreoffice()
+    if subprocess.run(["soffice", "--version"], capture_output=True).returncode:
+        pytest.skip("soffice does not start")
+    code, output = run("qbr", plans["fr"], "-o", tmp_path, "--as-of", DAY.isoformat())
+    assert code == 0, output
+    deck, pdf = (Path(x) for x in output.strip().splitlines()[-2:])
+    if pdf.suffix != ".pdf":
+        if os.environ.get("KAMXL_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("no PDF: LibreOffice Impress is required here")
+        pytest.skip("LibreOffice Impress is not installed (apt-get install libreoffice-impress-nogui)")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    assert pages and int(pages.group(1)) == len(Presentation(str(deck)).slides)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    plan = read_plan(plans["fr"]).plan
+    assert plan.name in text and "Suivi des KPI" in text
+
+
+# -- what changed ---------------------------------------------------------------------------------
+def _changed(plan: Plan, template: Template) -> Plan:
+    after = copy.deepcopy(plan)
+    opps = after.rows("opportunities", template)
+    open_opp = next(r for r in opps if r.get("stage") not in ("won", "lost"))
+    open_opp["stage"] = "won"
+    person = after.rows("stakeholders", template)[0]
+    person["stance"] = "champion" if person.get("stance") != "champion" else "neutral"
+    after.tables["stakeholders"].append({"name": "Nadia Newcomer", "title": "CFO", "stance": "neutral"})
+    action = next(r for r in after.rows("actions", template) if r.get("status") != "done")
+    action["status"], action["done_date"] = "done", DAY
+    kpi = next(r for r in after.rows("kpis", template) if r.get("active") == "yes")
+    kpi["q4"] = 123456.0
+    return after
+
+
+def test_compare_plans_finds_every_kind_of_change(plans: dict[str, Path], template: Template) -> None:
+    before = read_plan(plans["en"]).plan
+    after = _changed(before, template)
+    changes = compare_plans(before, after, template, since=DAY, as_of=DAY)
+    kinds = {c.kind for c in changes.items}
+    assert {"opportunity_won", "stance", "stakeholder_new", "action_done", "kpi"} <= kinds
+    lines = changes.lines("en")
+    assert any("Nadia Newcomer" in x for x in lines)
+    kpi = next(r for r in after.rows("kpis", template) if r.get("q4") == 123456.0)
+    assert any(Texts("en").number(123456.0, kpi.get("unit")) in x for x in lines)
+    # nothing changed: nothing reported but the overdue actions
+    same = compare_plans(before, copy.deepcopy(before), template, since=DAY, as_of=DAY)
+    assert {c.kind for c in same.items} <= {"action_overdue"}
+
+
+def test_check_since_a_previous_copy(plans: dict[str, Path], tmp_path: Path, template: Template) -> None:
+    old = _copy(plans, "en", tmp_path)
+    new = tmp_path / "now.xlsx"
+    write_plan(_changed(read_plan(old).plan, template), new)
+    code, output = run("check", new, "--since", old, "--json", "--as-of", DAY.isoformat())
+    assert code in (0, 1), output
+    report = json.loads(output[output.index("[") :])[0]
+    kinds = [c["kind"] for c in report["changes"]["changes"]]
+    assert "opportunity_won" in kinds and "stakeholder_new" in kinds and "kpi" in kinds
+    code, text = run("check", new, "--since", old, "--as-of", DAY.isoformat())
+    assert "Changes since" in text and "Nadia Newcomer" in text
+
+
+def test_changes_since_a_date_use_the_rollup_history(plans: dict[str, Path], tmp_path: Path) -> None:
+    result = read_plan(plans["en"])
+    plan, template = result.plan, result.template
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    shutil.copy2(plans["en"], folder / plans["en"].name)
+    db = tmp_path / "portfolio-history.sqlite"
+    rollup(folder, output=tmp_path / "summary.xlsx", history=db, as_of=dt.date(2026, 9, 1))
+    with sqlite3.connect(db) as con:  # as if the account had scored 10 then
+        con.execute("UPDATE account_snapshots SET overall = 10, tier = 'deprioritise'")
+    since = dt.date(2026, 9, 15)
+    baseline = history_baseline(db, plan.account_id, since)
+    assert baseline is not None and baseline.scores["overall"] == 10
+    changes = changes_since_date(plan, template, since, baseline=baseline, as_of=DAY)
+    now = score_plan(plan, template, DAY)
+    overall = next(c for c in changes.of("score") if c.values["key"] == "overall")
+    assert overall.values["delta"] == f"{now.overall - 10:+.1f}"
+    if now.tier != "deprioritise":
+        assert changes.of("tier")
+    done = [
+        r
+        for r in plan.rows("actions", template)
+        if r.get("status") == "done" and (as_date(r.get("done_date")) or since) > since
+    ]
+    assert len(changes.of("action_done")) == len(done)
+
+
+# -- the client copy ------------------------------------------------------------------------------
+def _internal_values(plan: Plan, template: Template) -> set[str]:
+    """Texts and numbers held only in internal cells of the plan (not also in shared ones)."""
+    internal, shared = set(), set()
+
+    def add(bucket: set[str], value: object) -> None:
+        if isinstance(value, str) and len(value.strip()) >= 4:
+            bucket.add(value.strip())
+        elif isinstance(value, float) and value not in (0.0, 1.0):
+            bucket.add(repr(value))
+
+    for key, col in template.fields.items():
+        hidden = col.internal or template.field_sheets[key].internal
+        add(internal if hidden else shared, plan.fields.get(key))
+    for key, table in template.tables.items():
+        sheet = template.table_sheet(key)
+        for row in plan.rows(key, template):
+            for col in table.columns:
+                hidden = sheet.internal or table.internal or col.internal
+                value = row.get(col.key)
+                if col.type == "choice" and isinstance(value, str) and value in template.choices[col.choices]:
+                    value = template.label(col.choices, value, plan.lang)
+                add(internal if hidden else shared, value)
+    return internal - shared
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_client_copy_holds_nothing_internal(plans: dict[str, Path], tmp_path: Path, lang: str) -> None:
+    code, output = run("share", plans[lang], "--client", "-o", tmp_path)
+    assert code == 0, output
+    copy_path = Path(output.strip())
+    result = read_plan(plans[lang])
+    plan, template = result.plan, result.template
+    secrets = _internal_values(plan, template)
+    assert len(secrets) > 30  # stakeholder stances, margins, risks, scores: the test has teeth
+    book = openpyxl.load_workbook(copy_path)
+    seen = []
+    for ws in book.worksheets:  # hidden sheets included
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    seen.append(repr(cell.value) if isinstance(cell.value, float) else str(cell.value))
+    blob = "\n".join(seen)
+    exact = {x.strip() for x in seen}
+    leaks = [s for s in secrets if s in exact or (len(s) >= 25 and s in blob)]
+    assert not leaks
+    titles = {s.title[lang] for s in template.sheets if s.internal}
+    assert not titles & set(book.sheetnames)
+    # what is shared is all there: objectives, mutual action plan, KPIs, validation fields
+    for row in plan.rows("actions", template):
+        assert str(row["action"]) in blob
+    for row in plan.rows("objectives", template):
+        assert str(row["objective"]) in blob
+    active = [r["kpi"] for r in plan.rows("kpis", template) if r.get("active") == "yes"]
+    assert all(k in blob for k in active)
+    for key in VALIDATION_FIELDS:
+        assert template.fields[key].label[lang] in blob
+    assert [s.title[lang] for s in shared_sheets(template)][:1] == [book.sheetnames[1]]
+
+
+def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
+    """What a client does: validates, updates a status, comments, adds an action, and tries to
+    slip in an internal field."""
+    book = openpyxl.load_workbook(copy_path)
+    labels = {template.fields[k].label[lang]: k for k in VALIDATION_FIELDS}
+    cover = book.worksheets[0]
+    for row in cover.iter_rows(min_col=1, max_col=2):
+        key = labels.get(row[0].value)
+        if key == "client_validated_by":
+            row[1].value = "Marie Client"
+        elif key == "client_validated_on":
+            row[1].value = dt.datetime(2026, 12, 3)
+        elif key == "client_comment":
+            row[1].value = "Validated, see our comments"
+    cover.append([template.fields["gross_margin"].label[lang], 0.99])
+    actions = next(ws for ws in book.worksheets if "Actions" in ws.tables)
+    grid = list(actions[actions.tables["Actions"].ref])
+    header = [c.value for c in grid[0]]
+    status = header.index(template.table("actions").column("status").label[lang])
+    comment = header.index(template.table("actions").column("comment").label[lang])
+    done = template.label("action_status", "done", lang)
+    open_row = next(r for r in grid[1:] if r[0].value and r[status].value != done)
+    open_row[status].value = done
+    grid[1 if grid[1] is not open_row else 2][comment].value = "Client: needed by January"
+    blank = next(r for r in grid[1:] if r[0].value is None)
+    blank[0].value = "Client sends the usage data"
+    blank[header.index(template.table("actions").column("due").label[lang])].value = dt.datetime(2027, 1, 10)
+    book.save(copy_path)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_merge_back_brings_the_client_updates_and_nothing_else(
+    plans: dict[str, Path], tmp_path: Path, template: Template, lang: str
+) -> None:
+    plan_path = _copy(plans, lang, tmp_path)
+    code, output = run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")
+    assert code == 0, output
+    _edit_copy(tmp_path / "client.xlsx", lang, template)
+    before = read_plan(plan_path).plan
+    original = zipfile.ZipFile(plan_path)
+    parts_before = {n: original.read(n) for n in original.namelist()}
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 0, output
+    assert output.count("applied") == 5 and output.count("added") == 1, output
+    after = read_plan(plan_path)
+    plan = after.plan
+    assert not [f for f in after.findings if f.severity == "error"]
+    assert plan.fields["client_validated_by"] == "Marie Client"
+    assert plan.fields["client_validated_on"] == dt.date(2026, 12, 3)
+    assert plan.fields["gross_margin"] == before.fields["gross_margin"]  # internal: never written
+    actions, old_actions = plan.rows("actions", template), before.rows("actions", template)
+    now_done = [
+        i for i, r in enumerate(old_actions) if r.get("status") != "done" and actions[i]["status"] == "done"
+    ]
+    assert len(now_done) == 1
+    assert sum(r["comment"] == "Client: needed by January" for r in actions) == 1
+    assert actions[-1]["action"] == "Client sends the usage data" and len(actions) == len(old_actions) + 1
+    for key in template.tables:  # every other value is as it was
+        if key != "actions":
+            assert plan.rows(key, template) == before.rows(key, template)
+    for key, value in before.fields.items():
+        if key not in VALIDATION_FIELDS:
+            assert plan.fields[key] == value
+    # the workbook is the same file but for the cells written: macros, styles, tables kept
+    parts_after = {n: zipfile.ZipFile(plan_path).read(n) for n in zipfile.ZipFile(plan_path).namelist()}
+    assert parts_after.keys() == parts_before.keys()
+    changed = {n for n in parts_before if parts_before[n] != parts_after[n]}
+    sheets = {n for n in changed if n.startswith("xl/worksheets/")}
+    assert len(sheets) == 2 and changed <= sheets | {"xl/workbook.xml"}  # Info, Action plan
+    assert list(tmp_path.glob(f"{plan_path.stem}.bak-*{plan_path.suffix}"))
+    # merging the same copy again changes nothing
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert "applied" not in output
+
+
+def test_merge_back_reports_a_conflict_and_keeps_the_kams_value(
+    plans: dict[str, Path], tmp_path: Path, template: Template
+) -> None:
+    plan_path = tmp_path / "plan.xlsx"
+    shutil.copy2(plans["fr"], plan_path)
+    run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")
+    _edit_copy(tmp_path / "client.xlsx", "fr", template)
+    plan = read_plan(plan_path).plan
+    for row in plan.rows("actions", template)[:2]:
+        row["comment"] = "KAM: reprogrammé"
+    write_plan(plan, plan_path)
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 1 and "conflict" in output
+    assert [r["comment"] for r in read_plan(plan_path).plan.rows("actions", template)[:2]] == [
+        "KAM: reprogrammé"
+    ] * 2
+
+
+def test_merge_back_refuses_another_accounts_copy(plans: dict[str, Path], tmp_path: Path) -> None:
+    run("share", plans["fr"], "--client", "-o", tmp_path / "client.xlsx")
+    plan_path = _copy(plans, "en", tmp_path)
+    data = plan_path.read_bytes()
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 2 and "not of" in output
+    assert plan_path.read_bytes() == data
+
+
+@pytest.mark.libreoffice
+def test_merged_plan_opens_and_recalculates_in_libreoffice(
+    plans: dict[str, Path], tmp_path: Path, template: Template
+) -> None:
+    plan_path = _copy(plans, "en", tmp_path)
+    run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")
+    _edit_copy(tmp_path / "client.xlsx", "en", template)
+    assert run("merge-back", plan_path, tmp_path / "client.xlsx")[0] == 0
+    out = recalc([plan_path])
+    assert not next(iter(out.values())).get("errors")
+
+
+# -- calendar and e-mail --------------------------------------------------------------------------
+def test_calendar_imports_with_the_plans_dates_and_recurrences(
+    plans: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for path in plans.values():
+        shutil.copy2(path, folder / path.name)
+    ics = tmp_path / "reviews.ics"
+    code, output = run("calendar", folder, "-o", ics, "--mail", "--as-of", DAY.isoformat())
+    assert code == 0, output
+    raw = ics.read_bytes()
+    assert raw.startswith(b"BEGIN:VCALENDAR\r\n")
+    cal = Calendar.from_ical(raw)
+    events = list(cal.walk("VEVENT"))
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    expected = 0
+    for path in plans.values():
+        result = read_plan(path)
+        plan, template = result.plan, result.template
+        rituals = [
+            r
+            for r in plan.rows("rituals", template)
+            if as_date(r.get("next_due")) or as_date(r.get("last_held"))
+        ]
+        open_actions = [
+            r
+            for r in plan.rows("actions", template)
+            if r.get("due") and r.get("status") not in ("done", "cancelled")
+        ]
+        expected += len(rituals) + len(open_actions) + (1 if plan.fields.get("next_review") else 0)
+        mine = [e for e in events if plan.name in str(e["SUMMARY"])]
+        for row in rituals:
+            label = template.label("ritual", row["ritual"], plan.lang)
+            event = next(e for e in mine if str(e["SUMMARY"]).startswith(label))
+            start = as_date(row.get("next_due")) or as_date(row.get("last_held"))
+            assert event.decoded("DTSTART") == start
+            rule = event["RRULE"]
+            want = RRULES[row["frequency"]]
+            assert rule["FREQ"] == [want["freq"].upper()]
+            assert rule.get("INTERVAL", [1]) == [want.get("interval", 1)]
+        review = next(
+            e for e in mine if e.decoded("DTSTART") == plan.fields["next_review"] and "RRULE" not in e
+        )
+        assert review is not None
+        for row in open_actions:
+            assert any(
+                str(row["action"]) in str(e["SUMMARY"]) and e.decoded("DTSTART") == row["due"] for e in mine
+            )
+    assert len(events) == expected
+
+
+def test_update_email_draft_parses_and_tells_the_client_only_what_is_shared(
+    plans: dict[str, Path], tmp_path: Path, template: Template
+) -> None:
+    plan_path = tmp_path / "plan.xlsx"
+    old = _copy(plans, "en", tmp_path)
+    write_plan(_changed(read_plan(old).plan, template), plan_path)
+    code, output = run(
+        "calendar", plan_path, "-o", tmp_path / "r.ics", "--mail", "--since", old, "--as-of", DAY.isoformat()
+    )
+    assert code == 0, output
+    eml = next(tmp_path.glob("*.eml"))
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    plan = read_plan(plan_path).plan
+    assert plan.fields["main_contact_email"] in msg["To"]
+    assert msg["X-Unsent"] == "1" and plan.name in msg["Subject"]
+    body = msg.get_body().get_content()
+    was = {r["action"]: r.get("status") for r in read_plan(old).plan.rows("actions", template)}
+    done = [
+        r
+        for r in plan.rows("actions", template)
+        if r.get("status") == "done" and was.get(r["action"]) != "done"
+    ]
+    assert len(done) == 1 and str(done[0]["action"]) in body
+    kpi = next(r for r in plan.rows("kpis", template) if r.get("q4") == 123456.0)
+    assert Texts("en").number(123456.0, kpi.get("unit")) in body  # the KPI that moved
+    assert plan.kam in body
+    for secret in ("Nadia Newcomer", "stance", "Tier", "score"):  # stakeholders, scores: internal
+        assert secret not in body
