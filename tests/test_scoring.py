@@ -133,9 +133,10 @@ def test_kpi_attainment(row, latest, expected):
 
 
 def test_tiers_follow_thresholds(template):
-    assert tier_for(55, True, template.tiers) == "invest"
-    assert tier_for(54.9, True, template.tiers) == "maintain"
-    assert tier_for(34.9, True, template.tiers) == "deprioritise"
+    invest, maintain = (float(template.tiers[k]["min_priority"]) for k in ("invest", "maintain"))
+    assert tier_for(invest, True, template.tiers) == "invest"
+    assert tier_for(invest - 0.1, True, template.tiers) == "maintain"
+    assert tier_for(maintain - 0.1, True, template.tiers) == "deprioritise"
     assert tier_for(99, False, template.tiers) == "unrated"
 
 

@@ -79,6 +79,11 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
     n = totals["accounts"] or 1
     low, high = p.kam_band
     by_kam = p.by_kam_view()
+    statuses = p.status_counts()
+    alert_counts = {
+        sev: sum(al["severity"] == sev for acc in p.accounts for al in acc.alerts)
+        for sev in ("high", "medium")
+    }
     outside = sum(1 for row in by_kam.rows if not low <= row["accounts"] <= high)
     rows: list[tuple[str, list[tuple[str, Any, str, str, str | None]]]] = [
         (
@@ -148,6 +153,28 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
                     "0",
                     p.t("tile_quality_sub", skipped=len(p.skipped), errors=totals["plans_with_errors"]),
                     "warn" if to_fix else None,
+                ),
+            ],
+        ),
+        (
+            p.t("section_status"),
+            [
+                *[
+                    (
+                        p.status_label(code),
+                        statuses[code],
+                        "0",
+                        p.t("tile_status_sub", pct=_pct(statuses[code] / n, p.lang)),
+                        tone if statuses[code] else None,
+                    )
+                    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good"))
+                ],
+                (
+                    p.t("tile_alerts"),
+                    sum(alert_counts.values()),
+                    "0",
+                    p.t("tile_alerts_sub", high=alert_counts["high"], medium=alert_counts["medium"]),
+                    "bad" if alert_counts["high"] else None,
                 ),
             ],
         ),

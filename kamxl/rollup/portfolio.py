@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..alerts import SEVERITY_ORDER, rule_label
 from ..model import Row
-from ..template import TIER_CODES, Template
+from ..review.changes import short_counts
+from ..template import STATUS_CODES, TIER_CODES, Template
 from .competitors import presence_rows
 from .records import AccountRecord
 from .texts import text
@@ -188,6 +190,7 @@ class Portfolio:
             Col("sponsor", t("col_sponsor"), choices="_sponsor", width=16),
             Col("last_review", t("col_last_review"), "date"),
             Col("days_since_review", t("col_days_since_review"), "int", empty=t("never")),
+            Col("changes", t("col_changes"), width=34),
             Col("overdue_actions", t("col_overdue_actions"), "int", total="sum"),
             Col("high_risks", t("col_high_risks"), "int", total="sum"),
             Col("errors", t("col_errors"), "int", total="sum"),
@@ -222,6 +225,7 @@ class Portfolio:
             "last_review": f.get("last_review"),
             "next_review": f.get("next_review"),
             "days_since_review": f.get("days_since_review"),
+            "changes": short_counts(a.review_changes, self.lang) if f.get("last_review") else None,
             "overdue_actions": f.get("overdue_actions"),
             "high_risks": f.get("high_risks"),
             "errors": len(a.errors),
@@ -388,6 +392,54 @@ class Portfolio:
         rows.sort(key=lambda r: (-_num(r.get("score"), -1), r["account"].casefold()))
         return View("RiskRegister", cols, rows)
 
+    def status_counts(self) -> dict[str, int]:
+        """Accounts per status (healthy, watch, at_risk)."""
+        counts = dict.fromkeys(STATUS_CODES, 0)
+        for a in self.accounts:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        return counts
+
+    def status_label(self, code: str) -> str:
+        return str(self.template.status.get(code, {}).get("label", {}).get(self.lang, code))
+
+    def alerts_view(self) -> View:
+        """Every alert of every account: by KAM, most severe first, each linked to its cell."""
+        t = self.t
+        cols = [
+            Col("kam", t("col_kam"), width=16),
+            Col("severity", t("col_severity"), width=10),
+            Col("account", t("col_account"), width=24),
+            Col("status", t("col_account_status"), width=13),
+            Col("rule", t("col_rule"), width=30),
+            Col("message", t("col_message"), "longtext", width=52),
+            Col("sheet", t("col_sheet"), width=16),
+            Col("cell", t("col_cell"), width=8),
+            Col("path", t("col_go_to"), "celllink", width=26),
+        ]
+        rules = self.template.alerts
+        rows = [
+            {
+                "kam": a.kam,
+                "severity": t(f"severity_{al['severity']}"),
+                "rank": SEVERITY_ORDER.index(al["severity"]) if al["severity"] in SEVERITY_ORDER else 9,
+                "account": a.account,
+                "account_id": a.account_id,
+                "status": self.status_label(a.status),
+                "rule": rule_label(self.template, al["code"], self.lang)
+                if al["code"] in rules
+                else al["code"],
+                "message": al["message"],
+                "sheet": al["sheet"],
+                "cell": al["cell"],
+                "path": a.path,
+                "file": a.file,
+            }
+            for a in self.accounts
+            for al in a.alerts
+        ]
+        rows.sort(key=lambda r: (r["kam"].casefold(), r["rank"], r["account"].casefold()))
+        return View("Alerts", cols, rows)
+
     def competitors_view(self) -> View:
         t = self.t
         cols = [
@@ -503,7 +555,9 @@ class Portfolio:
 
     # -- chart data --------------------------------------------------------------------------
     def matrix_points(self) -> dict[str, list[Row]]:
-        """Rated accounts per tier: position (x), attractiveness (y), revenue (bubble size)."""
+        """Rated accounts per tier: probability (x) and potential (y), the two priority factors, so
+        an account up and to the right of another never has a lower tier at equal profitability;
+        revenue gives the bubble size."""
         out: dict[str, list[Row]] = {code: [] for code in TIER_CODES if code != "unrated"}
         rated = [a for a in self.sorted_accounts() if a.tier in out]
         revenue = {id(a): float(a.figures.get("revenue") or 0) for a in rated}
@@ -513,8 +567,8 @@ class Portfolio:
             out[a.tier].append(
                 {
                     "account": a.account,
-                    "x": float(a.figures.get("position") or 0),
-                    "y": float(a.figures.get("attractiveness") or 0),
+                    "x": 100 * float(a.figures.get("probability") or 0),
+                    "y": float(a.scores.get("potential") or 0),
                     "size": max(revenue[id(a)], floor),
                     "labelled": id(a) in named,
                 }

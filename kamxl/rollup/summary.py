@@ -156,6 +156,7 @@ class SummaryWriter:
             ("pipeline", "sheet_pipeline", "#ED7D31"),
             ("actions", "sheet_actions", "#ED7D31"),
             ("risks", "sheet_risks", "#C00000"),
+            ("alerts", "sheet_alerts", "#C00000"),
             ("stale", "sheet_stale", "#C00000"),
             ("competitors", "sheet_competitors", "#00B050"),
             ("trends", "sheet_trends", "#00B050"),
@@ -188,10 +189,11 @@ class SummaryWriter:
         self.actions_formats(actions)
         risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
         self.risk_formats(risks)
+        alerts = self.data_sheet("alerts", p.alerts_view(), p.t("head_alerts"), p.t("note_alerts"))
+        self.when(self.sheets["alerts"], alerts, "severity", "==", p.t("severity_high"), "bad")
+        self.when(self.sheets["alerts"], alerts, "severity", "==", p.t("severity_medium"), "warn")
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
-        self.data_sheet(
-            "competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors")
-        )
+        self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
         self.write_trends()
         self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
         if p.include_contacts:
@@ -305,6 +307,12 @@ class SummaryWriter:
         if col.kind == "link":
             self.write_link(ws, r, c, value, row.get("file") or value)
             return
+        if col.kind == "celllink":
+            where = f"{_quote(str(row.get('sheet') or ''))}!{row.get('cell') or 'A1'}"
+            self.write_link(
+                ws, r, c, value, f"{row.get('file') or value} › {row.get('sheet')}!{row.get('cell')}", where
+            )
+            return
         value = self.p.label(col.choices, value)
         if (value is None or value == "") and col.empty:
             ws.write_string(r, c, col.empty, self.fmt("text", font_color=self.st["bad_text"], align="right"))
@@ -313,8 +321,9 @@ class SummaryWriter:
             value = _plain(value)
         self.put(ws, r, c, value, self.fmt(col.kind))
 
-    def write_link(self, ws: Worksheet, r: int, c: int, path: Any, shown: Any) -> None:
-        """A link that opens the source workbook, relative to the summary when possible."""
+    def write_link(self, ws: Worksheet, r: int, c: int, path: Any, shown: Any, where: str = "") -> None:
+        """A link that opens the source workbook (at ``where``, a cell such as 'Risks'!G6),
+        relative to the summary when possible."""
         fmt = self.fmt("link")
         if not path:
             ws.write_blank(r, c, None, fmt)
@@ -324,7 +333,7 @@ class SummaryWriter:
         if target and "#" not in target:
             try:
                 written = ws.write_url(
-                    r, c, _file_url(target), fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
+                    r, c, _file_url(target, where), fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
                 )
             except ValueError:
                 written = -1
@@ -662,13 +671,13 @@ def _currency_symbol(fmt: str) -> str:
     return m.group(1) if m else "€"
 
 
-def _file_url(target: str) -> Url:
+def _file_url(target: str, where: str = "") -> Url:
     """A link to a file with forward slashes, which Excel on Windows and on a Mac both follow.
 
     XlsxWriter turns every ``/`` of an external link into ``\\``, which Excel for Mac cannot
     open; the link is rewritten after XlsxWriter parsed it.
     """
-    url = Url("external:" + target)
+    url = Url("external:" + target + (f"#{where}" if where else ""))
     url._link = url._link.replace("\\", "/")
     url._relationship_link = url._relationship_link.replace("\\", "/")
     return url

@@ -17,6 +17,24 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "sheet_pipeline": ("Pipeline", "Pipeline"),
     "sheet_actions": ("Actions", "Actions"),
     "sheet_risks": ("Risks", "Risques"),
+    "sheet_alerts": ("Alerts", "Alertes"),
+    "head_alerts": ("Alerts by KAM", "Alertes par KAM"),
+    "note_alerts": (
+        "Each account's alert rules that fire, by KAM, most severe first; "
+        "the link opens the plan at the cell.",
+        "Les règles d'alerte déclenchées de chaque compte, par KAM, les plus graves d'abord ; "
+        "le lien ouvre le plan sur la cellule.",
+    ),
+    "col_severity": ("Severity", "Gravité"),
+    "col_account_status": ("Status", "Statut"),
+    "col_rule": ("Rule", "Règle"),
+    "col_go_to": ("Go to cell", "Aller à la cellule"),
+    "severity_high": ("High", "Haute"),
+    "severity_medium": ("Medium", "Moyenne"),
+    "section_status": ("Accounts per status", "Comptes par statut"),
+    "tile_status_sub": ("{pct} of accounts", "{pct} des comptes"),
+    "tile_alerts": ("Alerts", "Alertes"),
+    "tile_alerts_sub": ("{high} high, {medium} medium", "{high} hautes, {medium} moyennes"),
     "sheet_stale": ("Stale plans", "Plans non mis à jour"),
     "sheet_competitors": ("Competitors", "Concurrents"),
     "head_competitors": (
@@ -73,8 +91,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "tile_kams_band": ("KAMs outside {low}-{high} accounts", "KAM hors {low}-{high} comptes"),
     "tile_kams_sub": ("of {kams} KAMs", "sur {kams} KAM"),
     "chart_matrix": ("Portfolio matrix (bubble size = revenue)", "Matrice du portefeuille (taille = CA)"),
-    "chart_matrix_x": ("Our position", "Notre position"),
-    "chart_matrix_y": ("Account attractiveness", "Attractivité du compte"),
+    "chart_matrix_x": (
+        "Probability (relationship, position, pipeline)",
+        "Probabilité (relation, position, pipeline)",
+    ),
+    "chart_matrix_y": (
+        "Potential (attractiveness, money at stake)",
+        "Potentiel (attractivité, enjeu financier)",
+    ),
     "chart_matrix_note": (
         "The {n} largest accounts are named. Accounts not rated yet are not plotted. "
         "Top right: invest; bottom left: de-prioritise.",
@@ -106,6 +130,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_last_review": ("Last review", "Dernière revue"),
     "col_next_review": ("Next review", "Prochaine revue"),
     "col_days_since_review": ("Days since review", "Jours depuis la revue"),
+    "col_changes": ("Changes since last review", "Changements depuis la revue"),
     "col_overdue_actions": ("Overdue actions", "Actions en retard"),
     "col_high_risks": ("High risks", "Risques élevés"),
     "col_errors": ("Errors", "Erreurs"),
