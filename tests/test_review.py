@@ -490,3 +490,27 @@ def test_update_email_draft_parses_and_tells_the_client_only_what_is_shared(
     assert plan.kam in body
     for secret in ("Nadia Newcomer", "stance", "Tier", "score"):  # stakeholders, scores: internal
         assert secret not in body
+
+
+def test_summary_has_a_changes_since_last_review_column(plans: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for path in plans.values():
+        shutil.copy2(path, folder / path.name)
+    result = rollup(folder, output=tmp_path / "summary.xlsx", history=False, as_of=DAY)
+    book = openpyxl.load_workbook(result.output, data_only=True)
+    sheet = book["Accounts"]
+    header = next(
+        (row for row in sheet.iter_rows(max_row=10) if any(c.value == "Account" for c in row)), None
+    )
+    assert header is not None
+    names = [c.value for c in header]
+    col, acc = names.index("Changes since last review"), names.index("Account")
+    shown = {
+        row[acc].value: row[col].value for row in sheet.iter_rows(min_row=header[0].row + 1) if row[acc].value
+    }
+    for path in plans.values():
+        read = read_plan(path)
+        last = as_date(read.plan.fields["last_review"])
+        expected = changes_since_date(read.plan, read.template, last, as_of=DAY).short("en")
+        assert shown[read.plan.name] == expected

@@ -59,23 +59,24 @@ class Changes:
         t = Texts(lang)
         return [c.text(t) for c in self.items]
 
+    def counts(self) -> dict[str, int]:
+        """How many changes of each kind: all a portfolio summary keeps (no names leave the plan)."""
+        return {kind: n for kind in KINDS if (n := len(self.of(kind)))}
+
     def short(self, lang: str) -> str:
-        """One line for a summary cell: ``overall +4.2; 1 won; 3 action(s) done``."""
+        """One line for a summary cell: ``tier Maintain → Invest; overall +4.2; 1 won``."""
         t = Texts(lang)
         parts = []
-        for kind in KINDS:
-            found = self.of(kind)
-            if not found:
-                continue
-            if kind == "tier":
-                parts.append(t("changes.short.tier", **found[0].values))
-            elif kind == "score":
-                overall = [c for c in found if c.values["key"] == "overall"]
-                if overall:
-                    parts.append(t("changes.short.score", delta=overall[0].values["delta"]))
-            else:
-                parts.append(t(f"changes.short.{kind}", n=len(found)))
-        return "; ".join(parts) if parts else t("changes.summary_none")
+        if tier := self.of("tier"):
+            parts.append(t("changes.short.tier", **tier[0].values))
+        if overall := [c for c in self.of("score") if c.values["key"] == "overall"]:
+            parts.append(t("changes.short.score", delta=overall[0].values["delta"]))
+        counts = {k: n for k, n in self.counts().items() if k not in ("tier", "score")}
+        return (
+            "; ".join([*parts, short_counts(counts, lang)])
+            if parts and counts
+            else ("; ".join(parts) or short_counts(counts, lang))
+        )
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         t = Texts(lang)
@@ -87,6 +88,13 @@ class Changes:
                 for c in self.items
             ],
         }
+
+
+def short_counts(counts: dict[str, int], lang: str) -> str:
+    """``1 won; 3 action(s) done; 2 overdue`` from counts per kind (``No change`` when none)."""
+    t = Texts(lang)
+    parts = [t(f"changes.short.{kind}", n=counts[kind]) for kind in KINDS if counts.get(kind)]
+    return "; ".join(parts) if parts else t("changes.summary_none")
 
 
 def _json(value: Any, lang: str) -> Any:

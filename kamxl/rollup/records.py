@@ -54,6 +54,7 @@ class AccountRecord:
     risks: list[Row] = field(default_factory=list)
     contacts: list[Row] = field(default_factory=list)
     competitors: list[Row] = field(default_factory=list)  # kamxl.rollup.competitors.competitor_rows
+    review_changes: dict[str, int] = field(default_factory=dict)  # kind -> count since the last review
     check: dict[str, Any] | None = None  # what `kamxl check --json` prints for this file (unredacted)
 
     @property
@@ -202,5 +203,15 @@ def record_from_plan(
         risks=_scrub_rows(risk_rows(plan, template, include_contacts), scrub),
         contacts=contact_rows(plan, template) if include_contacts else [],
         competitors=competitor_rows(plan, template),
+        review_changes=_review_changes(plan, template, as_of),
         check=check,
     )
+
+
+def _review_changes(plan: Plan, template: Template, as_of: dt.date | None) -> dict[str, int]:
+    """Counts of what changed since the plan's last review (opportunities, actions)."""
+    from ..review.changes import changes_since_date
+    from ..scoring import as_date
+
+    last = as_date(plan.fields.get("last_review"))
+    return changes_since_date(plan, template, last, as_of=as_of).counts() if last else {}
