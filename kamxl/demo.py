@@ -1554,6 +1554,10 @@ class _Account:
             bu_index = self.rng.choice(free)
             seats.add((bu_index, level))
             self.people.append(self.stakeholder_row(level, stance, bu_index, self.person(used)))
+        if self.key == "healthy":  # a healthy account's deciders do not work against us
+            for row in self.people:
+                if row["stance"] == "detractor" and row.get("role") in ("decision_maker", "budget_holder"):
+                    row["role"] = "influencer"
         champions = [r["name"] for r in self.people if r["stance"] == "champion"]
         friendliest = max(self.people, key=lambda r: (r["stance"] in ("ally", "neutral"), r["engagement"]))
         self.has_champion = bool(champions)
