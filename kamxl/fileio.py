@@ -15,7 +15,7 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".kamxl-"
@@ -139,3 +139,68 @@ def remove_stale_temporaries(folder: str | Path, *, now: float | None = None) ->
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
     return removed
+
+
+@contextlib.contextmanager
+def exclusive_lock(target: str | Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Serialise writers of ``target``: one holds the lock, the next waits and is told who holds it.
+
+    The lock is an OS file lock on a hidden file beside ``target``: the system releases it when
+    its holder dies, however it dies, so a crashed run never blocks the next one.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(f".{target.name}.kamxl-lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        if not _try_lock(fd):
+            if on_wait:
+                holder = _holder(fd) or "another process"
+                on_wait(f"waiting for {holder} to finish writing {target}")
+            _lock(fd)
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"kamxl process {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        os.close(fd)  # closing releases the lock
+
+
+def _holder(fd: int) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 512).decode("utf-8", "replace").strip()
+    except OSError:  # Windows keeps a locked range unreadable
+        return ""
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _lock(fd: int) -> None:
+        while not _try_lock(fd):
+            time.sleep(0.5)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)

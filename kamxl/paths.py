@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import unicodedata
@@ -80,3 +81,8 @@ def keep_backup(path: Path) -> Path | None:
     target = backup_path(path)
     shutil.copy2(path, target)
     return target
+
+
+def printable(path: str | Path) -> str:
+    """A path as text that can be shown and written anywhere: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")

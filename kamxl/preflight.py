@@ -67,7 +67,7 @@ def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result
     except OSError as exc:
         raise RefusedFile(path, f"cannot be opened: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise RefusedFile(path, f"not a regular file ({_kind(st.st_mode)}): nothing was read from it")
+        raise RefusedFile(path, f"not a regular file ({file_kind(st.st_mode)}): nothing was read from it")
     if st.st_size > limits.file_mb * MB:
         raise RefusedFile(
             path, f"the file is {_mb(st.st_size)}, over the {_mb(limits.file_mb * MB)} a workbook may have"
@@ -75,7 +75,7 @@ def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result
     return st
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
     for test, name in (
         (stat.S_ISDIR, "a folder"),
         (stat.S_ISFIFO, "a named pipe"),

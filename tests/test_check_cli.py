@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from kamxl.commands.check import command, expand_paths
+from kamxl.checking import check_paths
+from kamxl.commands.check import command
 from kamxl.model import new_plan
 from kamxl.reader import read_plan
 from kamxl.report import check_workbook
@@ -94,11 +96,11 @@ def test_check_never_writes(workbooks) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["acme-en.xlsx", "acme-fr.xlsx"]
 
 
-def test_unreadable_file_exits_2_and_others_are_reported(workbooks, tmp_path) -> None:
+def test_unreadable_file_exits_1_and_others_are_reported(workbooks, tmp_path) -> None:
     broken = tmp_path / "broken.xlsx"
     broken.write_text("not a workbook")
     result = CliRunner().invoke(command, [str(broken), str(workbooks["en"]), "--json"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert f"{broken}: not an Excel workbook" in result.stderr
     reports = json.loads(result.stdout)
     assert [r["account"] for r in reports] == ["Acme en"]
@@ -120,7 +122,10 @@ def test_folders_expand_to_workbooks(workbooks, tmp_path) -> None:
     (tmp_path / "~$acme-en.xlsx").write_bytes(b"lock")
     (tmp_path / "notes.txt").write_text("hi")
     (tmp_path / "sub").mkdir()
-    assert expand_paths([tmp_path]) == [workbooks["en"], workbooks["fr"]]
+    assert [r["file"] for r in check_paths([tmp_path]).reports] == [
+        str(workbooks["en"]),
+        str(workbooks["fr"]),
+    ]
     result = run(str(tmp_path), "--json")
     assert result.exit_code == 0, result.stderr
     assert len(json.loads(result.output)) == 2
@@ -142,18 +147,20 @@ def test_check_workbook_library_call(workbooks) -> None:
     assert json.loads(json.dumps(report)) == report
 
 
-def test_unreadable_folder_exits_2_and_others_are_reported(workbooks, tmp_path, monkeypatch) -> None:
+def test_unreadable_folder_exits_1_and_others_are_reported(workbooks, tmp_path, monkeypatch) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
-    real = Path.iterdir
+    real = os.scandir
 
-    def iterdir(self: Path):
-        if self == locked:
+    def scandir(path):
+        if Path(path) == locked:
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path)
 
-    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr(os, "scandir", scandir)
     result = CliRunner().invoke(command, [str(locked), str(workbooks["en"]), "--json"])
-    assert result.exit_code == 2
-    assert f"kamxl check: {locked}: cannot be opened: Permission denied" in result.stderr
+    assert result.exit_code == 1
+    assert f"kamxl check: {locked}: folder cannot be listed: Permission denied" in result.stderr
     assert [r["account"] for r in json.loads(result.stdout)] == ["Acme en"]
+    alone = CliRunner().invoke(command, [str(locked)])
+    assert alone.exit_code == 2

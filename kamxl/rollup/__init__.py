@@ -11,16 +11,19 @@ import datetime as dt
 import os
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..docprops import KIND, SUMMARY_KIND, custom_properties
+from ..fileio import exclusive_lock, remove_stale_temporaries
 from ..template import Template, get_template
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
-from .discover import discover
+from .discover import Discovery, discover, printable
 from .export import export_csv
-from .history import HistoryError, load_snapshots, store_snapshot, tier_movements
+from .history import HistoryError, check_history, load_snapshots, store_snapshot, tier_movements
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
 from .summary import Trends, write_summary
@@ -33,6 +36,7 @@ HISTORY_NAME = "portfolio-history.sqlite"
 __all__ = [
     "AccountRecord",
     "HistoryError",
+    "NothingToRollUp",
     "Portfolio",
     "RollupResult",
     "default_output",
@@ -53,11 +57,20 @@ class RollupResult:
     as_of: dt.date
     history: Path | None = None
     exports: list[Path] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)  # outputs not written, and why
+    written: list[Path] = field(default_factory=list)  # every file this roll-up wrote
+
+    @property
+    def exit_code(self) -> int:
+        """0 all read and written; 1 done, but files were skipped or an output was not written."""
+        return 1 if self.skipped or self.errors else 0
 
     def as_json(self) -> dict[str, Any]:
         """The object ``kamxl rollup --json`` prints (docs/rollup.md)."""
         return {
             "output": str(self.output),
+            "written": [str(p) for p in self.written],
+            "errors": self.errors,
             "accounts": len(self.accounts),
             "skipped": self.skipped,
             "ignored": self.ignored,
@@ -94,6 +107,7 @@ def rollup(
     progress: Progress | None = None,
     lang: str = "en",
     macros: bool | None = None,
+    waiting: Callable[[str], None] | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -104,14 +118,98 @@ def rollup(
     actions and the snapshot refer to (default today). ``progress(done, total, file)`` is called
     after each file. ``macros``: a macro-enabled ``.xlsm`` with the Roll up button (the default)
     or a plain ``.xlsx``; an ``output`` ending in ``.xlsm`` or ``.xlsx`` decides it when not given.
+    ``waiting(message)`` is told when another roll-up holds the output and this one waits for it.
+
+    Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
+    output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
+    history: in each case before anything is written. Outputs that could not be written after
+    the summary are listed in ``RollupResult.errors``.
     """
     folder = Path(os.path.abspath(folder))
     as_of = as_of or dt.date.today()
     tpl = template if isinstance(template, Template) else get_template(template)
     out = _output_path(folder, output, macros)
+    refuse_overwrite(out)
+    db = (
+        None
+        if history is False
+        else Path(history)
+        if history not in (None, True)
+        else out.parent / HISTORY_NAME
+    )
+    if db:
+        check_history(db)
     found = discover(folder, recursive=recursive, exclude=[out])
+    if not found.files:
+        raise NothingToRollUp(folder, found)
+    with exclusive_lock(out, on_wait=waiting):
+        remove_stale_temporaries(out.parent)
+        if export:
+            remove_stale_temporaries(export)
+        return _rollup_locked(
+            folder,
+            found,
+            out,
+            db,
+            tpl,
+            template is not None,
+            as_of,
+            export,
+            include_contacts=include_contacts,
+            jobs=jobs,
+            progress=progress,
+            lang=lang,
+        )
+
+
+class NothingToRollUp(ValueError):
+    """The folder holds no workbook to read: nothing is written."""
+
+    def __init__(self, folder: Path, found: Discovery) -> None:
+        self.folder, self.found = folder, found
+        passed = len(found.ignored) + len(found.unsupported)
+        detail = f" ({passed} other file{'s' if passed != 1 else ''} passed over)" if passed else ""
+        super().__init__(
+            f"{printable(folder)}: no .xlsx or .xlsm workbook to roll up{detail}; nothing written"
+        )
+
+
+def refuse_overwrite(out: Path) -> None:
+    """kamxl replaces only a summary it wrote: never a plan or any other workbook."""
+    if not out.exists():
+        return
+    if not out.is_file():
+        raise ValueError(f"{printable(out)}: not a file; give the summary's path or a folder")
+    if custom_properties(out).get(KIND) != SUMMARY_KIND:
+        raise ValueError(
+            f"{printable(out)}: exists and is not a kamxl portfolio summary; it is left as it is. "
+            "Give another -o path"
+        )
+
+
+def _rollup_locked(
+    folder: Path,
+    found: Discovery,
+    out: Path,
+    db: Path | None,
+    tpl: Template,
+    custom_template: bool,
+    as_of: dt.date,
+    export: str | Path | None,
+    *,
+    include_contacts: bool,
+    jobs: int | None,
+    progress: Progress | None,
+    lang: str,
+) -> RollupResult:
     tasks = [
-        Task(str(p), relative_name(p, folder), str(tpl.path) if template else None, as_of, include_contacts)
+        Task(
+            str(p),
+            relative_name(p, folder),
+            str(tpl.path) if custom_template else None,
+            as_of,
+            include_contacts,
+        )
         for p in found.files
     ]
     outcomes = read_workbooks(tasks, jobs=jobs, progress=progress)
@@ -125,23 +223,13 @@ def rollup(
         tpl,
         as_of,
         lang=lang,
-        folder=str(folder),
+        folder=printable(folder),
         skipped=skipped,
         ignored=ignored,
         include_contacts=include_contacts,
     )
     totals = portfolio.totals()
-    db = (
-        None
-        if history is False
-        else Path(history)
-        if history not in (None, True)
-        else out.parent / HISTORY_NAME
-    )
-    trends = _record_history(db, portfolio, totals) if db else Trends()
-    write_summary(portfolio, out, trends=trends)
-    exports = export_csv(portfolio, export) if export else []
-    return RollupResult(
+    result = RollupResult(
         output=out,
         accounts=accounts,
         skipped=[p.as_dict() for p in skipped],
@@ -149,8 +237,25 @@ def rollup(
         totals=totals,
         as_of=as_of,
         history=db,
-        exports=exports,
     )
+    trends = Trends()
+    if db:
+        try:
+            trends = _record_history(db, portfolio, totals)
+            result.written.append(db)
+        except HistoryError as exc:
+            result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
+    write_summary(portfolio, out, trends=trends)
+    result.written.append(out)
+    if export:
+        try:
+            result.exports = export_csv(portfolio, export)
+            result.written += result.exports
+        except OSError as exc:
+            result.errors.append(
+                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            )
+    return result
 
 
 def _problems(found: list[tuple[Path, str]], outcomes: list[Problem], folder: Path) -> list[Problem]:

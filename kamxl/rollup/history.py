@@ -95,13 +95,56 @@ class Movement:
         return "up" if new < old else "down"
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    """Open a kamxl history, creating it when new; refuse any other database before writing to it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        raise HistoryError(path, "not a regular file")
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as fh:
+            if fh.read(16) != _SQLITE_MAGIC:
+                raise HistoryError(path, "not a SQLite database; give another --history file")
     con = sqlite3.connect(path, timeout=30)
-    con.execute("PRAGMA foreign_keys = ON")
-    con.executescript(SCHEMA)
-    con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    try:
+        _refuse_foreign(con, path)
+        con.execute("PRAGMA foreign_keys = ON")
+        con.executescript(f"BEGIN; {SCHEMA} COMMIT;")
+        with con:
+            con.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+            con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('application', 'kamxl')")
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def check_history(path: str | Path) -> None:
+    """Refuse, before a roll-up reads or writes anything, a file that is not a kamxl history."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with _guard(path), closing(_connect(path)):
+        pass
+
+
+def _refuse_foreign(con: sqlite3.Connection, path: Path) -> None:
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    known = (
+        "meta" in tables
+        and con.execute("SELECT 1 FROM meta WHERE key IN ('schema_version', 'application')").fetchone()
+    )
+    if not known or not tables >= {"snapshots", "account_snapshots"}:
+        listed = ", ".join(sorted(tables)[:5])
+        raise HistoryError(
+            path, f"not a kamxl history (it holds the tables {listed}); give another --history file"
+        )
 
 
 @contextmanager
