@@ -31,6 +31,7 @@ from typing import Any
 
 from .dashboard_layout import PYTHON_BLOCK, PYTHON_BLOCK_NAME, PYTHON_BLOCK_WIDTHS
 from .dashboard_layout import TEXT as DASHBOARD_TEXT
+from .fileio import lock_path, temp_prefix
 from .findings import Finding, PlanReadError
 from .layout import a1, col_letter
 from .model import is_blank
@@ -118,6 +119,32 @@ def rollup(
             status(book, None)
             raise
         status(book, done)
+
+
+def qbr(book: Any = None, *, as_of: dt.date | None = None) -> Path | None:
+    """The Quarterly review deck button: the QBR deck beside the workbook, from its values now."""
+    book = book if book is not None else _caller()
+    with reported(book, "write the quarterly review deck"):
+        deck = run_qbr(book, as_of=as_of)
+        status(book, str(deck))
+        with suppress(Exception):
+            book.app.alert(str(deck), title="kamxl", mode="info")
+        return deck
+    return None
+
+
+def run_qbr(book: Any, *, as_of: dt.date | None = None, out_dir: Path | None = None) -> Path:
+    """Read the open workbook (unsaved values included) and write its review deck."""
+    from .reader import read_plan_from_source
+    from .review.qbr import write_qbr
+    from .review.since import changes_for
+
+    path = Path(_book_path(book))
+    result = read_plan_from_source(XlwingsSource(book), path)
+    folder = out_dir or (path.parent if path.parent.is_dir() else Path.home())
+    changes = changes_for(result.plan, result.template, path, as_of=as_of)
+    deck, _ = write_qbr(result.plan, result.template, folder, changes=changes, as_of=as_of, source=path.name)
+    return deck
 
 
 def _caller() -> Any:
@@ -798,9 +825,8 @@ def run_rollup(
     if history is None:
         history = home / HISTORY_NAME if home else False
     # The fresh summary goes beside the open one, so its links to account files stay right.
-    fd, name = tempfile.mkstemp(prefix=".kamxl-rollup-", suffix=".xlsx", dir=_writable(home))
-    os.close(fd)
-    tmp = Path(name)
+    folder_for_tmp = Path(_writable(home) or tempfile.gettempdir())
+    tmp = folder_for_tmp / f"{temp_prefix()}rollup-{os.urandom(4).hex()}.xlsx"
     try:
         say(f"kamxl: rolling up {folder}")
         result = library_rollup(
@@ -816,6 +842,7 @@ def run_rollup(
         stale = copy_summary(book, tmp)
     finally:
         tmp.unlink(missing_ok=True)
+        lock_path(tmp).unlink(missing_ok=True)
     done = f"kamxl: {len(result.accounts)} accounts rolled up, {len(result.skipped)} files skipped"
     if stale:
         done += f" ({', '.join(stale)}: run kamxl rollup to rebuild them)"

@@ -141,6 +141,12 @@ def remove_stale_temporaries(folder: str | Path, *, now: float | None = None) ->
     return removed
 
 
+def lock_path(target: str | Path) -> Path:
+    """The hidden lock file beside ``target`` (kept: removing it would race with a waiting writer)."""
+    target = Path(target)
+    return target.with_name(f".{target.name}.kamxl-lock")
+
+
 @contextlib.contextmanager
 def exclusive_lock(target: str | Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Serialise writers of ``target``: one holds the lock, the next waits and is told who holds it.
@@ -150,8 +156,7 @@ def exclusive_lock(target: str | Path, on_wait: Callable[[str], None] | None = N
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = target.with_name(f".{target.name}.kamxl-lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
     try:
         if not _try_lock(fd):
             if on_wait:

@@ -338,13 +338,13 @@ def test_cli_closing_line_and_json(folder, tmp_path):
     plain = runner.invoke(
         rollup_command, [str(folder), "-o", str(out), "--jobs", "2", "--as-of", "2026-11-05"]
     )
-    assert plain.exit_code == 0, plain.output
+    assert plain.exit_code == 1, plain.output  # done, but files were skipped
     assert plain.stdout.strip().splitlines()[-1] == f"4 accounts read, 4 files skipped: {out.resolve()}"
     assert "Reading workbooks" not in plain.output  # not a terminal: no progress bar
     quiet = runner.invoke(rollup_command, [str(folder), "-o", str(out), "--quiet", "--no-history"])
-    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.exit_code == 1 and quiet.stderr == ""
     as_json = runner.invoke(rollup_command, [str(folder), "-o", str(out), "--json", "--jobs", "1"])
-    assert as_json.exit_code == 0, as_json.output
+    assert as_json.exit_code == 1, as_json.output
     data = json.loads(as_json.stdout)
     assert data["output"] == str(out.resolve()) and data["accounts"] == 4
     assert {s["file"] for s in data["skipped"]} == set(BAD_FILES)
