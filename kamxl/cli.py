@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .commands.errors import CommandError
 from .commands.options import lang_option, output_dir_option, template_option
+from .fileio import atomic_write_text
 from .template import TemplateError, get_template
 from .workbooks import EmptyName, WorkbookExists, new_workbook
 
@@ -105,7 +106,7 @@ def template_doc(template_path: Path | None, output: Path | None) -> None:
 
     text = template_markdown(get_template(template_path))
     if output:
-        output.write_text(text, encoding="utf-8")
+        atomic_write_text(output, text)
         click.echo(str(output))
     else:
         click.echo(text, nl=False)

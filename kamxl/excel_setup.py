@@ -25,7 +25,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Literal
 
 from .docprops import XLWINGS_VERSION, custom_properties
-from .fileio import atomic_write_text
+from .fileio import atomic_copy, atomic_write_text
 
 Status = Literal["ok", "warn", "fail"]
 Runner = Callable[[list[str]], tuple[int, str, str]]
@@ -168,9 +168,7 @@ def install_runpython(machine: Machine, version: str | None = None, source: Path
     if not script.is_file():
         raise SetupError(f"{script} is missing: reinstall xlwings ({version}) for this Python")
     machine.scripts_folder.mkdir(parents=True, exist_ok=True)
-    target = machine.scripts_folder / script.name
-    shutil.copyfile(script, target)
-    return target
+    return atomic_copy(script, machine.scripts_folder / script.name)
 
 
 def excel_setup(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import tempfile
 import time
@@ -79,6 +80,14 @@ def atomic_write_text(
     with atomic_path(path) as tmp, open(tmp, "w", encoding=encoding, errors=errors, newline=newline) as fh:
         fh.write(text)
     return Path(path)
+
+
+def atomic_copy(source: str | Path, target: str | Path) -> Path:
+    """Copy a file (contents and times) so that ``target`` appears whole or not at all."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+        shutil.copystat(source, tmp)
+    return Path(target)
 
 
 def _fsync(path: Path) -> None:

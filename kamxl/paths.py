@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import unicodedata
 from pathlib import Path
+
+from .fileio import atomic_copy
 
 BACKUP_STAMP = "%Y%m%d-%H%M%S"
 BACKUP_NAME = re.compile(r"\.bak-\d{8}-\d{6}\.xls[xm]$", re.IGNORECASE)  # what backup_path writes
@@ -78,9 +79,7 @@ def keep_backup(path: Path) -> Path | None:
     """Copy an existing file aside (never move: the original stays until replaced atomically)."""
     if not path.exists():
         return None
-    target = backup_path(path)
-    shutil.copy2(path, target)
-    return target
+    return atomic_copy(path, backup_path(path))
 
 
 def printable(path: str | Path) -> str:
