@@ -28,6 +28,7 @@ from pathlib import Path
 from kamxl.cfb import write_compound_file
 
 __all__ = [
+    "QBR_MACRO",
     "RECOMPUTE_MACRO",
     "ROLLUP_MACRO",
     "VbaModule",
@@ -48,6 +49,7 @@ __all__ = [
 # Macros of macros/KamxlButtons.bas that the workbook buttons call.
 RECOMPUTE_MACRO = "KamxlRecompute"
 ROLLUP_MACRO = "KamxlRollup"
+QBR_MACRO = "KamxlQbr"
 
 CODEPAGE = 1252
 ENCODING = "cp1252"

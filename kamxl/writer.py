@@ -32,7 +32,7 @@ from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import DEFAULT_WIDTHS, Styles
 from .template import Column, Sheet, Table, Template, get_template
-from .vba import RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
+from .vba import QBR_MACRO, RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
 from .xmltext import xml_safe
 
 META_SHEET = "_kamxl"
@@ -371,6 +371,16 @@ class _PlanWriter:
                 {
                     "macro": RECOMPUTE_MACRO,
                     "caption": self._msg("Recompute & check", "Recalculer et vérifier"),
+                    "width": 170,
+                    "height": 32,
+                },
+            )
+            self.sheets["dashboard"].insert_button(
+                3,
+                10,
+                {
+                    "macro": QBR_MACRO,
+                    "caption": self._msg("Quarterly review deck", "Deck de revue trimestrielle"),
                     "width": 170,
                     "height": 32,
                 },

@@ -12,6 +12,12 @@ Public Sub KamxlRecompute()
     RunKamxl "import kamxl.addin; kamxl.addin.recompute()"
 End Sub
 
+' Quarterly review button of an account workbook: writes the review deck
+' (PowerPoint) beside the workbook, from what the workbook holds now.
+Public Sub KamxlQbr()
+    RunKamxl "import kamxl.addin; kamxl.addin.qbr()"
+End Sub
+
 ' Roll-up button of the portfolio summary: re-reads every account workbook.
 Public Sub KamxlRollup()
     RunKamxl "import kamxl.addin; kamxl.addin.rollup()"

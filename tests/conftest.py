@@ -87,10 +87,14 @@ def vba_probe(files: list[Path]) -> dict[str, dict]:
 
 
 def assert_button_runs(info: dict, sheet: str, macro: str) -> None:
-    """The sheet holds exactly one button, bound to ``macro`` of KamxlButtons, which LibreOffice resolves."""
+    """The sheet holds exactly one button bound to ``macro`` of KamxlButtons, which LibreOffice resolves."""
     assert info["error"] is None
     assert f"Sub {macro}()" in info["libraries"]["VBAProject"]["KamxlButtons"]["source"]
-    (button,) = [b for b in info["buttons"] if b["sheet"] == sheet]
+    (button,) = [
+        b
+        for b in info["buttons"]
+        if b["sheet"] == sheet and any(f"KamxlButtons.{macro}?" in str(e.get("script")) for e in b["events"])
+    ]
     (event,) = [e for e in button["events"] if e["method"] == "actionPerformed"]
     assert event["script"].startswith(f"vnd.sun.star.script:VBAProject.KamxlButtons.{macro}?")
     assert event["resolves"] is True

@@ -514,3 +514,41 @@ def test_summary_has_a_changes_since_last_review_column(plans: dict[str, Path], 
         last = as_date(read.plan.fields["last_review"])
         expected = changes_since_date(read.plan, read.template, last, as_of=DAY).short("en")
         assert shown[read.plan.name] == expected
+
+
+# -- the Quarterly review deck button ---------------------------------------------------------------
+def test_dashboard_has_a_qbr_button_running_the_addin(template: Template, tmp_path: Path) -> None:
+    from kamxl.vba import QBR_MACRO, button_macros, load_macro_sources
+    from kamxl.workbooks import new_workbook
+
+    from .conftest import assert_button_runs, vba_probe
+
+    sources = load_macro_sources()
+    assert button_macros(sources)[QBR_MACRO] == "KamxlButtons"
+    assert 'RunKamxl "import kamxl.addin; kamxl.addin.qbr()"' in sources["KamxlButtons"]
+    files = [
+        new_workbook(n, tmp_path, template=template, lang=lang) for n, lang in (("Q", "en"), ("R", "fr"))
+    ]
+    report = vba_probe(files)
+    for path, dashboard in zip(files, ("Dashboard", "Tableau de bord"), strict=True):
+        assert_button_runs(report[str(path)], dashboard, QBR_MACRO)
+
+
+def test_qbr_button_writes_the_deck_from_the_open_workbook(
+    plans: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kamxl import addin
+
+    from .test_addin import open_remote, remote  # noqa: F401  (the fixture)
+
+    pytest.importorskip("xlwings")
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    try:
+        from xlwings.pro import _xlremote
+    except ImportError as exc:
+        pytest.skip(f"xlwings' remote engine is not available: {exc}")
+    book = open_remote(_xlremote, monkeypatch, plans["en"])
+    deck = addin.run_qbr(book, as_of=DAY, out_dir=tmp_path)
+    prs = Presentation(str(deck))
+    plan = read_plan(plans["en"]).plan
+    assert plan.name in _texts(prs)[:3] and len(prs.slides) == 8
