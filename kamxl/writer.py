@@ -375,9 +375,9 @@ class _PlanWriter:
                     "height": 32,
                 },
             )
-            self.sheets["dashboard"].insert_button(
-                3,
-                10,
+            self.sheets["dashboard"].insert_button(  # left of Recompute, clear of the score tiles
+                1,
+                7,
                 {
                     "macro": QBR_MACRO,
                     "caption": self._msg("Quarterly review deck", "Deck de revue trimestrielle"),
