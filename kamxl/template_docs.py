@@ -43,6 +43,7 @@ def _rows(columns: tuple[Column, ...], template: Template) -> list[str]:
     for col in columns:
         flags = " (required)" if col.required else ""
         flags += " (confidential)" if col.sensitive else ""
+        flags += " (internal)" if col.internal else ""
         lines.append(
             f"| `{col.key}` | {_cell(col.label['en'])}{flags} | {_cell(col.label['fr'])} | "
             f"{_cell(_type(col, template))} | {_cell(col.help['en'])} |"
@@ -60,6 +61,8 @@ def template_markdown(template: Template) -> str:
     ]
     for sheet in template.sheets:
         out += [f"## {sheet.title['en']} / {sheet.title['fr']}", "", sheet.heading["en"], ""]
+        if sheet.internal:
+            out += ["Internal: left out of the copy shared with the client (`kamxl share`).", ""]
         if sheet.key == "dashboard":
             out += ["Computed by kamxl: scores, tier and key figures (see docs/scoring.md).", ""]
         if sheet.fields:
@@ -69,7 +72,8 @@ def template_markdown(template: Template) -> str:
             out += [
                 f"### Table `{table.name}`: {title}",
                 "",
-                f"A row counts when `{table.key_column}` is filled in; {table.rows} blank rows are offered.",
+                f"A row counts when `{table.key_column}` is filled in; {table.rows} blank rows are offered."
+                + (" Internal: not shared with the client." if table.internal and not sheet.internal else ""),
                 "",
                 *_rows(table.columns, template),
                 "",
