@@ -63,6 +63,19 @@ def record(template, name: str, kam: str, *, seed_tier: str = "invest", **fields
         }
     ]
     findings = [Finding("error", "Info", "B21", "Revenue is not a number")] if kam == "Bruno" else []
+    if seed_tier == "invest":  # priority needs a relationship as well as attractiveness
+        plan.tables["stakeholders"] += [
+            {
+                "name": f"{name} {lv}",
+                "level": lv,
+                "stance": "champion",
+                "strength": "strong",
+                "engaged": "yes",
+                "engagement": 5,
+                "influence": 5,
+            }
+            for lv in template.choices["level"]
+        ]
     return record_from_plan(
         plan, template, file=f"{name}.xlsx", path=f"/share/plans/{name}.xlsx", as_of=AS_OF, findings=findings
     )
@@ -138,7 +151,7 @@ def test_records_keep_no_personal_data_unless_asked(template):
     rec = record(template, "Acme", "Alice")
     assert all("stakeholder" not in a for a in rec.actions)
     assert rec.contacts == []
-    assert rec.figures["stakeholders"] == 1 and rec.figures["engaged"] == 1
+    assert rec.figures["stakeholders"] == 1 + len(template.choices["level"]) and rec.figures["engaged"] >= 1
     assert "Jo Bloggs" not in repr(rec.as_dict())
     plan = new_plan(
         template, "en", client_name="X", main_contact="Ann Lee", main_contact_email="ann@x.example"
