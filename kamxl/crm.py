@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .coerce import ChoiceIndex, coerce, is_blank, parse_text
+from .isolation import Failed, call_guarded
 from .model import Plan, new_plan
 from .paths import keep_backup, safe_filename
 from .preflight import RefusedFile, check_file, check_workbook_file
@@ -157,18 +158,25 @@ def _load_csv(path: Path, data: bytes) -> Export:
     return Export(rows, columns, delimiter)
 
 
-def _load_workbook(path: Path) -> Export:
+def _first_sheet_cells(path: str) -> list[list[Any]]:
+    """Every cell of the first sheet; runs in a guarded worker process."""
     from python_calamine import CalamineWorkbook
 
+    try:
+        return CalamineWorkbook.from_path(path).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for every kind of bad file
+        raise ValueError(str(exc)) from None
+
+
+def _load_workbook(path: Path) -> Export:
     try:
         check_workbook_file(path)  # one stray cell at XFD1048576 makes calamine abort the process
     except RefusedFile as exc:
         raise CrmError(str(exc)) from None
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        cells = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own error types for every kind of bad file
-        raise CrmError(f"{path}: cannot read the workbook ({exc})") from None
+        cells = call_guarded(_first_sheet_cells, str(path))  # a native abort costs this read only
+    except Failed as exc:
+        raise CrmError(f"{path}: cannot read the workbook ({exc.reason})") from None
     rows, columns = _rows_from_records(path, [(i, list(row)) for i, row in enumerate(cells, start=1)])
     return Export(rows, columns)
 

@@ -150,7 +150,7 @@ def test_values_sit_in_the_info_sheet_cells_of_the_layout(tmp_path: Path) -> Non
     assert cells["Secteur"] == "Banque & assurance"
     assert cells["CA du client"] == 1_250_000_000
     assert cells["Client depuis"] == dt.datetime(2019, 3, 15)
-    assert cells["Key account manager"] == "Jeanne Martin"
+    assert cells["Responsable grand compte (KAM)"] == "Jeanne Martin"
 
 
 def test_mapping_is_detected_when_not_given(tmp_path: Path) -> None:
