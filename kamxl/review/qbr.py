@@ -100,31 +100,28 @@ def deck_content(
         whitespace[str(row.get("bu"))] = (current, potential)
     since = as_date(plan.fields.get("last_review"))
     recent = (lambda d: d is not None and d >= since) if since else (lambda d: d is not None)
+
+    def said(key: str, table: str, column: str, keep: Any) -> list[str]:
+        return [t(f"deck.{key}", name=r.get(column)) for r in rows[table] if keep(r)]
+
     successes = [
         t("deck.won", name=r.get("name"), amount=t.money(r.get("amount")))
         for r in rows["opportunities"]
         if r.get("stage") == "won"
     ]
-    successes += [
-        t("deck.objective_achieved", name=r.get("objective"))
-        for r in rows["objectives"]
-        if r.get("status") == "achieved"
-    ]
-    successes += [
-        t("deck.action_done", name=r.get("action"))
-        for r in rows["actions"]
-        if r.get("status") == "done" and recent(as_date(r.get("done_date")))
-    ]
-    obstacles = [
-        t("deck.action_blocked", name=r.get("action"))
-        for r in rows["actions"]
-        if r.get("status") == "blocked"
-    ]
-    obstacles += [
-        t("deck.objective_at_risk", name=r.get("objective"))
-        for r in rows["objectives"]
-        if r.get("status") in ("at_risk", "missed")
-    ]
+    successes += said(
+        "objective_achieved", "objectives", "objective", lambda r: r.get("status") == "achieved"
+    )
+    successes += said(
+        "action_done",
+        "actions",
+        "action",
+        lambda r: r.get("status") == "done" and recent(as_date(r.get("done_date"))),
+    )
+    obstacles = said("action_blocked", "actions", "action", lambda r: r.get("status") == "blocked")
+    obstacles += said(
+        "objective_at_risk", "objectives", "objective", lambda r: r.get("status") in ("at_risk", "missed")
+    )
     return Deck(
         lang=lang,
         client=plan.name,
@@ -279,6 +276,29 @@ class _Painter:
         chart.font.color.rgb = self.ink
         return chart
 
+    def percent_bars(
+        self, slide: Any, name: str, values: list[tuple[str, float]], left: int, maximum: float | None = None
+    ) -> Any:
+        """Horizontal bars of percentages, labelled, on the right-hand side of a slide."""
+        data = CategoryChartData(number_format="0%")
+        data.categories = [label for label, _ in values]
+        data.add_series(name, [value for _, value in values])
+        chart = self.chart(
+            slide, XL_CHART_TYPE.BAR_CLUSTERED, data, left, Inches(1.7), Inches(3.95), Inches(5.2)
+        )
+        chart.has_legend = False
+        axis = chart.value_axis
+        axis.minimum_scale = 0
+        if maximum is not None:
+            axis.maximum_scale = maximum
+        axis.tick_labels.number_format, axis.tick_labels.number_format_is_linked = "0%", False
+        axis.has_major_gridlines = False
+        chart.category_axis.tick_labels.font.size = Pt(9)
+        plot = chart.plots[0]
+        plot.has_data_labels = True
+        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
+        return chart
+
 
 def _clip(text: Any, limit: int = 70) -> str:
     text = " ".join(str(text or "").split())
@@ -403,25 +423,15 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [4.3, 1.3, 1.4, 1.1],
     )
     if objectives:
-        data = CategoryChartData(number_format="0%")
-        data.categories = [_clip(r.get("objective"), 30) for r in reversed(objectives)]
-        data.add_series(t("deck.progress"), [float(n0(r.get("progress"))) for r in reversed(objectives)])
-        chart = p.chart(
-            slide, XL_CHART_TYPE.BAR_CLUSTERED, data, Inches(8.9), Inches(1.7), Inches(4.0), Inches(5.2)
+        chart = p.percent_bars(
+            slide,
+            t("deck.progress"),
+            [(_clip(r.get("objective"), 30), float(n0(r.get("progress")))) for r in reversed(objectives)],
+            Inches(8.9),
+            maximum=1,
         )
-        chart.has_legend = False
-        chart.value_axis.maximum_scale, chart.value_axis.minimum_scale = 1, 0
-        chart.value_axis.tick_labels.number_format, chart.value_axis.tick_labels.number_format_is_linked = (
-            "0%",
-            False,
-        )
-        chart.value_axis.has_major_gridlines = False
-        chart.category_axis.tick_labels.font.size = Pt(9)
-        plot = chart.plots[0]
-        plot.has_data_labels = True
-        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
-        plot.series[0].format.fill.solid()
-        plot.series[0].format.fill.fore_color.rgb = p.primary
+        chart.plots[0].series[0].format.fill.solid()
+        chart.plots[0].series[0].format.fill.fore_color.rgb = p.primary
 
     # KPI tracker with RAG
     slide = p.slide(t("deck.kpis"))
@@ -457,25 +467,16 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
                 run.font.color.rgb = _rgb(RAG_INK[k["rag"]])
     rated = [k for k in kpis if k["attainment"] is not None]
     if rated:
-        data = CategoryChartData(number_format="0%")
-        data.categories = [_clip(k.get("kpi"), 28) for k in reversed(rated)]
-        data.add_series(
-            t("deck.attainment"), [round(max(0.0, min(k["attainment"], 1.5)), 3) for k in reversed(rated)]
+        chart = p.percent_bars(
+            slide,
+            t("deck.attainment"),
+            [
+                (_clip(k.get("kpi"), 28), round(max(0.0, min(k["attainment"], 1.5)), 3))
+                for k in reversed(rated)
+            ],
+            Inches(9.0),
         )
-        chart = p.chart(
-            slide, XL_CHART_TYPE.BAR_CLUSTERED, data, Inches(9.0), Inches(1.7), Inches(3.9), Inches(5.2)
-        )
-        chart.has_legend = False
-        chart.value_axis.minimum_scale = 0
-        chart.value_axis.tick_labels.number_format, chart.value_axis.tick_labels.number_format_is_linked = (
-            "0%",
-            False,
-        )
-        chart.value_axis.has_major_gridlines = False
-        chart.category_axis.tick_labels.font.size = Pt(9)
         plot = chart.plots[0]
-        plot.has_data_labels = True
-        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
         for point, k in zip(plot.series[0].points, reversed(rated), strict=True):
             point.format.fill.solid()
             point.format.fill.fore_color.rgb = _rgb(RAG_INK[k["rag"]])
