@@ -12,16 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from icalendar import Calendar, Event
 
+from ..drafts import draft_email, write_draft
 from ..fileio import atomic_write_bytes
 from ..model import Plan
-from ..paths import safe_filename
 from ..scoring import as_date
 from ..template import Template
 from .changes import Changes
@@ -161,18 +159,14 @@ def update_email(
     if review := as_date(plan.fields.get("next_review")):
         lines += ["", t("mail.next_review", date=t.date(review))]
     lines += ["", t("mail.closing"), plan.kam or ""]
-    msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = t("mail.subject", client=client, date=t.date(day))
-    if email := plan.fields.get("main_contact_email"):
-        msg["To"] = f"{contact} <{email}>" if contact else str(email)
-    if sender:
-        msg["From"] = sender
-    msg["Date"] = format_datetime(dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC))
-    msg["X-Unsent"] = "1"  # Outlook opens the file as a draft to edit and send
-    msg.set_content("\n".join(lines).replace("\n\n\n", "\n\n") + "\n")
-    return msg
+    return draft_email(
+        t("mail.subject", client=client, date=t.date(day)),
+        "\n".join(lines).replace("\n\n\n", "\n\n") + "\n",
+        day=day,
+        to=(contact, str(plan.fields.get("main_contact_email") or "")),
+        sender=sender,
+    )
 
 
 def write_email(msg: EmailMessage, out_dir: str | Path, plan: Plan, day: dt.date) -> Path:
-    path = Path(out_dir) / safe_filename(f"{plan.name or 'account'} update {day.isoformat()}", ".eml")
-    return atomic_write_bytes(path, msg.as_bytes())
+    return write_draft(msg, out_dir, f"{plan.name or 'account'} update {day.isoformat()}")
