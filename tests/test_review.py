@@ -302,7 +302,7 @@ def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
     book = openpyxl.load_workbook(copy_path)
     labels = {template.fields[k].label[lang]: k for k in VALIDATION_FIELDS}
     cover = book.worksheets[0]
-    for row in cover.iter_rows(min_col=1, max_col=2):
+    for row in cover.iter_rows(min_col=2, max_col=3):  # column A holds row references, hidden
         key = labels.get(row[0].value)
         if key == "client_validated_by":
             row[1].value = "Marie Client"
@@ -310,18 +310,19 @@ def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
             row[1].value = dt.datetime(2026, 12, 3)
         elif key == "client_comment":
             row[1].value = "Validated, see our comments"
-    cover.append([template.fields["gross_margin"].label[lang], 0.99])
+    cover.append([None, template.fields["gross_margin"].label[lang], 0.99])
     actions = next(ws for ws in book.worksheets if "Actions" in ws.tables)
     grid = list(actions[actions.tables["Actions"].ref])
     header = [c.value for c in grid[0]]
     status = header.index(template.table("actions").column("status").label[lang])
     comment = header.index(template.table("actions").column("comment").label[lang])
     done = template.label("action_status", "done", lang)
-    open_row = next(r for r in grid[1:] if r[0].value and r[status].value != done)
+    action = header.index(template.table("actions").column("action").label[lang])
+    open_row = next(r for r in grid[1:] if r[action].value and r[status].value != done)
     open_row[status].value = done
     grid[1 if grid[1] is not open_row else 2][comment].value = "Client: needed by January"
-    blank = next(r for r in grid[1:] if r[0].value is None)
-    blank[0].value = "Client sends the usage data"
+    blank = next(r for r in grid[1:] if r[action].value is None)
+    blank[action].value = "Client sends the usage data"
     blank[header.index(template.table("actions").column("due").label[lang])].value = dt.datetime(2027, 1, 10)
     book.save(copy_path)
 

@@ -34,6 +34,19 @@ META_SHEET = "_kamxl_share"
 VALIDATION_FIELDS = ("client_validated_by", "client_validated_on", "client_comment")
 REF_HEADER = "kamxl ref"
 CHUNK = 30000  # characters per cell of the hidden record (Excel holds 32,767)
+LINE_HEIGHT = 13.5  # points per line of wrapped text
+FIELD_WIDTH = 48
+
+
+def _width(column: Column) -> float:
+    return max(column.width or DEFAULT_WIDTHS.get(column.type, 14), 12)
+
+
+def _lines(value: Any, width: float) -> int:
+    """Lines a text takes in a wrapped cell ``width`` characters wide (1 for anything else)."""
+    if not isinstance(value, str):
+        return 1
+    return max(1, sum(-(-len(part) // max(int(width * 1.1), 1)) or 1 for part in value.split("\n")))
 
 
 class ShareError(ValueError):
@@ -159,25 +172,26 @@ def share_plan(
             else:
                 ws.write(row, col, shown, cell_fmt(column, editable))
 
+        # Column A of every sheet is hidden: it holds each table row's reference to the plan.
         # Validation (cover) sheet
         cover = wb.add_worksheet(t("share.cover"))
         cover.hide_gridlines(2)
-        cover.set_column(0, 0, 26)
-        cover.set_column(1, 1, 60)
-        cover.write(0, 0, t("share.title", client=plan.name), title)
-        cover.merge_range(2, 0, 2, 1, t("share.intro"), muted)
+        cover.set_column(0, 0, None, None, {"hidden": True})
+        cover.set_column(1, 1, 26)
+        cover.set_column(2, 2, 60)
+        cover.write(0, 1, t("share.title", client=plan.name), title)
+        cover.merge_range(2, 1, 2, 2, t("share.intro"), muted)
         cover.set_row(2, 45)
-        cover.write(4, 0, t("share.shared_on"), label)
+        cover.write(4, 1, t("share.shared_on"), label)
         cover.write_datetime(
-            4, 1, dt.datetime.combine(day, dt.time()), fmt(num_format=template.formats["date"], align="left")
+            4, 2, dt.datetime.combine(day, dt.time()), fmt(num_format=template.formats["date"], align="left")
         )
         for i, key in enumerate(VALIDATION_FIELDS):
             col = template.fields[key]
-            cover.write(6 + i, 0, col.label[lang], label)
-            write(cover, 6 + i, 1, col, plan.fields.get(key))
+            cover.write(6 + i, 1, col.label[lang], label)
+            write(cover, 6 + i, 2, col, plan.fields.get(key))
             record["fields"][key] = _jsonable(plan.fields.get(key))
         cover.set_row(8, 60)
-        cover.write(10, 0, t("share.readonly"), muted)
 
         for sheet in shared_sheets(template):
             fields, tables = shared_fields(template, sheet), shared_tables(template, sheet)
@@ -185,23 +199,21 @@ def share_plan(
                 continue
             ws = wb.add_worksheet(sheet.title[lang])
             ws.hide_gridlines(2)
-            ws.write(0, 0, sheet.heading[lang], title)
+            ws.write(0, 1, sheet.heading[lang], title)
             row = 2
-            if fields:
-                ws.set_column(0, 0, 26)
-                ws.set_column(1, 1, 48)
+            widths: dict[int, float] = {1: 26, 2: FIELD_WIDTH} if fields else {}
             for f in fields:
-                ws.write(row, 0, f.label[lang], label)
-                write(ws, row, 1, f, plan.fields.get(f.key))
+                ws.write(row, 1, f.label[lang], label)
+                write(ws, row, 2, f, plan.fields.get(f.key))
+                ws.set_row(row, LINE_HEIGHT * _lines(plan.fields.get(f.key), FIELD_WIDTH))
                 record["fields"][f.key] = _jsonable(plan.fields.get(f.key))
                 row += 1
-            widths: dict[int, float] = {}
             for table in tables:
                 row += 1 if fields or row > 2 else 0
                 cols = shared_columns(table)
                 rows = shared_rows(plan, template, table)
                 if table.title:
-                    ws.write(row, 0, table.title[lang], label)
+                    ws.write(row, 1, table.title[lang], label)
                     row += 1
                 head = row
                 blank = max(3, table.rows - len(rows)) if not table.share_when else 0
@@ -214,20 +226,20 @@ def share_plan(
                     {
                         "name": table.name,
                         "style": template.style.get("table_style", "Table Style Light 9"),
-                        "columns": [{"header": c.label[lang], "header_format": header} for c in cols]
-                        + [{"header": REF_HEADER, "header_format": header}],
+                        "columns": [{"header": REF_HEADER, "header_format": header}]
+                        + [{"header": c.label[lang], "header_format": header} for c in cols],
                     },
                 )
                 for r, (index, data) in enumerate(rows, start=head + 1):
-                    for c, column in enumerate(cols):
+                    ws.write_number(r, 0, index)
+                    for c, column in enumerate(cols, start=1):
                         write(ws, r, c, column, data.get(column.key))
-                    ws.write_number(r, len(cols), index)
+                    ws.set_row(r, LINE_HEIGHT * max(_lines(data.get(c.key), _width(c)) for c in cols))
                 for r in range(head + 1 + len(rows), last + 1):
-                    for c, column in enumerate(cols):
+                    for c, column in enumerate(cols, start=1):
                         write(ws, r, c, column, None)
-                for c, column in enumerate(cols):
-                    width = column.width or DEFAULT_WIDTHS.get(column.type, 14)
-                    widths[c] = max(widths.get(c, 0), width, 12)
+                for c, column in enumerate(cols, start=1):
+                    widths[c] = max(widths.get(c, 0), _width(column))
                     if column.type == "choice":
                         labels = [lab[lang] for lab in template.choices[column.choices].values()]
                         if sum(len(x) + 1 for x in labels) < 250:
@@ -242,17 +254,18 @@ def share_plan(
                                     "error_type": "warning" if not column.strict else "stop",
                                 },
                             )
-                widths[len(cols)] = 0
                 record["tables"][table.key] = [
                     {"ref": index, "values": {c.key: _jsonable(data.get(c.key)) for c in cols}}
                     for index, data in rows
                 ]
                 row = last + 2
+            ws.set_column(0, 0, None, None, {"hidden": True})
             for c, width in widths.items():
-                if c == 0 and fields:
-                    width = max(width, 26)
-                ws.set_column(c, c, width, None, {"hidden": True} if width == 0 else {})
+                ws.set_column(c, c, width)
             ws.freeze_panes(1, 0)
+            ws.set_landscape()
+            ws.fit_to_pages(1, 0)
+            ws.repeat_rows(0)
         meta = wb.add_worksheet(META_SHEET)
         text = json.dumps(record, ensure_ascii=False)
         for i in range(0, max(1, len(text)), CHUNK):
@@ -343,7 +356,7 @@ def _client_fields(
     for ws in book.worksheets:
         if ws.title == META_SHEET:
             continue
-        for row in ws.iter_rows(min_col=1, max_col=2):
+        for row in ws.iter_rows(min_col=2, max_col=3):
             text = row[0].value
             if isinstance(text, str) and (key := wanted.get(text.strip().casefold())):
                 found.setdefault(key, (ws.title, row[1].coordinate, row[1].value))
