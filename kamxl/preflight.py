@@ -191,9 +191,9 @@ def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> Non
         stray = f" (the farthest cell is {where})" if where else ""
         raise RefusedFile(
             path,
-            f"the {sheet} sheet claims {rows:,} rows × {cols:,} columns{stray}, more than a plan can hold "
-            f"(at most {limits.rows:,} rows × {limits.columns:,} columns): clear the cells beyond the "
-            "plan's tables and save it again",
+            f"the {sheet} sheet claims {rows:,} rows × {cols:,} columns{stray}, more than kamxl reads "
+            f"in a sheet (at most {limits.rows:,} rows × {limits.columns:,} columns): clear the cells "
+            "beyond the data and save it again",
         )
 
 
