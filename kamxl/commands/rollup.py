@@ -68,6 +68,12 @@ class _ProgressBar:
     help="Also write accounts, opportunities, actions and risks as CSV into this folder.",
 )
 @click.option(
+    "--digest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write e-mail drafts (.eml) into this folder: one per KAM with their accounts' alerts, "
+    "overdue actions and coming rituals, one for the director. Nothing is sent.",
+)
+@click.option(
     "--include-contacts",
     is_flag=True,
     help="Copy stakeholder names and contact details into the summary (a Contacts sheet).",
@@ -86,6 +92,7 @@ def command(
     history: Path | None,
     no_history: bool,
     export: Path | None,
+    digest: Path | None,
     include_contacts: bool,
     lang: str,
     template_path: Path | None,
@@ -108,6 +115,7 @@ def command(
             jobs=jobs,
             history=False if no_history else history,
             export=export,
+            digest=digest,
             include_contacts=include_contacts,
             template=template_path,
             as_of=as_of,

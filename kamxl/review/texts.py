@@ -25,9 +25,10 @@ def review_texts_path() -> Path:
 class Texts:
     """``t("deck.snapshot")`` in one language; ``t("changes.won", name=...)`` fills placeholders."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, source: Path | None = None) -> None:
+        """``source``: another texts file of the same shape (default: the review pack's)."""
         self.lang = lang if lang in LANGS else "en"
-        self.data = _load(str(review_texts_path()))
+        self.data = _load(str(source or review_texts_path()))
 
     def __call__(self, path: str, /, **values: Any) -> str:
         node: Any = self.data

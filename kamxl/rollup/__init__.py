@@ -19,8 +19,10 @@ from typing import Any
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..fileio import exclusive_lock, remove_stale_temporaries
 from ..template import Template, get_template
+from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
+from .digest import write_digests
 from .discover import Discovery, discover, printable
 from .export import export_csv
 from .history import HistoryError, check_history, load_snapshots, store_snapshot, tier_movements
@@ -57,8 +59,10 @@ class RollupResult:
     as_of: dt.date
     history: Path | None = None
     exports: list[Path] = field(default_factory=list)
+    digests: list[Path] = field(default_factory=list)  # e-mail drafts, one per KAM and the director's
     errors: list[dict[str, str]] = field(default_factory=list)  # outputs not written, and why
     written: list[Path] = field(default_factory=list)  # every file this roll-up wrote
+    from_cache: int = 0  # accounts whose unchanged workbook was not read again
 
     @property
     def exit_code(self) -> int:
@@ -78,6 +82,7 @@ class RollupResult:
             "as_of": self.as_of.isoformat(),
             "history": str(self.history) if self.history else None,
             "exports": [str(p) for p in self.exports],
+            "digests": [str(p) for p in self.digests],
         }
 
 
@@ -101,6 +106,7 @@ def rollup(
     jobs: int | None = None,
     history: str | Path | bool | None = None,
     export: str | Path | None = None,
+    digest: str | Path | None = None,
     include_contacts: bool = False,
     template: Template | str | Path | None = None,
     as_of: dt.date | None = None,
@@ -108,17 +114,23 @@ def rollup(
     lang: str = "en",
     macros: bool | None = None,
     waiting: Callable[[str], None] | None = None,
+    cache: str | Path | bool | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
     ``output``: the summary's path (a folder gets ``portfolio-summary.xlsx`` inside); default
     :func:`default_output`. ``history``: the SQLite file of snapshots (default beside the output;
-    ``False`` keeps no history). ``export``: a folder for the CSV exports. ``jobs``: reading
+    ``False`` keeps no history). ``export``: a folder for the CSV exports.
+    ``digest``: a folder for the e-mail drafts (:mod:`kamxl.rollup.digest`: one per KAM, one for
+    the director; nothing is sent). ``jobs``: reading
     processes (default: one per CPU; 1 reads in this process). ``as_of``: the day scores, overdue
     actions and the snapshot refer to (default today). ``progress(done, total, file)`` is called
     after each file. ``macros``: a macro-enabled ``.xlsm`` with the Roll up button (the default)
     or a plain ``.xlsx``; an ``output`` ending in ``.xlsm`` or ``.xlsx`` decides it when not given.
     ``waiting(message)`` is told when another roll-up holds the output and this one waits for it.
+    ``cache``: the file of what this roll-up read (default ``portfolio-cache.json.gz`` beside the
+    history, or the output without a history; ``False`` reads every file); an unchanged
+    workbook's record comes from it instead of being read again (:mod:`kamxl.rollup.cache`).
 
     Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
     output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
@@ -139,13 +151,21 @@ def rollup(
     )
     if db:
         check_history(db)
+    cache_path = (
+        None
+        if cache is False
+        else Path(cache)
+        if cache not in (None, True)
+        else (db or out).parent / CACHE_NAME
+    )
     found = discover(folder, recursive=recursive, exclude=[out])
     if not found.files:
         raise NothingToRollUp(folder, found)
     with exclusive_lock(out, on_wait=waiting):
         remove_stale_temporaries(out.parent)
-        if export:
-            remove_stale_temporaries(export)
+        for extra in (export, digest):
+            if extra:
+                remove_stale_temporaries(extra)
         return _rollup_locked(
             folder,
             found,
@@ -155,10 +175,12 @@ def rollup(
             template is not None,
             as_of,
             export,
+            digest,
             include_contacts=include_contacts,
             jobs=jobs,
             progress=progress,
             lang=lang,
+            cache_path=cache_path,
         )
 
 
@@ -196,12 +218,19 @@ def _rollup_locked(
     custom_template: bool,
     as_of: dt.date,
     export: str | Path | None,
+    digest: str | Path | None,
     *,
     include_contacts: bool,
     jobs: int | None,
     progress: Progress | None,
     lang: str,
+    cache_path: Path | None = None,
 ) -> RollupResult:
+    cache = (
+        ReadCache.for_rollup(cache_path, tpl, as_of=as_of, folder=folder, include_contacts=include_contacts)
+        if cache_path
+        else None
+    )
     tasks = [
         Task(
             str(p),
@@ -212,7 +241,7 @@ def _rollup_locked(
         )
         for p in found.files
     ]
-    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress)
+    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress, cache=cache)
     accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
     skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
     ignored = _problems(
@@ -237,6 +266,7 @@ def _rollup_locked(
         totals=totals,
         as_of=as_of,
         history=db,
+        from_cache=cache.hits if cache else 0,
     )
     trends = Trends()
     if db:
@@ -247,6 +277,13 @@ def _rollup_locked(
             result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
     write_summary(portfolio, out, trends=trends)
     result.written.append(out)
+    if cache is not None:
+        try:
+            result.written.append(cache.save())
+        except OSError as exc:
+            result.errors.append(
+                {"output": printable(cache.path), "reason": f"cache not written: {exc.strerror or exc}"}
+            )
     if export:
         try:
             result.exports = export_csv(portfolio, export)
@@ -254,6 +291,14 @@ def _rollup_locked(
         except OSError as exc:
             result.errors.append(
                 {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            )
+    if digest:
+        try:
+            result.digests = write_digests(portfolio, digest, summary=out)
+            result.written += result.digests
+        except OSError as exc:
+            result.errors.append(
+                {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..alerts import Alert, plan_alerts, status_label
+from ..drafts import mail_address
 from ..findings import Finding
 from ..model import Plan, Row
 from ..scoring import Scores, n0, risk_score, score_plan
@@ -25,6 +26,7 @@ SCORE_KEYS = ("potential", "relationship", "execution", "overall")
 # Columns that name a person at the client without being marked sensitive in the template.
 PERSONAL_COLUMNS: dict[str, frozenset[str]] = {"actions": frozenset({"stakeholder"})}
 REDACTED = "[contact]"
+RITUAL_COLUMNS = ["ritual", "frequency", "last_held", "next_due"]  # participants name people
 MIN_REDACTED = 3  # shorter "names" (initials, "IT") would blank ordinary words
 
 
@@ -37,6 +39,7 @@ class AccountRecord:
     account: str
     account_id: str
     kam: str
+    kam_email: str  # from the Account team sheet: the KAM's row, else the account lead's; or ""
     sector: str  # a sector code of the template, or the text the KAM typed
     lang: str
     template_version: str
@@ -52,6 +55,7 @@ class AccountRecord:
     opportunities: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     risks: list[Row] = field(default_factory=list)
+    rituals: list[Row] = field(default_factory=list)  # RITUAL_COLUMNS: what a digest lists as coming
     contacts: list[Row] = field(default_factory=list)
     competitors: list[Row] = field(default_factory=list)  # kamxl.rollup.competitors.competitor_rows
     review_changes: dict[str, int] = field(default_factory=dict)  # kind -> count since the last review
@@ -113,6 +117,15 @@ def risk_rows(plan: Plan, template: Template, include_contacts: bool = False) ->
     for row in rows:
         row["score"] = risk_score(row)
     return rows
+
+
+def kam_email(plan: Plan, template: Template) -> str:
+    """The KAM's e-mail: their row of the Account team sheet, else the account lead's."""
+    rows = plan.rows("team", template)
+    name = " ".join(plan.kam.split()).casefold()
+    mine = [r for r in rows if " ".join(str(r.get("name") or "").split()).casefold() == name]
+    leads = [r for r in rows if r.get("role") == "account_lead"]
+    return next((a for r in mine + leads if (a := mail_address(r.get("email")))), "")
 
 
 def contact_names(plan: Plan, template: Template) -> set[str]:
@@ -186,6 +199,7 @@ def record_from_plan(
         account=plan.name,
         account_id=plan.account_id,
         kam=plan.kam,
+        kam_email=kam_email(plan, template),
         sector=str(plan.fields.get("sector") or ""),
         lang=plan.lang,
         template_version=plan.template_version,
@@ -201,6 +215,7 @@ def record_from_plan(
         opportunities=_scrub_rows(opportunity_rows(plan, template, include_contacts), scrub),
         actions=_scrub_rows(action_rows(plan, template, include_contacts), scrub),
         risks=_scrub_rows(risk_rows(plan, template, include_contacts), scrub),
+        rituals=_pick(plan.rows("rituals", template), RITUAL_COLUMNS),
         contacts=contact_rows(plan, template) if include_contacts else [],
         competitors=competitor_rows(plan, template),
         review_changes=_review_changes(plan, template, as_of),
