@@ -39,7 +39,6 @@ class AccountRecord:
     account: str
     account_id: str
     kam: str
-    kam_email: str  # from the Account team sheet: the KAM's row, else the account lead's; or ""
     sector: str  # a sector code of the template, or the text the KAM typed
     lang: str
     template_version: str
@@ -52,6 +51,7 @@ class AccountRecord:
     status: str = "healthy"  # healthy, watch or at_risk
     status_label: str = ""  # as the workbook shows it (its own language)
     alerts: list[dict[str, str]] = field(default_factory=list)  # code, severity, message, sheet, cell
+    kam_email: str = ""  # from the Account team sheet: the KAM's row, else the account lead's
     opportunities: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     risks: list[Row] = field(default_factory=list)
