@@ -535,11 +535,10 @@ def workbook_problem(path: Path) -> str | None:
     The reader's own opening checks, so doctor and check describe a file the same way.
     """
     from .findings import PlanReadError
-    from .preflight import Limits
-    from .reader import _load_bytes, _open_zip
+    from .reader import open_workbook
 
     try:
-        _open_zip(_load_bytes(path, Limits.from_env()), path).close()
+        open_workbook(path)[1].close()
     except PlanReadError as exc:
         return str(exc)
     return None
