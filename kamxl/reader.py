@@ -102,8 +102,7 @@ def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits 
     """
     path = Path(path)
     limits = limits or Limits.from_env()
-    data = _load_bytes(path, limits)
-    archive = _open_zip(data, path)
+    data, archive = open_workbook(path, limits)
     try:
         parts = check_archive(archive, path, limits)
         book = _open_calamine(data, path)
@@ -129,6 +128,12 @@ def _q(text: object) -> str:
 
 
 # -- opening ----------------------------------------------------------------------------------
+def open_workbook(path: Path, limits: Limits | None = None) -> tuple[bytes, zipfile.ZipFile]:
+    """The file's bytes and its zip, or a :class:`PlanReadError` that says what the file is."""
+    data = _load_bytes(path, limits or Limits.from_env())
+    return data, _open_zip(data, path)
+
+
 def _load_bytes(path: Path, limits: Limits) -> bytes:
     try:
         check_file(path, limits)
