@@ -244,6 +244,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
             row, 1, row, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
         )
     ws.set_row(row, 24)
+    status_row = row
     row += 1
     reasons = s.get(text_wrap=True, valign="top", font_color=st["ink"])
     ws.merge_range(row, 1, row + 2, 5, "", reasons)
@@ -293,6 +294,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         )
     chart_last = drow
     sub = s.get(bold=True, italic=True, font_color=st["muted"])
+    details_rows: dict[str, int] = {}
     for (en, fr), keys in DETAILS.items():
         drow += 1
         ws.write_string(drow, 7, en if w.lang == "en" else fr, sub)
@@ -303,6 +305,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
             f = fmt(m, align="right", bottom=1, bottom_color=st["border"])
             ws.merge_range(drow, 12, drow, 13, "", f)
             put(drow, 12, key, f)
+            details_rows[key] = drow
 
     drow += 1
     ws.write_string(drow, 7, tx["alerts"], sub)
@@ -326,6 +329,13 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
                 "format": w.tone("bad" if severity == "high" else "warn"),
             },
         )
+
+    # Until something is entered, figures and details are grey dashes, not zeros and defaults; the
+    # profitability stays grey while it is the neutral assumption (no gross margin entered).
+    _neutral(w, ws, 9, 5, 9 + len(KEY_FIGURES) - 1, 5, NOTHING_ENTERED)
+    _neutral(w, ws, chart_first, 12, max(details_rows.values()), 13, NOTHING_ENTERED)
+    prof = details_rows["profitability"]
+    _neutral(w, ws, prof, 12, prof, 13, f"NOT(ISNUMBER({w.field_ref('gross_margin')}))")
 
     missing = set(by_key) - placed
     if missing:
@@ -370,7 +380,11 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     )
     pipe.set_title({"name": tx["pipeline"], "name_font": {"size": 11, "color": st["primary"]}})
     pipe.set_y_axis(
-        {"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}}}
+        {
+            "min": 0,
+            "num_format": AXIS_AMOUNT,
+            "major_gridlines": {"visible": True, "line": {"color": "#E5E7EB"}},
+        }
     )
     pipe.set_legend({"position": "bottom"})
     pipe.set_size({"width": 470, "height": 230})
@@ -380,7 +394,15 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         _python_block(w, ws, tx)
     # The print area stops at the live dashboard: the Python block beside it is for the screen.
     ws.print_area(0, 0, max(ws.dim_rowmax or 0, drow + 14), LAST_PRINTED_COL)
-    legible_print(ws, sheet_width(ws, LAST_PRINTED_COL), key_col=None)
+    # Page 1: tiles, key figures and the first score details; page 2: the charts and the rest.
+    heights = {0: 30, 5: 22, 6: 22, status_row: 24}
+    legible_print(
+        ws,
+        sheet_width(ws, LAST_PRINTED_COL),
+        key_col=None,
+        row_breaks=[last_stage_row + 1],
+        first_page_height=sum(heights.get(r, 15) for r in range(last_stage_row + 1)),
+    )
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 
@@ -401,10 +423,13 @@ def _q(text: str) -> str:
 
 
 NOTHING_ENTERED = "AND(Fig_Stakeholders=0,Fig_Actions=0,Fig_Rated=0)"
+# Money axis: an empty chart scales 0 to 1 in steps of 0.5, which "#,##0" shows as 0, 1, 1;
+# fractions below 1 are left blank instead (no amount that small is ever worth a gridline label).
+AXIS_AMOUNT = '[=0]0;[<1]"";#,##0'
 
 
-def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
-    """Red, amber or green by score; grey with a dash while nothing is entered (a new plan)."""
+def _neutral(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, when: str) -> None:
+    """Grey with a dash while ``when`` holds (checked before any colour of the same cells)."""
     st = w.t.style
     ws.conditional_format(
         r1,
@@ -413,13 +438,18 @@ def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, 
         c2,
         {
             "type": "formula",
-            "criteria": "=" + NOTHING_ENTERED,
+            "criteria": "=" + when,
             "format": w.wb.add_format(
                 {"bg_color": st["neutral"], "font_color": st["muted"], "num_format": '"–"'}
             ),
             "stop_if_true": True,
         },
     )
+
+
+def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
+    """Red, amber or green by score; grey with a dash while nothing is entered (a new plan)."""
+    _neutral(w, ws, r1, c1, r2, c2, NOTHING_ENTERED)
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
         ws.conditional_format(
             r1,

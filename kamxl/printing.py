@@ -1,12 +1,20 @@
 """Page set-up that keeps printed text legible: fit a sheet to the page width only when the text
-stays at about 8 pt or more; otherwise print it across pages at a legible scale with the title
-rows and the key column repeated on every page."""
+stays at about 8 pt or more; otherwise print it across pages at a legible scale.
+
+A sheet holding several blocks (a form above its tables, tables side by side) prints each block
+on pages of its own, through manual page breaks, instead of cutting a table at the page edge and
+repeating the form's label column in front of the next table. A single wide table prints across
+pages with its key column repeated.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
 A4_LANDSCAPE_WIDTH_PT = (297 / 25.4 - 0.8) * 72  # A4 landscape less the 0.4" side margins
+A4_LANDSCAPE_HEIGHT_PT = (210 / 25.4 - 1.1) * 72  # less the 0.5" top and 0.6" bottom margins
 POINTS_PER_WIDTH_UNIT = 5.6  # an Excel column width unit (one "0" of Calibri 11 plus padding)
 MIN_SCALE = 80  # 10 pt body text prints at 8 pt
 
@@ -18,18 +26,45 @@ def fit_scale(total_width: float) -> int:
     return min(100, int(A4_LANDSCAPE_WIDTH_PT / (total_width * POINTS_PER_WIDTH_UNIT) * 100))
 
 
+def fit_height_scale(height: float) -> int:
+    """Print scale (%) that fits ``height`` points of rows on one landscape A4 page, 3 % spare."""
+    return 100 if height <= 0 else min(100, int(A4_LANDSCAPE_HEIGHT_PT / height * 97))
+
+
 def legible_print(
-    ws: Worksheet, total_width: float, *, title_rows: tuple[int, int] | None = None, key_col: int | None = 0
+    ws: Worksheet,
+    total_width: float,
+    *,
+    title_rows: tuple[int, int] | None = None,
+    key_col: int | None = 0,
+    blocks: Sequence[float] = (),
+    col_breaks: Sequence[int] = (),
+    row_breaks: Sequence[int] = (),
+    first_page_height: float = 0,
 ) -> int:
     """Landscape A4; one page wide when that keeps :data:`MIN_SCALE`, else across pages.
 
-    Returns the scale the sheet prints at (for tests and the docs).
+    ``blocks`` are the widths of the parts that ``col_breaks`` (0-based columns) put on pages of
+    their own; ``row_breaks`` (0-based rows) start a new page above a part. With breaks, the
+    scale is the largest that fits the widest block, and the ``first_page_height`` points above
+    the first row break if given (never below :data:`MIN_SCALE`): Excel ignores manual breaks on
+    a sheet fitted to pages. Returns the scale the sheet prints at.
     """
     ws.set_landscape()
     ws.set_paper(9)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     if title_rows is not None:
         ws.repeat_rows(*title_rows)
+    if col_breaks or row_breaks:
+        fits = [fit_scale(w) for w in blocks or (total_width,)] + [fit_height_scale(first_page_height)]
+        scale = max(MIN_SCALE, min(fits))
+        ws.fit_page = False
+        ws.set_print_scale(scale)
+        if col_breaks:
+            ws.set_v_pagebreaks(sorted(col_breaks))
+        if row_breaks:
+            ws.set_h_pagebreaks(sorted(row_breaks))
+        return scale
     scale = fit_scale(total_width)
     if scale >= MIN_SCALE:
         ws.fit_to_pages(1, 0)
@@ -41,9 +76,9 @@ def legible_print(
     return MIN_SCALE
 
 
-def sheet_width(ws: Worksheet, last_col: int | None = None) -> float:
-    """Width of a sheet's used columns in Excel width units (columns set with ``set_column``)."""
+def sheet_width(ws: Worksheet, last_col: int | None = None, first_col: int = 0) -> float:
+    """Width of a sheet's columns in Excel width units (columns set with ``set_column``)."""
     info = ws.col_info
     last = max(info, default=-1) if last_col is None else last_col
-    pixels = sum(info[c].width if c in info else 64 for c in range(last + 1))
+    pixels = sum(info[c].width if c in info else 64 for c in range(first_col, last + 1))
     return pixels / 7

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import textwrap
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,27 @@ def content_width(col: Column, values: list[Any], base: float, lang: str) -> flo
     if texts:
         width = max(width, min(48.0, max(len(t) for t in texts) * 1.05 + 3))
     return round(width, 1)
+
+
+LINE_HEIGHT = 13.0  # points per line of 10 pt text, as Excel and LibreOffice space it
+ROW_PADDING = 3.0
+MAX_LINES = 12  # a longer text scrolls in its cell rather than making a page-tall row
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` (Excel width units) wide, word by word.
+
+    A width unit holds about 1.1 characters of 10 pt Calibri; the cell's indent takes one.
+    """
+    per_line = max(4, int((width - 1.5) * 1.1))
+    return sum(
+        len(textwrap.wrap(part, per_line, break_long_words=True, break_on_hyphens=False)) or 1
+        for part in str(text).split("\n")
+    )
+
+
+def row_height(lines: int) -> float:
+    return LINE_HEIGHT * lines + ROW_PADDING
 
 
 def _footer_text(text: str) -> str:
@@ -490,14 +513,32 @@ class _PlanWriter:
             self.write_table(sheet, ws, table)
         for row, lines in self.row_lines.items():
             if lines > 1:
-                ws.set_row(row, 13.5 * lines + 2)
+                ws.set_row(row, row_height(lines))
+        self.print_setup(sheet, ws)
+
+    def print_setup(self, sheet: Sheet, ws: Worksheet) -> None:
+        """Frozen titles, and pages per block: the form, then each table (see ``printing``)."""
+        anchors = [layout.table_anchor(self.t, table.key) for table in sheet.tables]
+        starts = [a.first_col for a in anchors[1:]]
+        edges = [0, *starts, anchors[-1].last_col + 1 if anchors else layout.FIELD_VALUE_COL + 2]
+        blocks = [sheet_width(ws, b - 1, a) for a, b in pairwise(edges)]
+        row_breaks = [anchors[0].title_row - 1] if sheet.fields and anchors else []
         if sheet.tables and not sheet.fields:
-            header_row = layout.table_anchor(self.t, sheet.tables[0].key).header_row - 1
+            header_row = anchors[0].header_row - 1
             ws.freeze_panes(header_row + 1, 1)
-            legible_print(ws, sheet_width(ws), title_rows=(0, header_row), key_col=0)
+            title_rows = (0, header_row)
         else:
             ws.freeze_panes(3, 0)
-            legible_print(ws, sheet_width(ws), title_rows=(0, 2), key_col=0)
+            title_rows = (0, 2)
+        legible_print(
+            ws,
+            sheet_width(ws),
+            title_rows=title_rows,
+            key_col=0,
+            blocks=blocks,
+            col_breaks=starts,
+            row_breaks=row_breaks,
+        )
 
     def write_table(self, sheet: Sheet, ws: Worksheet, table: Table) -> None:
         s = self.s
@@ -539,10 +580,9 @@ class _PlanWriter:
             for col, w in zip(table.columns, widths, strict=True)
         ]
         header_lines = max(
-            -(-len(col.label[self.lang]) // max(1, int(w * 0.85)))
-            for col, w in zip(table.columns, widths, strict=True)
+            text_lines(col.label[self.lang], w) for col, w in zip(table.columns, widths, strict=True)
         )
-        self.row_lines[header_row] = max(self.row_lines.get(header_row, 1), header_lines, 2)
+        self.row_lines[header_row] = max(self.row_lines.get(header_row, 1), header_lines)
         for i, col in enumerate(table.columns):
             c = first_col + i
             width = widths[i]
@@ -558,9 +598,9 @@ class _PlanWriter:
                 )
             self.conditional(ws, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
         self.write_row_formulas(ws, table, header_row, first_col, rows, size)
-        if table.row_height:
+        if table.row_height:  # a grid to write in (SWOT): roomy rows even when empty
             for r in range(header_row + 1, last_row + 1):
-                lines = max(self.row_lines.get(r, 1), round(table.row_height / 13.5))
+                lines = max(self.row_lines.get(r, 1), round((table.row_height - ROW_PADDING) / LINE_HEIGHT))
                 self.row_lines[r] = lines
 
     def write_row_formulas(
@@ -592,14 +632,13 @@ class _PlanWriter:
         return self.s.unit_format(row.get("unit"))
 
     def note_lines(self, row: int, col: Column, value: Any, width: float, minimum: int = 1) -> None:
-        """Rows holding wrapped text get a height that shows it (XlsxWriter cannot autofit)."""
+        """Rows holding wrapped text get the height their words take (XlsxWriter cannot autofit);
+        ``minimum`` lines are left for a long text still to be typed."""
         if col.type != "longtext":
             return
-        lines = minimum
-        if isinstance(value, str) and value:
-            per_line = max(1.0, width * 1.1)
-            lines = max(lines, sum(max(1, -(-len(part) // int(per_line))) for part in value.split("\n")))
-        self.row_lines[row] = max(self.row_lines.get(row, 1), min(lines, 8))
+        filled = isinstance(value, str) and value.strip()
+        lines = min(text_lines(value, width), MAX_LINES) if filled else minimum
+        self.row_lines[row] = max(self.row_lines.get(row, 1), lines)
 
     # -- dashboard -----------------------------------------------------------------------
     def write_dashboard(self, ws: Worksheet) -> None:

@@ -118,19 +118,37 @@ def test_formula_cells_locked_inputs_unlocked_sheets_protected(template, workboo
 
 
 def test_print_setup_and_frozen_headers(template, workbook):
+    """Every sheet prints landscape at a legible scale; a sheet of several blocks (a form above
+    its tables, tables side by side) breaks between them rather than cutting a table at the page
+    edge; table sheets keep their header frozen; a drawing (the org chart) has nothing to freeze."""
+    from kamxl import layout
+
     lang, plan, _, wb = workbook
     for sheet in template.sheets:
         ws = wb[sheet.title[lang]]
         assert ws.page_setup.orientation == "landscape"
+        col_breaks = [b.id for b in ws.col_breaks.brk]
+        row_breaks = [b.id for b in ws.row_breaks.brk]
         if ws.sheet_properties.pageSetUpPr.fitToPage:  # one page wide only where text stays legible
             assert ws.page_setup.fitToWidth in (None, 1)  # 1 is the file format's default
+            assert not col_breaks and not row_breaks  # Excel ignores breaks on a fitted sheet
             if sheet.tables or sheet.fields:  # drawings (org chart) fit their own page
                 assert ws.page_setup.fitToHeight == 0  # as many pages tall as needed
-        else:  # across pages at a legible scale, key column repeated
+        else:  # across pages at a legible scale
             assert int(ws.page_setup.scale) >= MIN_SCALE, sheet.key
-        if sheet.key != "dashboard":
+        if sheet.key == "dashboard":  # scores and figures on page 1, the charts on page 2
+            assert len(row_breaks) == 1 and not col_breaks
+            continue
+        anchors = [layout.table_anchor(template, t.key) for t in sheet.tables]
+        assert col_breaks == [a.first_col for a in anchors[1:]], sheet.key
+        assert row_breaks == ([anchors[0].title_row - 1] if sheet.fields and anchors else []), sheet.key
+        if len(anchors) == 1 and not sheet.fields and not ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.print_title_cols == "$A:$A"  # one wide table: its key column on every page
+        assert plan.name in ws.oddFooter.left.text
+        if sheet.drawing:
+            assert not ws.freeze_panes
+        else:
             assert ws.freeze_panes
-            assert plan.name in ws.oddFooter.left.text
         if sheet.tables and not sheet.fields:
             assert ws.print_title_rows
 

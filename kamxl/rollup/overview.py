@@ -14,7 +14,6 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from ..template import TIER_CODES
-from .portfolio import MATRIX_LABELS
 from .summary import TIER_TONES, _quote, cell_ref
 
 if TYPE_CHECKING:
@@ -330,15 +329,19 @@ def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> None:
                 data.write_number(r, col + 5, size_class)
                 r += 1
             labels = [
-                {"value": _label(pt["account"])} if pt["labelled"] else {"delete": True}
-                for pt in classes[size_class]
+                {"value": pt["label"]} if pt["label"] else {"delete": True} for pt in classes[size_class]
             ]
             matrix.add_series(
                 {
                     "categories": rng(col + 1, first, r - 1),
                     "values": rng(col + 2, first, r - 1),
                     "marker": marker | {"size": 6 + 5 * size_class},
-                    "data_labels": {"value": True, "custom": labels, "position": "above", "font": w.font(7)},
+                    "data_labels": {
+                        "value": True,
+                        "custom": labels,
+                        "position": "center",
+                        "font": w.font(8, bold=True, color="#FFFFFF" if size_class > 1 else st["ink"]),
+                    },
                 }
             )
             series += 1
@@ -423,13 +426,16 @@ def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> None:
         }
     )
     kam.set_x_axis({"num_font": w.font(8)})
-    ws.insert_chart(row + 21, 1, kam, {"x_offset": 0, "y_offset": 6})
-    ws.write_string(row + 20, 1, p.t("chart_matrix_note", n=MATRIX_LABELS), w.s.hint)
+    ws.insert_chart(row + 22, 1, kam, {"x_offset": 0, "y_offset": 6})
+    # The key to the numbered markers: one wrapped line of "1 Name · 2 Name …", then the note.
+    key = "  ·  ".join(f"{i} {_label(a.account)}" for i, a in enumerate(p.matrix_key(), start=1))
+    ws.merge_range(row + 20, 1, row + 20, 11, key, w.s.get(font_size=9, text_wrap=True, valign="top"))
+    ws.set_row(row + 20, 13.5 * (1 + len(key) // 150) + 2)
+    ws.write_string(row + 21, 1, p.t("chart_matrix_note", n=len(p.matrix_key())), w.s.hint)
 
 
 def _label(name: str) -> str:
-    """A marker label: short, and never taken for a formula."""
-    name = name if len(name) <= 18 else name[:17].rstrip() + "…"
+    """An account name in the matrix key, never taken for a formula."""
     return " " + name if name.startswith("=") else name
 
 

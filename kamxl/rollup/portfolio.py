@@ -23,7 +23,7 @@ from .texts import text
 
 KAM_BAND = (3, 8)  # accounts a KAM can sustain; the template's [portfolio] section may change it
 UPCOMING_DAYS = 30
-MATRIX_LABELS = 10  # the matrix names the largest accounts only, to stay readable
+MATRIX_LABELS = 10  # the matrix numbers the highest priorities only, named in a key below it
 TIER_ORDER = {"invest": 0, "maintain": 1, "deprioritise": 2, "unrated": 3}
 SCORE_AVERAGES = ("overall", "potential", "relationship", "execution", "priority")
 
@@ -557,12 +557,14 @@ class Portfolio:
     def matrix_points(self) -> dict[str, list[Row]]:
         """Rated accounts per tier: probability (x) and potential (y), the two priority factors, so
         an account up and to the right of another never has a lower tier at equal profitability;
-        revenue gives the bubble size."""
+        revenue gives the bubble size. The :data:`MATRIX_LABELS` highest priorities carry a number
+        (``label``: 1 is the highest), which :meth:`matrix_key` names: names themselves overlap
+        where accounts cluster."""
         out: dict[str, list[Row]] = {code: [] for code in TIER_CODES if code != "unrated"}
         rated = [a for a in self.sorted_accounts() if a.tier in out]
         revenue = {id(a): float(a.figures.get("revenue") or 0) for a in rated}
         floor = max(max(revenue.values(), default=0) / 50, 1.0)  # an account without revenue still shows
-        named = {id(a) for a in sorted(rated, key=lambda a: -revenue[id(a)])[:MATRIX_LABELS]}
+        numbers = {id(a): i for i, a in enumerate(self.matrix_key(), start=1)}
         for a in rated:
             out[a.tier].append(
                 {
@@ -570,10 +572,15 @@ class Portfolio:
                     "x": 100 * float(a.figures.get("probability") or 0),
                     "y": float(a.scores.get("potential") or 0),
                     "size": max(revenue[id(a)], floor),
-                    "labelled": id(a) in named,
+                    "label": str(numbers[id(a)]) if id(a) in numbers else "",
                 }
             )
         return out
+
+    def matrix_key(self) -> list[AccountRecord]:
+        """The rated accounts numbered on the matrix, highest priority first."""
+        rated = [a for a in self.accounts if a.tier in TIER_CODES and a.tier != "unrated"]
+        return sorted(rated, key=lambda a: (-float(a.scores.get("priority") or 0), a.account))[:MATRIX_LABELS]
 
     def pipeline_by_type(self) -> list[Row]:
         sums: dict[str, list[float]] = {

@@ -94,23 +94,15 @@ class SummaryWriter:
                 "in_memory": True,  # no temporary files outside the target folder
             },
         )
-        self.s = Styles(self.wb, self.t)
+        self.s = Styles(self.wb, self.t, portfolio.lang)
         self.sheets: dict[str, Worksheet] = {}
         self._tones: dict[str, Format] = {}
         self.symbol = _currency_symbol(self.t.formats.get("currency", ""))
 
     # -- formats -----------------------------------------------------------------------------
     def fmt(self, kind: str, **extra: Any) -> Format:
-        f = self.t.formats
-        num = {
-            "currency": f["currency"],
-            "percent": f["percent"],
-            "date": f["date"],
-            "score": f["score"],
-            "int": f["int"],
-            "number": f["number"],
-        }.get(kind)
-        props: dict[str, Any] = {"num_format": num} if num else {}
+        known = ("currency", "percent", "date", "score", "int", "number")
+        props: dict[str, Any] = self.s.num_format(kind) if kind in known else {}
         props |= {"bottom": 1, "bottom_color": self.st["border"]}
         if kind == "longtext":
             props["text_wrap"] = True
@@ -501,7 +493,7 @@ class SummaryWriter:
 
         money = lines({"revenue": self.st["primary"], "target": "#ED7D31", "weighted_pipeline": "#70AD47"})
         self.style_chart(money, self.p.t("chart_trend_totals"), money_axis=True, size=TREND_CHART)
-        money.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd", "num_font": self.font(8)})
+        money.set_x_axis(self.snapshot_axis())
         ws.insert_chart(row, 0, money, {"x_offset": 4, "y_offset": 4})
         scores = lines(
             {
@@ -521,8 +513,13 @@ class SummaryWriter:
                 "major_gridlines": {"visible": True, "line": {"color": self.st["border"]}},
             }
         )
-        scores.set_x_axis({"date_axis": True, "num_format": "yyyy-mm-dd", "num_font": self.font(8)})
+        scores.set_x_axis(self.snapshot_axis())
         ws.insert_chart(row, 0, scores, {"x_offset": 4 + TREND_CHART[0] + 20, "y_offset": 4})
+
+    def snapshot_axis(self) -> dict[str, Any]:
+        """One category per snapshot day, labelled with the day itself: a date axis would label
+        by its base unit (2026-01-01 under a snapshot of 2026-12-01) and space by calendar."""
+        return {"text_axis": True, "num_font": self.font(8), **self.s.num_format("date")}
 
     # -- charts ------------------------------------------------------------------------------
     def font(self, size: float, **extra: Any) -> dict[str, Any]:

@@ -100,9 +100,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Potentiel (attractivité, enjeu financier)",
     ),
     "chart_matrix_note": (
-        "The {n} largest accounts are named. Accounts not rated yet are not plotted. "
-        "Top right: invest; bottom left: de-prioritise.",
-        "Les {n} plus gros comptes sont nommés. Les comptes non évalués ne sont pas placés. "
+        "Numbers: the {n} highest priorities, named above. Bubble size: revenue. Accounts not rated "
+        "yet are not plotted. Top right: invest; bottom left: de-prioritise.",
+        "Numéros : les {n} plus fortes priorités, nommées ci-dessus. Taille : CA. Les comptes non "
+        "évalués ne sont pas placés. "
         "En haut à droite : investir ; en bas à gauche : déprioriser.",
     ),
     "chart_pipeline": ("Pipeline by opportunity type", "Pipeline par type d'opportunité"),
