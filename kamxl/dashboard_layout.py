@@ -96,11 +96,11 @@ TEXT = {
     "python_title": ("Recompute & check (Python)", "Recalcul et vérification (Python)"),
     "python_hint": (
         "Press Recompute & check: Python's scores and the plan's health check appear here.",
-        "Cliquez sur Recalculer et vérifier : les scores Python et le contrôle du plan s'affichent ici.",
+        "Cliquez sur Recalculer et vérifier\u00a0: les scores Python et le contrôle du plan s'affichent ici.",
     ),
     "subtitle": (
         "Scores update live as you fill in the plan. Weights and thresholds: see the template.",
-        "Les scores se mettent à jour pendant la saisie. Pondérations et seuils : voir le modèle.",
+        "Les scores se mettent à jour pendant la saisie. Pondérations et seuils\u00a0: voir le modèle.",
     ),
     "key_figures": ("Key figures", "Chiffres clés"),
     "details": ("Score details", "Détail des scores"),
@@ -111,8 +111,8 @@ TEXT = {
     "scores_chart": ("Scores (0-100)", "Scores (0-100)"),
     "status": ("Status and alerts", "Statut et alertes"),
     "alerts": ("Alert rules (1 = fires)", "Règles d'alerte (1 = déclenchée)"),
-    "kam": ("KAM: ", "KAM : "),
-    "no_kam": ("KAM: not named yet (Info sheet)", "KAM : à renseigner (feuille Infos)"),
+    "kam": ("KAM: ", "KAM\u00a0: "),
+    "no_kam": ("KAM: not named yet (Info sheet)", "KAM\u00a0: à renseigner (feuille Infos)"),
     "sector": ("Sector", "Secteur"),
 }
 

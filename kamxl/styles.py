@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -23,6 +24,28 @@ DEFAULT_WIDTHS = {
     "url": 24,
     "formula": 12,
 }
+LINE_HEIGHT = 13.0  # points per line of 10 pt text, as Excel and LibreOffice space it
+ROW_PADDING = 3.0
+MAX_LINES = 12  # a longer text scrolls in its cell rather than making a page-tall row
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` (Excel width units) wide, word by word.
+
+    A width unit holds about 1.1 characters of 10 pt Calibri; the cell's indent takes one.
+    """
+    per_line = max(4, int((width - 1.5) * 1.1))
+    return sum(
+        len(textwrap.wrap(part, per_line, break_long_words=True, break_on_hyphens=False)) or 1
+        for part in str(text).split("\n")
+    )
+
+
+def row_height(lines: int) -> float:
+    return LINE_HEIGHT * lines + ROW_PADDING
+
+
+WRAPPED = ("text", "longtext")  # text past its column's width wraps; the writer sizes the rows
 
 
 class Styles:
@@ -63,14 +86,14 @@ class Styles:
         cells are locked and grey. Text and numbers keep an indent so neighbours never touch."""
         st = self.t.style
         props: dict[str, Any] = self.num_format(fmt_key or col.format_key)
-        if col.type == "longtext":
+        if col.type in WRAPPED:
             props["text_wrap"] = True
         if col.type in ("rating",):
             props["align"] = "center"
         elif col.is_numeric or col.type == "date" or (fmt_key or col.format_key) not in (None, "text"):
             props |= {"align": "right", "indent": 1}
-        else:
-            props["indent"] = 1
+        else:  # indent only shows with an explicit alignment (LibreOffice, Excel)
+            props |= {"align": "left", "indent": 1}
         if col.is_input and not tinted:  # a column's default: unlocked, no fill outside the table
             props["locked"] = False
         elif col.is_input:

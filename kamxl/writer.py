@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import textwrap
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,16 @@ from .orgchart_paint import paint_xlsx
 from .printing import legible_print, sheet_width
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
-from .styles import DEFAULT_WIDTHS, Styles
+from .styles import (
+    DEFAULT_WIDTHS,
+    LINE_HEIGHT,
+    MAX_LINES,
+    ROW_PADDING,
+    WRAPPED,
+    Styles,
+    row_height,
+    text_lines,
+)
 from .template import Column, Sheet, Table, Template, get_template
 from .vba import QBR_MACRO, RECOMPUTE_MACRO, kamxl_vba_project, xlwings_vba_version
 from .xmltext import xml_safe
@@ -181,30 +188,10 @@ def content_width(col: Column, values: list[Any], base: float, lang: str) -> flo
     if col.type in ("longtext",):
         return width
     texts = [str(v) for v in values if isinstance(v, str)]
-    if texts:
-        width = max(width, min(48.0, max(len(t) for t in texts) * 1.05 + 3))
+    if texts:  # text wraps past its cap (rows grow); an address or link must stay on one line
+        cap = 36.0 if col.type in WRAPPED else 48.0
+        width = max(width, min(cap, max(len(t) for t in texts) * 1.05 + 3))
     return round(width, 1)
-
-
-LINE_HEIGHT = 13.0  # points per line of 10 pt text, as Excel and LibreOffice space it
-ROW_PADDING = 3.0
-MAX_LINES = 12  # a longer text scrolls in its cell rather than making a page-tall row
-
-
-def text_lines(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column ``width`` (Excel width units) wide, word by word.
-
-    A width unit holds about 1.1 characters of 10 pt Calibri; the cell's indent takes one.
-    """
-    per_line = max(4, int((width - 1.5) * 1.1))
-    return sum(
-        len(textwrap.wrap(part, per_line, break_long_words=True, break_on_hyphens=False)) or 1
-        for part in str(text).split("\n")
-    )
-
-
-def row_height(lines: int) -> float:
-    return LINE_HEIGHT * lines + ROW_PADDING
 
 
 def _footer_text(text: str) -> str:
@@ -508,7 +495,9 @@ class _PlanWriter:
                 self.write_value(ws, row, col, f, self.plan.fields.get(f.key), s.cell(f, form=True))
                 ws.write_string(row, col + 1, f.help[self.lang], s.hint)
                 ws.data_validation(row, col, row, col, self.validation(f))
-                self.note_lines(row, f, self.plan.fields.get(f.key), 46, minimum=2)
+                self.note_lines(
+                    row, f, self.plan.fields.get(f.key), 46, minimum=2 if f.type == "longtext" else 1
+                )
         for table in sheet.tables:
             self.write_table(sheet, ws, table)
         for row, lines in self.row_lines.items():
@@ -520,8 +509,9 @@ class _PlanWriter:
         """Frozen titles, and pages per block: the form, then each table (see ``printing``)."""
         anchors = [layout.table_anchor(self.t, table.key) for table in sheet.tables]
         starts = [a.first_col for a in anchors[1:]]
-        edges = [0, *starts, anchors[-1].last_col + 1 if anchors else layout.FIELD_VALUE_COL + 2]
-        blocks = [sheet_width(ws, b - 1, a) for a, b in pairwise(edges)]
+        blocks = [sheet_width(ws, a.last_col, a.first_col) for a in anchors]
+        if sheet.fields:
+            blocks.append(sheet_width(ws, layout.FIELD_VALUE_COL + 1))  # labels, values, help
         row_breaks = [anchors[0].title_row - 1] if sheet.fields and anchors else []
         if sheet.tables and not sheet.fields:
             header_row = anchors[0].header_row - 1
@@ -634,7 +624,7 @@ class _PlanWriter:
     def note_lines(self, row: int, col: Column, value: Any, width: float, minimum: int = 1) -> None:
         """Rows holding wrapped text get the height their words take (XlsxWriter cannot autofit);
         ``minimum`` lines are left for a long text still to be typed."""
-        if col.type != "longtext":
+        if col.type not in WRAPPED:
             return
         filled = isinstance(value, str) and value.strip()
         lines = min(text_lines(value, width), MAX_LINES) if filled else minimum

@@ -73,3 +73,41 @@ def test_no_label_of_the_other_language(books: dict[str, Any], template, lang):
     for path in books[lang]:
         leaks += [f"{path.name}: {text!r}" for text in sorted(_strings(path) & foreign)]
     assert not leaks, "\n".join(leaks)
+
+
+def _french_texts(template: Template) -> list[str]:
+    """Every French text kamxl shows: the template's (labels, help, lists, headings) and Python's."""
+    from kamxl.rollup.texts import _TEXTS as TEXTS
+
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("fr"), str):
+                found.append(node["fr"])  # ``was`` (former labels, still read) is left as it was
+            for key, value in node.items():
+                if key != "was":
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template.raw)
+    found += [fr for _, fr in TEXT.values()] + [fr for _, fr in TEXTS.values()]
+    return found
+
+
+def test_french_typography(template):
+    """A no-break space before : ; ? ! (never a line break between a word and its colon) and one
+    apostrophe style throughout; English keeps no space before its colons."""
+    texts = _french_texts(template)
+    assert len(texts) > 500
+    import re
+
+    loose = [t for t in texts if re.search(r" [:;?!](\s|$)", t)]
+    assert not loose, loose[:5]
+    glued = [t for t in texts if re.search(r"[^\s\d/(\u00a0][:;?!](\s|$)", t)]
+    assert not glued, glued[:5]
+    assert not [t for t in texts if "\u2019" in t]  # the straight apostrophe, as Excel users type it
+    english = [en for en, _ in TEXT.values()]
+    assert not [t for t in english if re.search(r"\s:", t)]

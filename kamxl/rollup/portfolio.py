@@ -320,7 +320,7 @@ class Portfolio:
         cols = [
             Col("account", t("col_account"), width=24),
             Col("kam", t("col_kam"), width=16),
-            Col("name", t("col_opportunity"), width=28),
+            Col("name", t("col_opportunity"), "longtext", width=32),
             Col("type", t("col_type"), choices="opportunity_type", width=15),
             Col("offer", t("col_offer"), choices="offer", width=18),
             Col("bu", t("col_bu"), width=14),
@@ -380,7 +380,7 @@ class Portfolio:
             Col("impact", t("col_impact"), "int", width=10),
             Col("mitigation", t("col_mitigation"), "longtext", width=36),
             Col("owner", t("col_owner"), width=16),
-            Col("alert", t("col_alert"), width=22),
+            Col("alert", t("col_alert"), "longtext", width=26),
             Col("status", t("col_status"), choices="risk_status", width=14),
         ]
         rows = [

@@ -26,7 +26,7 @@ from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
 from ..fileio import atomic_path
 from ..printing import legible_print, sheet_width
-from ..styles import Styles
+from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
 from .history import Movement, Snapshot
@@ -45,7 +45,6 @@ KIND_WIDTHS = {
     "longtext": 30,
     "link": 28,
 }
-LINE_HEIGHT = 13  # points per line of wrapped 10-point text
 MAX_LINES = 5
 TREND_CHART = (520, 300)  # pixels
 TIER_TONES = {"invest": "good", "maintain": "warn", "deprioritise": "bad", "unrated": "neutral"}
@@ -275,7 +274,7 @@ class SummaryWriter:
             for i, col in enumerate(cols):
                 self.write_cell(ws, r, left + i, col, row)
             if (lines := _lines(cols, row)) > 1:
-                ws.set_row(r, LINE_HEIGHT * lines + 2)
+                ws.set_row(r, row_height(lines))
         for i, col in enumerate(cols):
             if col.choices == "_tier" and rows:
                 self.tier_formats(ws, top + 1, top + len(rows), left + i)
@@ -631,9 +630,7 @@ def _lines(cols: list[Col], row: dict[str, Any]) -> int:
     for col in cols:
         value = row.get(col.key)
         if col.kind == "longtext" and isinstance(value, str) and value:
-            per_line = max((col.width or KIND_WIDTHS["longtext"]) * 1.1, 1)
-            needed = sum(math.ceil(max(len(part), 1) / per_line) for part in value.splitlines() or [""])
-            lines = max(lines, needed)
+            lines = max(lines, text_lines(value, col.width or KIND_WIDTHS["longtext"]))
     return min(lines, MAX_LINES)
 
 

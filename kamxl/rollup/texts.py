@@ -22,7 +22,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "note_alerts": (
         "Each account's alert rules that fire, by KAM, most severe first; "
         "the link opens the plan at the cell.",
-        "Les règles d'alerte déclenchées de chaque compte, par KAM, les plus graves d'abord ; "
+        "Les règles d'alerte déclenchées de chaque compte, par KAM, les plus graves d'abord\u00a0; "
         "le lien ouvre le plan sur la cellule.",
     ),
     "col_severity": ("Severity", "Gravité"),
@@ -102,9 +102,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "chart_matrix_note": (
         "Numbers: the {n} highest priorities, named above. Bubble size: revenue. Accounts not rated "
         "yet are not plotted. Top right: invest; bottom left: de-prioritise.",
-        "Numéros : les {n} plus fortes priorités, nommées ci-dessus. Taille : CA. Les comptes non "
+        "Numéros\u00a0: les {n} plus fortes priorités, nommées ci-dessus. Taille\u00a0: CA. Les comptes non "
         "évalués ne sont pas placés. "
-        "En haut à droite : investir ; en bas à gauche : déprioriser.",
+        "En haut à droite\u00a0: investir\u00a0; en bas à gauche\u00a0: déprioriser.",
     ),
     "chart_pipeline": ("Pipeline by opportunity type", "Pipeline par type d'opportunité"),
     "chart_kam": ("Average scores by KAM", "Scores moyens par KAM"),
@@ -193,7 +193,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "problem_duplicate": ("Duplicate plan", "Plan en double"),
     "duplicate_message": (
         "Same account ID as {other}: a copy of one plan, counted twice in the totals; keep one",
-        "Même identifiant de compte que {other} : copie d'un même plan, comptée deux fois ; "
+        "Même identifiant de compte que {other}\u00a0: copie d'un même plan, comptée deux fois\u00a0; "
         "n'en garder qu'une",
     ),
     "col_date": ("Date", "Date"),
@@ -219,7 +219,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_contact_kind": ("Contact", "Contact"),
     "contact_main": ("Main contact", "Contact principal"),
     "contact_stakeholder": ("Stakeholder", "Partie prenante"),
-    "total": ("Total (sums; scores averaged)", "Total (sommes ; scores en moyenne)"),
+    "total": ("Total (sums; scores averaged)", "Total (sommes\u00a0; scores en moyenne)"),
     "none_label": ("(none)", "(aucun)"),
     "never": ("never", "jamais"),
     # Sheet headings and notes.
@@ -233,11 +233,15 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "head_by_kam": ("Accounts by KAM", "Comptes par KAM"),
     "note_by_kam": (
         "A KAM can sustain {low} to {high} key accounts; loads outside that band are flagged.",
-        "Un KAM peut suivre {low} à {high} comptes clés ; les charges hors de cette plage sont signalées.",
+        "Un KAM peut suivre {low} à {high} comptes clés\u00a0; "
+        "les charges hors de cette plage sont signalées.",
     ),
     "head_by_sector": ("Accounts by sector", "Comptes par secteur"),
     "note_by_sector": ("Totals and average scores per sector.", "Totaux et scores moyens par secteur."),
-    "head_pipeline": ("Pipeline: every opportunity of every account", "Pipeline : toutes les opportunités"),
+    "head_pipeline": (
+        "Pipeline: every opportunity of every account",
+        "Pipeline\u00a0: toutes les opportunités",
+    ),
     "note_pipeline": (
         "Largest weighted amount first. Won and lost deals weigh 0.",
         "Montant pondéré décroissant. Les affaires gagnées ou perdues pèsent 0.",
@@ -255,7 +259,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "head_stale": ("Stale plans", "Plans non mis à jour"),
     "note_stale": (
         "Plans not reviewed in the last {days} days, or never: ask their KAM for a review.",
-        "Plans non revus depuis {days} jours, ou jamais : demander une revue à leur KAM.",
+        "Plans non revus depuis {days} jours, ou jamais\u00a0: demander une revue à leur KAM.",
     ),
     "head_quality": ("Data quality", "Qualité des données"),
     "note_quality": (
@@ -273,7 +277,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "head_movements_first": ("Tier movements", "Changements de catégorie"),
     "no_previous": (
         "No earlier snapshot yet: movements appear from the next roll-up on another day.",
-        "Pas encore d'instantané antérieur : les évolutions apparaîtront à la prochaine "
+        "Pas encore d'instantané antérieur\u00a0: les évolutions apparaîtront à la prochaine "
         "consolidation un autre jour.",
     ),
     "no_history": (
