@@ -10,6 +10,7 @@ id in its name, so the next run can remove it (:func:`remove_stale_temporaries`)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -64,6 +65,11 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
         _fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def content_digest(data: bytes) -> str:
+    """A fast hash of a file's bytes: tells whether a workbook changed since it was last read."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> Path:

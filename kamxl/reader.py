@@ -27,6 +27,7 @@ import python_calamine as pc
 
 from .carried import read_carried_over, sheet_title
 from .coerce import ChoiceIndex, Coerced, Problem, coerce, error_cell, fold, formula_cell, is_blank, loose
+from .fileio import content_digest
 from .findings import EncryptedWorkbook, Finding, NotAPlan, NotAWorkbook, PlanReadError, Severity
 from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, Locations, a1, field_row, table_anchor
 from .model import Plan, Row
@@ -54,6 +55,7 @@ class ReadResult:
     template: Template
     path: Path
     locations: Locations = field(default_factory=Locations)
+    digest: str = ""  # kamxl.fileio.content_digest of the bytes read ("" when not read from a file)
 
     def __iter__(self) -> Iterator[Any]:
         yield self.plan
@@ -110,7 +112,9 @@ def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits 
         archive.close()
         raise
     try:
-        return read_plan_from_source(_FileSource(book, archive, parts), path, template=template)
+        result = read_plan_from_source(_FileSource(book, archive, parts), path, template=template)
+        result.digest = content_digest(data)
+        return result
     finally:
         archive.close()
         book.close()

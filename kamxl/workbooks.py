@@ -112,7 +112,10 @@ def write_demo(
         save_plan(plan, out / "plans", template=template, force=force, macros=macros)
         for plan in demo_plans(template, seed=seed, count=count)
     ]
-    result = rollup(out / "plans", output=out / "portfolio" / summary_name(macros), template=template)
+    # a one-off: no read cache left beside the demo's summary
+    result = rollup(
+        out / "plans", output=out / "portfolio" / summary_name(macros), template=template, cache=False
+    )
     return plans, result
 
 
@@ -143,6 +146,7 @@ def _demo_file(path: Path, where: str) -> bool:
     """Whether a file under a demo folder's ``plans/`` or ``portfolio/`` is the demo's own output."""
     from .docprops import KIND, SUMMARY_KIND, custom_properties
     from .rollup import HISTORY_NAME, SUMMARY_STEM
+    from .rollup.cache import CACHE_NAME, is_rollup_cache
 
     name = path.name
     if name.startswith(".kamxl-") or (name.startswith(".") and name.endswith(".kamxl-lock")):
@@ -153,6 +157,8 @@ def _demo_file(path: Path, where: str) -> bool:
         return path.suffix.lower() in (".xlsx", ".xlsm") and written_by_kamxl(path)
     if path.stem == SUMMARY_STEM and path.suffix.lower() in (".xlsx", ".xlsm"):
         return custom_properties(path).get(KIND) == SUMMARY_KIND
+    if name == CACHE_NAME:
+        return is_rollup_cache(path)
     return name == HISTORY_NAME and _history_tables(path) >= {"snapshots", "account_snapshots"}
 
 

@@ -14,7 +14,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..fileio import exclusive_lock, remove_stale_temporaries
@@ -24,11 +24,14 @@ from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .digest import write_digests
 from .discover import Discovery, discover, printable
-from .export import export_csv
+from .export import export_csv, portfolio_frames
 from .history import HistoryError, check_history, load_snapshots, store_snapshot, tier_movements
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
 from .summary import Trends, write_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUMMARY_STEM = "portfolio-summary"
 SUMMARY_NAME = SUMMARY_STEM + ".xlsm"  # macro-enabled: the Overview's Roll up button
@@ -63,6 +66,19 @@ class RollupResult:
     errors: list[dict[str, str]] = field(default_factory=list)  # outputs not written, and why
     written: list[Path] = field(default_factory=list)  # every file this roll-up wrote
     from_cache: int = 0  # accounts whose unchanged workbook was not read again
+    portfolio: Portfolio | None = field(default=None, repr=False, compare=False)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """pandas DataFrames of the roll-up: ``accounts``, ``pipeline``, ``actions``, ``risks`` and
+        ``findings`` (one row per account, opportunity, action, risk or finding; the CSV exports'
+        columns, personal data left out unless contacts were included)."""
+        if self._frames is None:
+            if self.portfolio is None:
+                raise ValueError("this result holds no portfolio to make DataFrames from")
+            self._frames = portfolio_frames(self.portfolio)
+        return self._frames
+
+    _frames: dict[str, pd.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def exit_code(self) -> int:
@@ -267,6 +283,7 @@ def _rollup_locked(
         as_of=as_of,
         history=db,
         from_cache=cache.hits if cache else 0,
+        portfolio=portfolio,
     )
     trends = Trends()
     if db:
@@ -286,7 +303,7 @@ def _rollup_locked(
             )
     if export:
         try:
-            result.exports = export_csv(portfolio, export)
+            result.exports = export_csv(portfolio, export, result.frames())
             result.written += result.exports
         except OSError as exc:
             result.errors.append(

@@ -23,6 +23,7 @@ from ..reader import read_plan
 from ..report import plan_report, sorted_findings
 from ..scoring import score_plan
 from ..template import get_template
+from .cache import ReadCache, Stamp
 from .discover import printable
 from .portfolio import Problem
 from .records import AccountRecord, record_from_plan
@@ -67,6 +68,11 @@ def is_portfolio_summary(path: str | Path) -> bool:
 
 def read_one(task: Task) -> Outcome:
     """Read one workbook into a record; never raises."""
+    return read_digested(task)[0]
+
+
+def read_digested(task: Task) -> tuple[Outcome, str]:
+    """:func:`read_one`, with the hash of the bytes the record was made from ("" if none)."""
     try:
         template = get_template(task.template) if task.template else None
         result = read_plan(task.path, template=template)
@@ -74,7 +80,7 @@ def read_one(task: Task) -> Outcome:
         health = check_plan(result.plan, result.template, scores, task.as_of, locations=result.locations)
         findings = sorted_findings([*result.findings, *health])
         alerts = plan_alerts(result.plan, result.template, scores, task.as_of, locations=result.locations)
-        return record_from_plan(
+        record = record_from_plan(
             result.plan,
             result.template,
             file=task.file,
@@ -86,16 +92,17 @@ def read_one(task: Task) -> Outcome:
             check=plan_report(result, scores, findings, alerts),
             alerts=alerts,
         )
+        return record, result.digest
     except NotAPlan as exc:
         if is_portfolio_summary(task.path):
-            return Ignored(task.file, "a kamxl portfolio summary")
-        return Problem(task.file, exc.reason)
+            return Ignored(task.file, "a kamxl portfolio summary"), ""
+        return Problem(task.file, exc.reason), ""
     except PlanReadError as exc:
-        return Problem(task.file, exc.reason)
+        return Problem(task.file, exc.reason), ""
     except MemoryError:
-        return Problem(task.file, "the reader ran out of memory on this file")
+        return Problem(task.file, "the reader ran out of memory on this file"), ""
     except Exception as exc:  # one unexpected failure must not stop the roll-up of the others
-        return Problem(task.file, f"could not be read ({type(exc).__name__}: {exc})")
+        return Problem(task.file, f"could not be read ({type(exc).__name__}: {exc})"), ""
 
 
 def collect(
@@ -104,26 +111,45 @@ def collect(
     jobs: int | None = None,
     progress: Progress | None = None,
     guard: Guard | None = None,
+    cache: ReadCache | None = None,
 ) -> list[Outcome]:
     """Run :func:`read_one` on every task in ``jobs`` guarded worker processes; file order kept.
 
     A worker that crashes, runs out of memory or overruns its time costs its file only (the
-    file is reported with what happened); ``jobs=1`` reads in one such worker too.
+    file is reported with what happened); ``jobs=1`` reads in one such worker too. With a
+    ``cache``, an unchanged file's record is taken from it and every record read is stored in it.
     """
     tasks = list(tasks)
     jobs = max(1, jobs or default_jobs())
+    outcomes: list[Outcome | None] = [None] * len(tasks)
+    stamps: list[Stamp | None] = [None] * len(tasks)
     done = 0
 
-    def finished(i: int, outcome: Outcome | Failed) -> None:
+    def tick(i: int) -> None:
         nonlocal done
         done += 1
         if progress:
             progress(done, len(tasks), tasks[i].file)
 
-    results = run_guarded(read_one, tasks, jobs=jobs, guard=guard, on_result=finished)
-    return [
-        Problem(t.file, r.reason) if isinstance(r, Failed) else r for t, r in zip(tasks, results, strict=True)
-    ]
+    if cache is not None:
+        for i, task in enumerate(tasks):
+            stamps[i] = Stamp.of(task.path)
+            if (hit := cache.lookup(task.path, stamps[i])) is not None:
+                outcomes[i] = hit
+                tick(i)
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    results = run_guarded(
+        read_digested, [tasks[i] for i in todo], jobs=jobs, guard=guard, on_result=lambda k, _: tick(todo[k])
+    )
+    for i, result in zip(todo, results, strict=True):
+        if isinstance(result, Failed):
+            outcomes[i] = Problem(tasks[i].file, result.reason)
+            continue
+        outcome, digest = result
+        outcomes[i] = outcome
+        if cache is not None and isinstance(outcome, AccountRecord):
+            cache.store(tasks[i].path, stamps[i], digest, outcome)
+    return [o for o in outcomes if o is not None]
 
 
 def default_jobs() -> int:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..fileio import atomic_write_text
 from ..model import Row
 from .portfolio import Portfolio
 from .records import kept_columns
+
+if TYPE_CHECKING:  # pandas is imported by the functions that use it: never on the reading path
+    import pandas as pd
 
 ACCOUNT_COLUMNS = (
     "account_id",
@@ -62,7 +66,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_value(value: Any) -> Any:
     """A cell as CSV text: ISO dates, guarded formulas, blanks for None."""
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
@@ -80,29 +84,41 @@ def csv_value(value: Any) -> Any:
 def write_csv(path: Path, columns: Iterable[str], rows: Iterable[Row]) -> Path:
     """Write rows as CSV at ``path`` atomically."""
     columns = list(columns)
+    return _write_lines(path, columns, ([row.get(c) for c in columns] for row in rows))
+
+
+def write_frame_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write a DataFrame as CSV at ``path`` atomically, cells as :func:`csv_value` gives them."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return _write_lines(path, list(frame.columns), plain.itertuples(index=False, name=None))
+
+
+def _write_lines(path: Path, columns: list[str], lines: Iterable[Iterable[Any]]) -> Path:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([csv_value(row.get(c)) for c in columns])
+    for line in lines:
+        writer.writerow([csv_value(v) for v in line])
     return atomic_write_text(path, buffer.getvalue())
 
 
-def export_csv(portfolio: Portfolio, folder: str | Path) -> list[Path]:
-    """Write accounts.csv, opportunities.csv, actions.csv and risks.csv into ``folder``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+FINDING_COLUMNS = ("severity", "sheet", "cell", "message")
+
+
+def portfolio_tables(portfolio: Portfolio) -> dict[str, tuple[list[str], list[Row]]]:
+    """Columns and rows of each table an analyst gets: accounts, pipeline, actions, risks, findings."""
     p, t = portfolio, portfolio.template
-    accounts = []
-    for a in p.sorted_accounts():
+    accounts = p.sorted_accounts()
+    account_rows = []
+    for a in accounts:
         row = p.account_row(a)
         row |= {"tier_label": p.tier_label(a.tier), "stale": p.is_stale(a)}
-        accounts.append(row)
+        account_rows.append(row)
 
     def rows_of(attr: str) -> list[Row]:
         return [
             {"account_id": a.account_id, "account": a.account, "kam": a.kam} | r
-            for a in p.sorted_accounts()
+            for a in accounts
             for r in getattr(a, attr)
         ]
 
@@ -110,11 +126,50 @@ def export_csv(portfolio: Portfolio, folder: str | Path) -> list[Path]:
         keys = kept_columns(t, table, p.include_contacts)
         return [*LEAD_COLUMNS, *keys, *([extra] if extra and extra not in keys else [])]
 
+    return {
+        "accounts": (list(ACCOUNT_COLUMNS), account_rows),
+        "pipeline": (columns("opportunities", "weighted"), rows_of("opportunities")),
+        "actions": (columns("actions"), rows_of("actions")),
+        "risks": (columns("risks", "score"), rows_of("risks")),
+        "findings": ([*LEAD_COLUMNS, "file", *FINDING_COLUMNS], _finding_rows(accounts)),
+    }
+
+
+def _finding_rows(accounts: Iterable[Any]) -> list[Row]:
+    lead = {"file": ""} | dict.fromkeys(LEAD_COLUMNS)
     return [
-        write_csv(folder / "accounts.csv", ACCOUNT_COLUMNS, accounts),
-        write_csv(
-            folder / "opportunities.csv", columns("opportunities", "weighted"), rows_of("opportunities")
-        ),
-        write_csv(folder / "actions.csv", columns("actions"), rows_of("actions")),
-        write_csv(folder / "risks.csv", columns("risks", "score"), rows_of("risks")),
+        lead | {"account_id": a.account_id, "account": a.account, "kam": a.kam, "file": a.file} | f
+        for a in accounts
+        for f in a.findings
     ]
+
+
+def portfolio_frames(portfolio: Portfolio) -> dict[str, pd.DataFrame]:
+    """One DataFrame per table of :func:`portfolio_tables` (dates stay ``datetime.date``)."""
+    import pandas as pd
+
+    return {
+        name: pd.DataFrame.from_records(
+            [[r.get(c) for c in cols] for r in rows], columns=cols
+        ).infer_objects()
+        for name, (cols, rows) in portfolio_tables(portfolio).items()
+    }
+
+
+CSV_FILES = {
+    "accounts": "accounts.csv",
+    "pipeline": "opportunities.csv",
+    "actions": "actions.csv",
+    "risks": "risks.csv",
+}
+
+
+def export_csv(
+    portfolio: Portfolio, folder: str | Path, frames: dict[str, pd.DataFrame] | None = None
+) -> list[Path]:
+    """Write accounts.csv, opportunities.csv, actions.csv and risks.csv into ``folder``, from the
+    portfolio's DataFrames (``frames``, made when not given)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = frames if frames is not None else portfolio_frames(portfolio)
+    return [write_frame_csv(folder / name, frames[key]) for key, name in CSV_FILES.items()]

@@ -1,0 +1,179 @@
+"""What the last roll-up read of each workbook, so an unchanged file is not read again.
+
+A re-run over a shared drive where few plans changed should cost little more than hashing the
+files. Each entry is keyed by the file's absolute path, size, modification time and a BLAKE2
+hash of the bytes its record was made from: a record is served only when all four match, so a
+changed file is always read again, even when its size and modification time were put back.
+The whole cache is void when kamxl's version, the template (its files), the day scores refer
+to, the folder or the contacts option differ from the run that wrote it.
+
+The cache is one JSON file beside the history (JSON, never pickle: a file on a shared drive
+must not be able to run code), written atomically; a damaged or foreign file is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..fileio import atomic_path, content_digest
+from ..template import Template
+from .records import AccountRecord
+
+CACHE_NAME = "portfolio-cache.json.gz"
+FORMAT = 1
+_MAX_BYTES = 512 * 1024 * 1024  # a cache larger than this, unpacked, is not ours: ignored
+_FIELDS = {f.name for f in fields(AccountRecord)}
+
+
+def template_fingerprint(template: Template) -> str:
+    """A hash of the template file and the data files beside it: any edit voids the cache."""
+    h = hashlib.blake2b(digest_size=20)
+    folder = Path(template.path).parent
+    for path in [Path(template.path), *sorted(p for p in folder.rglob("*") if p.is_file())]:
+        try:
+            h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        except (OSError, ValueError):
+            h.update(b"?")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A file's size and modification time, as the operating system reports them."""
+
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str | Path) -> Stamp | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return cls(st.st_size, st.st_mtime_ns)
+
+
+class ReadCache:
+    """Records of the last roll-up, keyed by path; :meth:`save` keeps only what this run used."""
+
+    def __init__(self, path: Path, context: dict[str, Any]) -> None:
+        self.path, self.context = path, context
+        self.old: dict[str, dict[str, Any]] = {}
+        self.new: dict[str, tuple[Stamp, str, AccountRecord]] = {}
+        self.hits = 0
+        self._load()
+
+    @classmethod
+    def for_rollup(
+        cls, path: Path, template: Template, *, as_of: dt.date, folder: Path, include_contacts: bool
+    ) -> ReadCache:
+        context = {
+            "format": FORMAT,
+            "kamxl": __version__,
+            "template": template_fingerprint(template),
+            "as_of": as_of.isoformat(),
+            "folder": str(folder),
+            "include_contacts": include_contacts,
+        }
+        return cls(path, context)
+
+    def _load(self) -> None:
+        try:
+            with gzip.open(self.path, "rb") as fh:
+                raw = fh.read(_MAX_BYTES + 1)
+            if len(raw) > _MAX_BYTES:
+                return
+            data = json.loads(raw, object_hook=_decode)
+        except (OSError, EOFError, ValueError, TypeError, gzip.BadGzipFile):
+            return  # absent, damaged or foreign: every file is read
+        if isinstance(data, dict) and data.get("context") == self.context:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                self.old = entries
+
+    def lookup(self, path: str, stamp: Stamp | None) -> AccountRecord | None:
+        """The cached record of ``path`` if its size, time and content are those it was made from."""
+        entry = self.old.pop(path, None)
+        if stamp is None or not isinstance(entry, dict):
+            return None
+        if entry.get("size") != stamp.size or entry.get("mtime_ns") != stamp.mtime_ns:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                digest = content_digest(fh.read())
+        except OSError:
+            return None
+        if digest != entry.get("digest"):
+            return None
+        record = _record(entry.get("record"))
+        if record is not None:
+            self.new[path] = (stamp, digest, record)
+            self.hits += 1
+        return record
+
+    def store(self, path: str, stamp: Stamp | None, digest: str, record: AccountRecord) -> None:
+        """Remember the record read from bytes hashing to ``digest`` (``stamp`` taken before reading)."""
+        if stamp is not None and digest:
+            self.new[path] = (stamp, digest, record)
+
+    def save(self) -> Path:
+        """Write the entries of this run (files gone or unreadable drop out), atomically.
+
+        Entries are streamed one by one: the cache of a large portfolio is never one string.
+        """
+        self.old.clear()
+        with atomic_path(self.path) as tmp, gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as fh:
+            fh.write('{"context":' + _dumps(self.context) + ',"entries":{')
+            for i, (path, (stamp, digest, record)) in enumerate(self.new.items()):
+                entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
+                entry["record"] = asdict(record)
+                fh.write(("," if i else "") + _dumps(path) + ":" + _dumps(entry))
+            fh.write("}}")
+        return self.path
+
+
+def is_rollup_cache(path: str | Path) -> bool:
+    """Whether a file is a cache a roll-up wrote (so a demo re-run may replace it)."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(64).startswith(b'{"context":{"format":')
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_encode, separators=(",", ":"))
+
+
+def _record(raw: Any) -> AccountRecord | None:
+    if not isinstance(raw, dict) or set(raw) != _FIELDS:
+        return None
+    try:
+        return AccountRecord(**raw)
+    except TypeError:
+        return None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not cached")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if isinstance(text := obj.get("$date"), str):
+            return dt.date.fromisoformat(text)
+        if isinstance(text := obj.get("$datetime"), str):
+            return dt.datetime.fromisoformat(text)
+    return obj
