@@ -1,0 +1,122 @@
+"""What a reader sees: an empty plan's Dashboard neutral, row heights from the words they hold,
+charts a director can read (numbered matrix with its key, one axis label per snapshot)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kamxl import layout
+from kamxl.dashboard_layout import AXIS_AMOUNT, NOTHING_ENTERED
+from kamxl.model import new_plan
+from kamxl.rollup import rollup
+from kamxl.styles import row_height, text_lines
+from kamxl.writer import write_plan
+
+from .plan_factory import random_plan
+
+
+def _xml(path: Path, prefix: str) -> list[str]:
+    with zipfile.ZipFile(path) as z:
+        return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(prefix)]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_empty_dashboard_is_neutral(template, tmp_path, lang):
+    """Figures and details grey until something is entered; profitability grey while it is the
+    neutral assumption; the empty pipeline chart's axis starts at 0 and shows no 0, 1, 1."""
+    path = write_plan(new_plan(template, lang, client_name="New Co"), tmp_path / "p.xlsx", template=template)
+    ws = openpyxl.load_workbook(path)[template.sheet("dashboard").title[lang]]
+    rules = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
+    neutral = [(ref, r) for ref, r in rules if r.formula and r.formula[0] == NOTHING_ENTERED]
+    assert {"F10:F22"} <= {ref for ref, _ in neutral}  # the key figures
+    assert any(ref.startswith("M10:N") for ref, _ in neutral)  # score details
+    margin = layout.field_ref(template, "gross_margin", lang)
+    prof = [ref for ref, r in rules if r.formula and r.formula[0] == f"NOT(ISNUMBER({margin}))"]
+    assert len(prof) == 1
+    label_row = next(
+        c.row
+        for row in ws.iter_rows(min_col=8, max_col=8)
+        for c in row
+        if c.value == "Rentabilité" or c.value == "Profitability"
+    )
+    assert prof[0].startswith(f"M{label_row}:")
+    pipeline = [
+        x for x in _xml(path, "xl/charts/") if "<c:barChart>" in x and "c:legend" in x and "Pipeline" in x
+    ]
+    assert len(pipeline) == 1
+    value_axis = pipeline[0].split("<c:valAx>")[1]
+    assert '<c:min val="0"/>' in value_axis
+    assert AXIS_AMOUNT.replace("<", "&lt;").replace('"', "&quot;") in value_axis
+
+
+def test_row_heights_follow_the_words(template, tmp_path):
+    """A long wrapped text gets the lines its words take; a short one leaves the row alone."""
+    plan = random_plan(template, 3, lang="en", fullness=1.0)
+    long_text = "Renewal at risk unless the service levels are met for two quarters in a row. " * 3
+    plan.tables["risks"][0]["mitigation"] = long_text
+    plan.tables["risks"][1]["mitigation"] = "Call them."
+    for row in plan.tables["risks"][1:2]:
+        for key, value in list(row.items()):
+            if isinstance(value, str) and key != "mitigation":
+                row[key] = value[:8]
+    path = write_plan(plan, tmp_path / "p.xlsx", template=template)
+    anchor = layout.table_anchor(template, "risks")
+    ws = openpyxl.load_workbook(path)[anchor.titles["en"]]
+    col = [c.key for c in template.table("risks").columns].index("mitigation")
+    letter = layout.col_letter(anchor.first_col + col)
+    width = ws.column_dimensions[letter].width - 0.71  # openpyxl reads the stored width
+    first = ws.row_dimensions[anchor.data_row(0)].height
+    assert text_lines(long_text, width) >= 3
+    assert first >= row_height(text_lines(long_text, width))
+    second = ws.row_dimensions[anchor.data_row(1)].height
+    assert second is None or second <= row_height(1)
+
+
+@pytest.fixture(scope="module")
+def summary(template, tmp_path_factory):
+    plans = tmp_path_factory.mktemp("plans")
+    for seed in range(1, 15):
+        plan = random_plan(template, seed, lang="en", fullness=1.0)
+        plan.fields |= {"client_name": f"Account number {seed:02d} with a long name", "kam": "Jo Doe"}
+        write_plan(plan, plans / f"p{seed}.xlsx", template=template)
+    out = tmp_path_factory.mktemp("out")
+    history = out / "h.sqlite"
+    rollup(plans, output=out / "a.xlsx", history=history, as_of=dt.date(2026, 9, 1), jobs=1, lang="fr")
+    result = rollup(
+        plans, output=out / "b.xlsx", history=history, as_of=dt.date(2026, 12, 1), jobs=1, lang="fr"
+    )
+    return result
+
+
+def test_trend_axis_labels_each_snapshot_day(summary):
+    """Text categories in the summary's date format: a date axis labels by its base unit."""
+    charts = [x for x in _xml(summary.output, "xl/charts/") if "<c:lineChart>" in x]
+    assert len(charts) == 2
+    for xml in charts:
+        assert "<c:dateAx>" not in xml
+        assert 'formatCode="dd/mm/yyyy"' in xml.split("<c:catAx>")[1]
+
+
+def test_matrix_numbers_the_highest_priorities_with_a_key(summary):
+    wb = openpyxl.load_workbook(summary.output)
+    overview = wb.worksheets[0]
+    key = next(
+        c.value
+        for row in overview.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("1 Account")
+    )
+    names = re.findall(r"(\d+) (Account number \d\d with a long name)", key)
+    assert [int(n) for n, _ in names] == list(range(1, len(names) + 1))
+    assert 1 < len(names) <= 10
+    scatter = next(x for x in _xml(summary.output, "xl/charts/") if "<c:scatterChart>" in x)
+    labels = re.findall(r"<a:t>([^<]*)</a:t>", scatter.split("<c:plotArea>")[1])
+    numbers = sorted(int(t) for t in labels if t.isdigit())
+    assert numbers == list(range(1, len(names) + 1))
+    assert not [t for t in labels if "Account number" in t]  # names are in the key, not on the chart
