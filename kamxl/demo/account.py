@@ -16,7 +16,7 @@ from typing import Any
 
 from ..model import Plan, Row, new_plan
 from ..template import Template
-from .content import Text, content, say
+from .content import Phrases, content
 from .profiles import Profile, profile
 
 
@@ -32,7 +32,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month % 12 + 1, min(day.day, 28))
 
 
-class Account:
+class Account(Phrases):
     """Builds one plan's content; what one sheet learns (dates, people, contracts) serves the next."""
 
     def __init__(
@@ -75,12 +75,6 @@ class Account:
         self.contracts_by_offer: dict[str, Row] = {}
 
     # -- texts -------------------------------------------------------------
-    def t(self, text: Text, **values: Any) -> str:
-        return say(text, self.lang, **values)
-
-    def pick(self, pool: list[Text], **values: Any) -> str:
-        return self.t(self.rng.choice(pool), **values)
-
     def offer_label(self, code: str, *, capital: bool = False) -> str:
         label = self.template.label("offer", code, self.lang)
         if self.lang == "fr" and not capital:

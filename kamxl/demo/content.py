@@ -7,6 +7,7 @@ translations (KAMs, company stems, countries) are listed per language under ``[e
 
 from __future__ import annotations
 
+import random
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -49,3 +50,16 @@ def say(text: Text, lang: str, **values: Any) -> str:
     """A text in the plan's language (French for any language but English), placeholders filled."""
     chosen = text["en"] if lang == "en" else text["fr"]
     return chosen.format(**values) if values else chosen
+
+
+class Phrases:
+    """Texts in one plan's language, variants drawn from the plan's own generator."""
+
+    lang: str
+    rng: random.Random
+
+    def t(self, text: Text, **values: Any) -> str:
+        return say(text, self.lang, **values)
+
+    def pick(self, pool: list[Text], **values: Any) -> str:
+        return self.t(self.rng.choice(pool), **values)

@@ -9,31 +9,24 @@ competitor who is incumbent where we are weak, healthy ones have partners and a 
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from ..model import Plan, Row
 from ..template import Template
-from .content import Text, content, say
+from .content import Phrases, content
 
 LEVEL_ORDER = ("c_level", "director", "manager", "user")
 
 
-class _Relations:
+class _Relations(Phrases):
     def __init__(self, plan: Plan, template: Template, profile: str, team: list[tuple[str, str]]) -> None:
-        self.plan, self.t, self.profile = plan, template, profile
+        self.plan, self.template, self.profile = plan, template, profile
         self.lang = plan.lang
         self.rng = random.Random(f"kamxl-demo-relations/{plan.account_id}")
         self.c = content("relations")
         self.team_people = team
 
-    def text(self, text: Text, **values: Any) -> str:
-        return say(text, self.lang, **values)
-
-    def pick(self, pool: list[Text], **values: Any) -> str:
-        return self.text(self.rng.choice(pool), **values)
-
     def offer(self) -> str:
-        return self.t.label("offer", self.rng.choice(list(self.t.choices["offer"])), self.lang)
+        return self.template.label("offer", self.rng.choice(list(self.template.choices["offer"])), self.lang)
 
     def stakeholders(self) -> None:
         people = self.plan.tables.get("stakeholders", [])
@@ -71,9 +64,9 @@ class _Relations:
                 {
                     "name": name,
                     "role": role,
-                    "department": self.text(spec["department"]),
+                    "department": self.t(spec["department"]),
                     "commitment": round(self.rng.uniform(low, high) * 2) / 2,
-                    "sla": self.text(spec["sla"]),
+                    "sla": self.t(spec["sla"]),
                     "email": ".".join(name.lower().split()[:2]).replace("'", "") + "@kamxl-demo.com",
                 }
             )
@@ -123,19 +116,19 @@ class _Relations:
         threat = {"at_risk": ["high", "high", "medium"], "healthy": ["low", "medium"]}.get(
             self.profile, ["medium", "low", "high"]
         )
-        bus = [bu[self.lang] for bu in self.t.catalogue["business_units"]]
+        bus = [bu[self.lang] for bu in self.template.catalogue["business_units"]]
         rows = []
         for i, comp in enumerate(chosen):
             where = self.rng.sample(bus, self.rng.randint(1, 2))
-            offers = [self.t.label("offer", code, self.lang) for code in comp["offers"]]
+            offers = [self.template.label("offer", code, self.lang) for code in comp["offers"]]
             rows.append(
                 {
                     "name": comp["name"],
                     "kind": comp["kind"],
                     "threat": None if comp["kind"] == "partner" else threat[i % len(threat)],
                     "present_in": f"{', '.join(where)}: {', '.join(offers)}",
-                    "strengths": self.text(comp["strengths"]),
-                    "response": self.text(comp["response"]),
+                    "strengths": self.t(comp["strengths"]),
+                    "response": self.t(comp["response"]),
                 }
             )
         self.plan.tables["competitors"] = rows
