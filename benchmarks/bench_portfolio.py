@@ -1,0 +1,304 @@
+"""A whole shared drive rolled up: kamxl against the naive script and the floor, in one run.
+
+Usage: python benchmarks/bench_portfolio.py [--plans N] [--distinct K] [--jobs J] [--only a,b,...]
+
+Writes K distinct demo plans (default 48, the demo's content for a fixed day), then N workbooks
+(default 1,000) as copies of them, each with its own account id and name (writing every plan
+takes about a second, so 1,000 fresh plans would make the benchmark mostly generation). Then it
+measures, each in a fresh process, with the peak memory (RSS) of that process and of its
+largest worker:
+
+  cold     kamxl roll-up, no cache (history, summary and cache written: end to end)
+  again    the same roll-up again, nothing changed
+  changed  again after 1 % of the files changed
+  naive    pandas.read_excel(sheet_name=None) of every file (openpyxl), concatenated, one process
+  floor    python-calamine reading every cell of every sheet of every file, J processes
+  generate kamxl writing the K distinct plans, against bare XlsxWriter writing the same values
+
+and prints the figures and the ratios the targets are stated in. Deterministic: the same
+arguments give the same workbooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TODAY = dt.date(2026, 3, 16)  # the demo's content and the roll-up's day: fixed, so runs compare
+MEASURES = ("generate", "cold", "again", "changed", "naive", "floor")
+
+
+# -- the workbooks --------------------------------------------------------------------------------
+def write_distinct(folder: Path, count: int) -> list[Path]:
+    from kamxl.demo import demo_plans
+    from kamxl.template import get_template
+    from kamxl.workbooks import save_plan
+
+    template = get_template()
+    return [
+        save_plan(plan, folder, template=template)
+        for plan in demo_plans(template, seed=11, count=count, today=TODAY)
+    ]
+
+
+def copy_plan(source: Path, target: Path, number: int) -> None:
+    """A copy of a plan with its own account id and client name (text of the zip's parts)."""
+    from kamxl.reader import read_plan
+
+    plan = read_plan(source).plan
+    old_id, old_name = plan.account_id.encode(), (plan.name or "").encode()
+    new_id = str(uuid.UUID(int=random.Random(number).getrandbits(128))).encode()
+    new_name = old_name + f" {number:05d}".encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith(".xml"):
+                data = data.replace(old_id, new_id)
+                if info.filename == "xl/sharedStrings.xml":
+                    data = data.replace(b">" + old_name + b"<", b">" + new_name + b"<")
+            dst.writestr(info, data)
+    target.write_bytes(buffer.getvalue())
+
+
+def make_portfolio(distinct: list[Path], folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        source = distinct[i % len(distinct)]
+        target = folder / f"{i:05d} {source.stem}{source.suffix}"
+        copy_plan(source, target, i)
+        paths.append(target)
+    return paths
+
+
+# -- one measure, in its own process --------------------------------------------------------------
+def run_measure(name: str, folder: Path, work: Path, jobs: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    extra: dict[str, Any] = {}
+    if name in ("cold", "again", "changed"):
+        from kamxl.rollup import rollup
+
+        result = rollup(folder, output=work / "portfolio" / "portfolio-summary.xlsm", jobs=jobs, as_of=TODAY)
+        assert not result.skipped, result.skipped[:3]
+        extra = {"accounts": len(result.accounts), "from_cache": result.from_cache}
+    elif name == "naive":
+        import pandas as pd
+
+        frames = []
+        for path in sorted(folder.iterdir()):
+            for sheet, frame in pd.read_excel(path, sheet_name=None, engine="openpyxl").items():
+                frames.append(frame.assign(file=path.name, sheet=sheet))
+        extra = {"rows": len(pd.concat(frames, ignore_index=True))}
+    elif name == "floor":
+        import multiprocessing
+
+        files = sorted(str(p) for p in folder.iterdir())
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            extra = {"cells": sum(pool.map(calamine_cells, files, chunksize=16))}
+    elif name == "generate":
+        extra = generate(work, int(os.environ["BENCH_DISTINCT"]))
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": extra.pop("seconds", seconds),
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        **extra,
+    }
+
+
+def calamine_cells(path: str) -> int:
+    """Every cell of every sheet, through python-calamine: nothing else (the floor)."""
+    import python_calamine as pc
+
+    book = pc.CalamineWorkbook.from_path(path)
+    cells = sum(len(row) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python())
+    book.close()
+    return cells
+
+
+def generate(work: Path, count: int) -> dict[str, Any]:
+    """kamxl writing ``count`` demo plans, then bare XlsxWriter writing the same cell values."""
+    import python_calamine as pc
+    import xlsxwriter
+
+    folder = work / "generated"
+    shutil.rmtree(folder, ignore_errors=True)
+    from kamxl.demo import demo_plans
+    from kamxl.template import get_template
+    from kamxl.workbooks import save_plan
+
+    template = get_template()
+    plans = demo_plans(template, seed=11, count=count, today=TODAY)
+    start = time.perf_counter()
+    paths = [save_plan(plan, folder, template=template) for plan in plans]
+    kamxl_seconds = time.perf_counter() - start
+    contents = []
+    for path in paths:
+        book = pc.CalamineWorkbook.from_path(str(path))
+        contents.append({n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names})
+        book.close()
+    bare = work / "bare"
+    bare.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    for i, sheets in enumerate(contents):
+        book = xlsxwriter.Workbook(str(bare / f"{i}.xlsx"))
+        for name, rows in sheets.items():
+            ws = book.add_worksheet(name[:31])
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if value not in ("", None):
+                        ws.write(r, c, value)
+        book.close()
+    bare_seconds = time.perf_counter() - start
+    return {"seconds": kamxl_seconds, "bare_seconds": bare_seconds, "plans": count}
+
+
+def measure(name: str, folder: Path, work: Path, jobs: int, distinct: int) -> dict[str, Any]:
+    env = os.environ | {"BENCH_DISTINCT": str(distinct)}
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            *map(str, ("--measure", name, "--folder", folder, "--work", work, "--jobs", jobs)),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def change_some(paths: list[Path], share: float) -> int:
+    """Change ``share`` of the files: each gets a new client name (a new copy of its source)."""
+    rng = random.Random(1)
+    chosen = rng.sample(paths, max(1, round(len(paths) * share)))
+    for path in chosen:
+        data = path.read_bytes()
+        buffer = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(data)) as src,
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as dst,
+        ):
+            for info in src.infolist():
+                part = src.read(info)
+                if info.filename == "xl/sharedStrings.xml":
+                    part = part.replace(b"</t></si>", b" </t></si>", 1)
+                dst.writestr(info, part)
+        path.write_bytes(buffer.getvalue())
+    return len(chosen)
+
+
+# -- report ---------------------------------------------------------------------------------------
+def machine() -> str:
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kamxl.rollup.collect import default_jobs
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=1000, help="workbooks rolled up (default 1,000)")
+    parser.add_argument("--distinct", type=int, default=48, help="distinct demo plans written (default 48)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="processes (default: one per CPU)")
+    parser.add_argument("--only", default=",".join(MEASURES), help="measures to run, comma-separated")
+    parser.add_argument(
+        "--keep", type=Path, help="work in this folder and leave it (default: a temporary one)"
+    )
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(run_measure(args.measure, args.folder, args.work, args.jobs)))
+        return 0
+    only = [m for m in MEASURES if m in args.only.split(",")]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="kamxl-bench-"))
+    try:
+        return report(work, args, only)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(work: Path, args: argparse.Namespace, only: list[str]) -> int:
+    print(f"machine: {machine()}; jobs {args.jobs}")
+    start = time.perf_counter()
+    distinct = write_distinct(work / "distinct", args.distinct)
+    folder = work / "plans"
+    shutil.rmtree(folder, ignore_errors=True)
+    paths = make_portfolio(distinct, folder, args.plans)
+    shutil.rmtree(work / "portfolio", ignore_errors=True)
+    made = time.perf_counter() - start
+    print(f"{len(paths):,} workbooks ({args.distinct} distinct demo plans, copied) in {made:.0f} s")
+    results: dict[str, dict[str, Any]] = {}
+    for name in only:
+        if name == "changed":
+            print(f"  ({change_some(paths, 0.01)} files changed)")
+        results[name] = r = measure(name, folder, work, args.jobs, args.distinct)
+        extra = {k: v for k, v in r.items() if k not in ("seconds", "rss_mb", "worker_rss_mb")}
+        print(
+            f"{name:<9} {r['seconds']:>8.2f} s  {r['seconds'] / args.plans * 1000:>7.2f} ms/plan  "
+            f"peak RSS {r['rss_mb']:>5.0f} MB (largest worker {r['worker_rss_mb']:.0f} MB)  {extra}"
+        )
+    print_ratios(results, args.plans)
+    return 0
+
+
+def print_ratios(results: dict[str, dict[str, Any]], plans: int) -> None:
+    def ratio(a: str, b: str) -> float | None:
+        if a in results and b in results:
+            return results[a]["seconds"] / results[b]["seconds"]
+        return None
+
+    lines = [
+        ("naive / cold (target >= 20)", ratio("naive", "cold")),
+        ("cold / floor (target <= 3)", ratio("cold", "floor")),
+        ("again / cold (target <= 0.15)", ratio("again", "cold")),
+        ("changed / cold", ratio("changed", "cold")),
+    ]
+    if "generate" in results:
+        g = results["generate"]
+        lines.append(("generate / bare XlsxWriter (target <= 3)", g["seconds"] / g["bare_seconds"]))
+        print(
+            f"generate: {g['seconds'] / g['plans'] * 1000:.0f} ms/plan; bare XlsxWriter "
+            f"{g['bare_seconds'] / g['plans'] * 1000:.0f} ms/plan"
+        )
+    for label, value in lines:
+        if value is not None:
+            print(f"{label:<44} {value:6.2f}")
+    rss = max((r["rss_mb"] for k, r in results.items() if k in ("cold", "again", "changed")), default=None)
+    if rss is not None:
+        print(f"{'roll-up peak RSS, MB (target < 500 at 10,000)':<44} {rss:6.0f}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
