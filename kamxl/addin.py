@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dashboard_layout import PYTHON_BLOCK, PYTHON_BLOCK_NAME, PYTHON_BLOCK_WIDTHS
 from .dashboard_layout import TEXT as DASHBOARD_TEXT
@@ -37,6 +37,9 @@ from .layout import a1, col_letter
 from .model import is_blank
 from .reader import TableSpot
 from .template import LANGS, Table, Template
+
+if TYPE_CHECKING:
+    from .alerts import Alert
 
 Grid = list[list[Any]]
 MAX_ROWS, MAX_COLS = 20000, 200  # a sheet formatted down to row 1,048,576 must not be read whole
@@ -52,7 +55,7 @@ BLOCK_WIDTH = len(PYTHON_BLOCK_WIDTHS)
 MAX_FINDINGS = 300
 BLOCK_METRICS = (
     "overall", "potential", "relationship", "execution", "priority", "tier",
-    "weighted_pipeline", "overdue_actions",
+    "weighted_pipeline", "overdue_actions", "status",
 )  # fmt: skip
 TEXT = {
     "title": DASHBOARD_TEXT["python_title"],
@@ -63,6 +66,10 @@ TEXT = {
     "check": ("Check", "Contrôle"),
     "same": ("same", "identique"),
     "differs": ("differs", "différent"),
+    "alerts": ("Alerts: {n} (status: {status})", "Alertes : {n} (statut : {status})"),
+    "no_alerts": ("No alert: every rule is met.", "Aucune alerte : toutes les règles sont respectées."),
+    "high": ("high", "haute"),
+    "medium": ("medium", "moyenne"),
     "findings": ("Findings: {n}", "Constats : {n}"),
     "severity": ("Severity", "Gravité"),
     "sheet": ("Sheet", "Feuille"),
@@ -606,6 +613,7 @@ def run_recompute(
     book: Any, *, as_of: dt.date | None = None, now: dt.datetime | None = None
 ) -> RecomputeReport:
     """Read, restore formulas, score, check and write the Dashboard block; returns what was done."""
+    from .alerts import plan_alerts
     from .health import check_plan
     from .reader import read_plan_from_source
     from .report import sorted_findings
@@ -627,7 +635,8 @@ def run_recompute(
     dashboard = result.locations.sheets.get("dashboard") or template.sheet("dashboard").title[lang]
     if dashboard not in source.sheet_names:
         raise UserError(f"This workbook has no {dashboard!r} sheet: kamxl cannot write its results there.")
-    block = PythonBlock(template, lang, scores, findings, stamp)
+    alerts = plan_alerts(plan, template, scores, as_of, locations=result.locations)
+    block = PythonBlock(template, lang, scores, findings, stamp, alerts)
     write_block(source, dashboard, block)
     redraw_orgchart(source, template, plan.tables.get("stakeholders", []), lang)
     return RecomputeReport(findings, len(restored), stamp, cells is not None)
@@ -661,9 +670,16 @@ class PythonBlock:
     """The Dashboard's Python block as a grid of values (formulas for the live side and links)."""
 
     def __init__(
-        self, template: Template, lang: str, scores: Any, findings: list[Finding], stamp: dt.datetime
+        self,
+        template: Template,
+        lang: str,
+        scores: Any,
+        findings: list[Finding],
+        stamp: dt.datetime,
+        alerts: list[Alert] | None = None,
     ):
         self.t, self.lang, self.scores, self.findings, self.stamp = template, lang, scores, findings, stamp
+        self.alerts = alerts or []
 
     def rows(self, top: int, left: int) -> tuple[Grid, dict[int, str], list[int]]:
         """The grid placed at (top, left) (1-based), number formats by grid row, bold grid rows."""
@@ -703,6 +719,23 @@ class PythonBlock:
             )
             if m.fmt in t.formats:
                 formats[len(grid) - 1] = t.formats[m.fmt]
+        grid.append([None] * BLOCK_WIDTH)
+        bold.append(len(grid))
+        status = values.get("status") or ""
+        grid.append([_txt(text("alerts", lang, n=len(self.alerts), status=status)), None, None, None])
+        bold.append(len(grid))
+        grid.append([_txt(text(k, lang)) for k in ("severity", "sheet", "cell", "message")])
+        if not self.alerts:
+            grid.append([_txt(text("no_alerts", lang)), None, None, None])
+        for al in self.alerts:
+            grid.append(
+                [
+                    _txt(text(al.severity, lang)),
+                    _txt(al.sheet),
+                    _link(al.sheet, al.cell),
+                    _txt(f"{al.label}: {al.message}" if lang != "fr" else f"{al.label} : {al.message}"),
+                ]
+            )
         grid.append([None] * BLOCK_WIDTH)
         bold.append(len(grid))
         grid.append([_txt(text("findings", lang, n=len(self.findings))), None, None, None])

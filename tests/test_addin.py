@@ -31,6 +31,7 @@ import openpyxl
 import pytest
 
 from kamxl import addin
+from kamxl.alerts import plan_alerts
 from kamxl.health import check_plan
 from kamxl.layout import a1, table_anchor
 from kamxl.reader import read_plan
@@ -237,8 +238,27 @@ def test_recompute_writes_python_scores_findings_and_stamp(remote, monkeypatch, 
         assert block[(r, 2)] == f'=HYPERLINK("{target}","{finding.cell}")'
     assert any(f.severity == "error" and "not reviewed" in f.message for f in expected)
     assert f"Findings: {len(expected)}" in {block.get((r, 0)) for r in range(len(block))}
+    # the status beside its live formula, then each alert linked to its cell, before the findings
+    status = labels["Status"]
+    assert block[(status, 1)] == "=Account_Status"
+    assert block[(status, 2)] == template.status[scores.status]["label"]["en"] != ""
+    alerts = plan_alerts(result.plan, template, scores, AS_OF, locations=result.locations)
+    assert [a.code for a in alerts] == list(scores.alerts) and "plan_stale" in scores.alerts
+    heading = f"Alerts: {len(alerts)} (status: {block[(status, 2)]})"
+    (top_alerts,) = [r for r in range(len(block)) if block.get((r, 0)) == heading]
+    for i, alert in enumerate(alerts):
+        r = top_alerts + 2 + i
+        target = "#'" + alert.sheet.replace("'", "''") + "'!" + alert.cell
+        assert [block.get((r, c)) for c in range(4)] == [
+            alert.severity,
+            alert.sheet,
+            f'=HYPERLINK("{target}","{alert.cell}")',
+            f"{alert.label}: {alert.message}",
+        ]
+    assert top_alerts < min(rows[(f.sheet, f.message)] for f in expected)
     links = [r for r in range(len(block)) if str(block.get((r, 2))).startswith("=HYPERLINK")]
-    assert len(links) == len(expected)  # nothing more: e.g. the metadata sheet was read without trouble
+    # nothing more: e.g. the metadata sheet was read without trouble
+    assert len(links) == len(expected) + len(alerts)
 
 
 def input_cells(template, book: Any) -> set[tuple[int, int, int]]:
@@ -334,6 +354,7 @@ def test_recompute_in_a_french_workbook(remote, monkeypatch, template, tmp_path)
     assert shown(cells[(top, left)]) == "Recalcul et vérification (Python)"
     links = [v for v in cells.values() if isinstance(v, str) and v.startswith("=HYPERLINK")]
     assert any(v.startswith("=HYPERLINK(\"#'Plan d''action'!") for v in links), links
+    assert any(str(shown(v)).startswith("Alertes : ") for v in cells.values())
 
 
 def test_recompute_reads_unsaved_values_not_the_file(remote, monkeypatch, account, template):
