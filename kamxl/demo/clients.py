@@ -28,10 +28,10 @@ def client_name(rng: random.Random, lang: str, sector: str, used: set[str], root
     raise ValueError("too many demo accounts for the name generator")
 
 
-def _join(items: list[str], lang: str) -> str:
+def _join(items: list[str], last_link: str) -> str:
     if len(items) < 2:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {'and' if lang == 'en' else 'et'} {items[-1]}"
+    return f"{', '.join(items[:-1])} {last_link} {items[-1]}"
 
 
 def _date_text(day: dt.date, lang: str) -> str:
@@ -75,7 +75,7 @@ def add_info(acc: Account) -> None:
         city=city,
         country=acc.country,
         n=len(abroad) + 1,
-        abroad=_join(abroad, lang),
+        abroad=_join(abroad, acc.t(texts["and"])),
         bus=bus,
         sites=sites,
     )

@@ -56,6 +56,7 @@ class _Relations(Phrases):
         return None
 
     def team(self) -> list[Row]:
+        domain = content("people")["our_domain"]
         rows = []
         for name, role in self.team_people:
             spec = self.c["team"][role]
@@ -67,7 +68,7 @@ class _Relations(Phrases):
                     "department": self.t(spec["department"]),
                     "commitment": round(self.rng.uniform(low, high) * 2) / 2,
                     "sla": self.t(spec["sla"]),
-                    "email": ".".join(name.lower().split()[:2]).replace("'", "") + "@kamxl-demo.com",
+                    "email": ".".join(name.lower().split()[:2]).replace("'", "") + "@" + domain,
                 }
             )
         self.plan.tables["team"] = rows
