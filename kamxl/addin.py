@@ -66,8 +66,9 @@ TEXT = {
     "check": ("Check", "Contrôle"),
     "same": ("same", "identique"),
     "differs": ("differs", "différent"),
-    "alerts": ("Alerts: {n} (status: {status})", "Alertes : {n} (statut : {status})"),
-    "no_alerts": ("No alert: every rule is met.", "Aucune alerte : toutes les règles sont respectées."),
+    "alerts": ("Alerts: {n} (status: {status})", "Alertes\u00a0: {n} (statut\u00a0: {status})"),
+    "no_alerts": ("No alert: every rule is met.", "Aucune alerte\u00a0: toutes les règles sont respectées."),
+    "colon": (": ", "\u00a0: "),
     "high": ("high", "haute"),
     "medium": ("medium", "moyenne"),
     "findings": ("Findings: {n}", "Constats : {n}"),
@@ -733,7 +734,7 @@ class PythonBlock:
                     _txt(text(al.severity, lang)),
                     _txt(al.sheet),
                     _link(al.sheet, al.cell),
-                    _txt(f"{al.label}: {al.message}" if lang != "fr" else f"{al.label} : {al.message}"),
+                    _txt(f"{al.label}{text('colon', lang)}{al.message}"),
                 ]
             )
         grid.append([None] * BLOCK_WIDTH)

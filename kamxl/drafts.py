@@ -43,7 +43,7 @@ def draft_email(
     without a recipient for its author to fill in.
     """
     msg = EmailMessage(policy=SMTP)
-    msg["Subject"] = " ".join(subject.split())
+    msg["Subject"] = re.sub(r"\s*[\r\n]+\s*", " ", subject).strip()  # one line; no-break spaces kept
     if to and (address := mail_address(to[1])):
         user, domain = address.rsplit("@", 1)
         msg["To"] = Address(display_name=" ".join(to[0].split()), username=user, domain=domain)

@@ -354,7 +354,7 @@ def test_recompute_in_a_french_workbook(remote, monkeypatch, template, tmp_path)
     assert shown(cells[(top, left)]) == "Recalcul et vérification (Python)"
     links = [v for v in cells.values() if isinstance(v, str) and v.startswith("=HYPERLINK")]
     assert any(v.startswith("=HYPERLINK(\"#'Plan d''action'!") for v in links), links
-    assert any(str(shown(v)).startswith("Alertes : ") for v in cells.values())
+    assert any(str(shown(v)).startswith("Alertes\u00a0: ") for v in cells.values())
 
 
 def test_recompute_reads_unsaved_values_not_the_file(remote, monkeypatch, account, template):

@@ -28,8 +28,9 @@ from kamxl.commands.rollup import command as rollup_command
 from kamxl.demo import demo_portfolio
 from kamxl.model import Plan
 from kamxl.paths import safe_filename
+from kamxl.review.texts import Texts
 from kamxl.rollup import AccountRecord, Portfolio, RollupResult, record_from_plan, rollup
-from kamxl.rollup.digest import write_digests
+from kamxl.rollup.digest import digest_texts_path, write_digests
 from kamxl.rollup.texts import text
 from kamxl.template import Template
 from kamxl.writer import write_plan
@@ -222,7 +223,7 @@ def test_director_draft_counts_statuses_and_names_every_at_risk_account(rolled, 
     statuses = Counter(r.status for r in result.accounts)
     counts = section(body, "Accounts per status" if lang == "en" else "Comptes par statut")
     labels = {"en": ("At risk", "Watch", "Healthy"), "fr": ("À risque", "À surveiller", "Sain")}[lang]
-    sep = ": " if lang == "en" else " : "
+    sep = ": " if lang == "en" else "\u00a0: "
     for label, code in zip(labels, ("at_risk", "watch", "healthy"), strict=True):
         assert f"{label}{sep}{statuses[code]}" in counts, counts
     at_risk = section(body, "At-risk accounts by KAM" if lang == "en" else "Comptes à risque par KAM")
@@ -244,13 +245,22 @@ def test_digest_speaks_the_summary_language(rolled):
     lang, result, _ = rolled
     kam, greeting, director = {
         "en": ("Your accounts on 2026-11-16:", "Hello ", "Portfolio on 2026-11-16:"),
-        "fr": ("Vos comptes au 16/11/2026 :", "Bonjour ", "Portefeuille au 16/11/2026 :"),
+        "fr": ("Vos comptes au 16/11/2026\u00a0:", "Bonjour ", "Portefeuille au 16/11/2026\u00a0:"),
     }[lang]
     for msg in kam_drafts(result).values():
         assert msg["Subject"].startswith(kam)
         assert text_of(msg, "plain").startswith(greeting)
         assert all(heading in text_of(msg, "plain") for heading in HEADINGS[lang])
     assert director_draft(result)["Subject"].startswith(director)
+
+
+def test_french_typography_of_the_digest_texts():
+    """A no-break space before : ; ? ! in French, as everywhere else in kamxl."""
+    texts = Texts("fr", digest_texts_path()).data
+    french = [v["fr"] for section in texts.values() for v in section.values()]
+    assert len(french) > 20
+    assert not [t for t in french if re.search(r" [:;?!](\s|$)", t)]
+    assert not [t for t in french if re.search(r"[^\s\d/(\u00a0][:;?!](\s|$)", t)]
 
 
 def test_no_address_when_none_is_valid_and_distinct_files_for_clashing_names(template, tmp_path):

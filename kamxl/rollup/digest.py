@@ -255,7 +255,7 @@ def director_message(
                     "director.at_risk_line",
                     kam=d.kam or t("kam.no_kam"),
                     account=a.account,
-                    reasons="; ".join(reasons),
+                    reasons=t("director.reasons_separator").join(reasons),
                 )
             )
     body.section(t("director.at_risk"), at_risk, t("director.no_at_risk"))
