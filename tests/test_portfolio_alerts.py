@@ -292,6 +292,15 @@ def test_cli_writes_the_digests_and_lists_them(demo, tmp_path):
     assert all(p.endswith(".eml") for p in listed)
 
 
+def test_a_digest_folder_that_cannot_be_written_is_reported_and_the_summary_kept(demo, tmp_path):
+    blocked = tmp_path / "digest"
+    blocked.write_text("a file where the folder should be", encoding="utf-8")
+    result = rollup(demo[0], output=tmp_path / "s.xlsx", history=False, digest=blocked, as_of=TODAY)
+    assert result.output.is_file() and result.digests == [] and result.exit_code == 1
+    ((error),) = result.errors
+    assert error["output"] == str(blocked) and error["reason"].startswith("digests not written")
+
+
 def test_nothing_is_ever_sent():
     """No module of kamxl imports a mail-sending library or calls one."""
     sending = {"smtplib", "imaplib", "poplib"}
