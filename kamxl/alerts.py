@@ -19,6 +19,8 @@ from .scoring import Scores, as_date, is_backer, kpi_attainment, kpi_latest, n0,
 from .template import Template
 
 SEVERITY_ORDER = ("high", "medium")
+# Between the status reasons the Dashboard lists: French puts a no-break space before ";".
+REASONS_SEPARATOR = {"en": "; ", "fr": "\u00a0; "}
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,7 @@ def alert_values(scores: Scores, template: Template, lang: str) -> dict[str, Any
     rules = ordered_rules(template)
     values: dict[str, Any] = {f"alert_{code}": int(code in scores.alerts) for code, _ in rules}
     values["status"] = status_label(template, scores.status, lang)
-    values["status_reasons"] = "; ".join(
+    values["status_reasons"] = REASONS_SEPARATOR.get(lang, "; ").join(
         rule_label(template, c, lang) for c, _ in rules if c in scores.alerts
     )
     return values

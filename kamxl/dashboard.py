@@ -527,7 +527,7 @@ class Formulas:
 
     def alert_metrics(self) -> list[tuple[str, str, str, str, str]]:
         """The alert flags, the status they give and the reasons, as Dashboard metrics."""
-        from .alerts import ordered_rules, rule_label  # the alerts module builds on the scores
+        from .alerts import REASONS_SEPARATOR, ordered_rules, rule_label  # builds on the scores
 
         t = self.t
         flags = self.alert_flags()
@@ -546,12 +546,19 @@ class Formulas:
             f"IF(OR({count('high')}>0,{count('medium')}>={number(t.status['at_risk_medium'])}),{label['at_risk']},"
             f"IF({count('medium')}>0,{label['watch']},{label['healthy']}))"
         )
+        sep = REASONS_SEPARATOR.get(self.lang, "; ")
         reasons = "&".join(
-            f'IF({defined_name(f"alert_{code}")}=1,{_q("; " + rule_label(t, code, self.lang))},"")'
+            f'IF({defined_name(f"alert_{code}")}=1,{_q(sep + rule_label(t, code, self.lang))},"")'
             for code, _ in rules
         )
         out.append(("status", status, "text", "Status", "Statut"))
         out.append(
-            ("status_reasons", f"MID({reasons},3,1000)" if rules else '""', "text", "Reasons", "Raisons")
+            (
+                "status_reasons",
+                f"MID({reasons},{len(sep) + 1},1000)" if rules else '""',
+                "text",
+                "Reasons",
+                "Raisons",
+            )
         )
         return out
