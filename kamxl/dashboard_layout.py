@@ -247,7 +247,8 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     status_row = row
     row += 1
     reasons = s.get(text_wrap=True, valign="top", font_color=st["ink"])
-    ws.merge_range(row, 1, row + 2, 5, "", reasons)
+    # Four rows: every rule firing at once, in French, still shows whole (at most one row free).
+    ws.merge_range(row, 1, row + 3, 5, "", reasons)
     put(row, 1, "status_reasons", reasons)
     row += 2
 
