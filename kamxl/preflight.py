@@ -95,10 +95,14 @@ def _mb(size: float) -> str:
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"')
+# Patterns that start with a literal are scanned for quickly: the grid check reads every cell.
+_ROW_REF = re.compile(rb'row\b[^>]*?\br="(\d+)"')
+# Only cells carry a reference with letters (a row's is digits; ref= and sqref= are other names).
+_CELL_REF = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+_CELL_REF_SPACED = re.compile(rb' r="([A-Z]+)(\d+)"')
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_UNUSUAL = (b":row", b"<row\n", b"<row\t", b"<row\r", b'\nr="', b'\tr="', b'\rr="')
 _PROLOG_BYTES = 65536
 
 
@@ -107,7 +111,8 @@ def check_archive(
 ) -> dict[str, bytes]:
     """Refuse a zip whose parts are too large, too compressed or declare a DTD; check every sheet.
 
-    Returns the worksheet parts it read (part name -> XML), so a reader does not inflate them twice.
+    Returns the parts it read whole (part name -> XML: every worksheet and the small parts), so a
+    reader does not inflate them twice.
     """
     limits = limits or Limits.from_env()
     infos = archive.infolist()
@@ -146,7 +151,10 @@ def check_archive(
             _check_grid(data, sheets[name], path, limits)
         else:
             with archive.open(info) as fh:
-                _check_prolog(fh.read(_PROLOG_BYTES), name, path)
+                head = fh.read(_PROLOG_BYTES)
+            _check_prolog(head, name, path)
+            if info.file_size < _PROLOG_BYTES and len(head) == info.file_size:
+                read[name] = head  # read whole: a reader needing this part takes it from here
     return read
 
 
@@ -176,15 +184,17 @@ def _check_prolog(head: bytes, name: str, path: str | Path) -> None:
 
 def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> None:
     """Refuse a sheet whose cells would make a reader size a grid beyond the limits."""
+    usual = not any(mark in xml for mark in _UNUSUAL)  # as Excel and every library write sheets
     rows = max(map(int, set(_ROW_REF.findall(xml))), default=0)
     cols, where = 0, ""
-    if refs := _CELL_REF.findall(xml):
+    if refs := set((_CELL_REF_SPACED if usual else _CELL_REF).findall(xml)):
         far = max({letters for letters, _ in refs}, key=lambda s: (len(s), s))
         cols = column_number(far.decode())
-        rows = max(rows, *map(int, {row for _, row in refs}))
+        rows = max(rows, *(int(row) for _, row in refs))
         where = far.decode() + max((r for c, r in refs if c == far), key=int).decode()
     # Rows and cells may leave out their reference: then their position is their count.
-    rows = max(rows, len(_ROW_TAG.findall(xml)))
+    tags = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/") if usual else 0
+    rows = max(rows, tags if usual else len(_ROW_TAG.findall(xml)))
     if cols == 0 and _CELL_TAG.search(xml):
         cols = max((len(_CELL_TAG.findall(r)) for r in xml.split(b"</row>")), default=0)
     if rows > limits.rows or cols > limits.columns or rows * cols > limits.cells:

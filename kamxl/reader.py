@@ -293,9 +293,13 @@ class _Labels:
     choices: dict[str, ChoiceIndex]
     headers: dict[str, dict[str, str]]  # table key -> loose label -> column key
     fields: dict[str, dict[str, str]]  # sheet key -> loose label -> field key
+    # (id(column), type, raw) -> coerced: a portfolio repeats the same choices, dates and numbers
+    coerced: dict[tuple[int, type, Any], Coerced] = field(default_factory=dict)
 
 
 _LABELS: dict[tuple[int, str], tuple[Template, _Labels]] = {}
+_MEMO_SIZE = 200_000  # coerced cells remembered per template and language
+_MEMO_TYPES = frozenset({str, float, int, bool, dt.date, dt.datetime})
 
 
 def _label_index(columns: tuple[Column, ...], lang: str) -> dict[str, str]:
@@ -652,13 +656,20 @@ class _Reader:
         if flag is not None:
             kind, text = flag
             result = error_cell(text) if kind == "error" else formula_cell(text)
-        else:
+        elif (
+            type(raw) not in _MEMO_TYPES
+            or (result := self.labels.coerced.get((id(column), type(raw), raw))) is None
+        ):
             try:
                 result = coerce(
                     raw, column, choices=self.labels.choices.get(column.choices or ""), lang=self.lang
                 )
             except Exception as exc:  # never raise on content
                 result = Coerced(None, Problem(f"could not be read ({exc})"))
+            if type(raw) in _MEMO_TYPES:
+                if len(self.labels.coerced) > _MEMO_SIZE:
+                    self.labels.coerced.clear()
+                self.labels.coerced[(id(column), type(raw), raw)] = result
         if result.problem is not None:
             suffix = "; left blank" if result.problem.severity == "error" else ""
             self.add(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from functools import lru_cache
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -29,6 +30,7 @@ ROW_PADDING = 3.0
 MAX_LINES = 12  # a longer text scrolls in its cell rather than making a page-tall row
 
 
+@lru_cache(maxsize=65536)  # a portfolio repeats its texts (statuses, categories, copied plans)
 def text_lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column ``width`` (Excel width units) wide, word by word.
 

@@ -150,3 +150,28 @@ def test_the_result_is_the_same_whatever_the_number_of_jobs(plans, tmp_path):
     assert one.as_json()["totals"] == two.as_json()["totals"]
     for frame in ("accounts", "pipeline", "actions", "risks", "findings"):
         assert one.frames()[frame].equals(two.frames()[frame]), frame
+
+
+def test_nothing_changed_leaves_the_summary_and_history_as_they_are(plans, tmp_path):
+    first = _roll(plans, tmp_path / "out")
+    summary, history = first.output, first.history
+    stamps = {p: os.stat(p).st_mtime_ns for p in (summary, history)}
+    again = _roll(plans, tmp_path / "out")
+    assert again.up_to_date and again.exit_code == 0
+    assert {p: os.stat(p).st_mtime_ns for p in (summary, history)} == stamps
+    assert again.as_json()["totals"] == first.as_json()["totals"]
+    summary.write_bytes(summary.read_bytes())  # saved by someone since: written again
+    assert not _roll(plans, tmp_path / "out").up_to_date
+    assert _roll(plans, tmp_path / "out").up_to_date
+    history.unlink()
+    rebuilt = _roll(plans, tmp_path / "out")
+    assert not rebuilt.up_to_date and history.is_file()
+
+
+def test_one_changed_file_rewrites_the_summary(plans, tmp_path):
+    _roll(plans, tmp_path / "out")
+    path = plans / "plan-3.xlsx"
+    _replace_in_zip(path, b"Copperline Energy", b"Copperline Energx")
+    result = _roll(plans, tmp_path / "out")
+    assert not result.up_to_date and result.from_cache == len(NAMES) - 1
+    assert result.output in result.written

@@ -63,6 +63,12 @@ class _ProgressBar:
 )
 @click.option("--no-history", is_flag=True, help="Keep no history (the Trends sheet stays empty).")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read every workbook, even unchanged ones (default: portfolio-cache.json.gz beside the history "
+    "keeps what the last roll-up read).",
+)
+@click.option(
     "--export",
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write accounts, opportunities, actions and risks as CSV into this folder.",
@@ -91,6 +97,7 @@ def command(
     as_json: bool,
     history: Path | None,
     no_history: bool,
+    no_cache: bool,
     export: Path | None,
     digest: Path | None,
     include_contacts: bool,
@@ -114,6 +121,7 @@ def command(
             recursive=recursive,
             jobs=jobs,
             history=False if no_history else history,
+            cache=False if no_cache else None,
             export=export,
             digest=digest,
             include_contacts=include_contacts,

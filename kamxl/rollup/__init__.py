@@ -66,6 +66,7 @@ class RollupResult:
     errors: list[dict[str, str]] = field(default_factory=list)  # outputs not written, and why
     written: list[Path] = field(default_factory=list)  # every file this roll-up wrote
     from_cache: int = 0  # accounts whose unchanged workbook was not read again
+    up_to_date: bool = False  # nothing changed: the summary and history were left as they were
     portfolio: Portfolio | None = field(default=None, repr=False, compare=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -285,29 +286,35 @@ def _rollup_locked(
         from_cache=cache.hits if cache else 0,
         portfolio=portfolio,
     )
-    trends = Trends()
-    if db:
-        try:
-            trends = _record_history(db, portfolio, totals)
-            result.written.append(db)
-        except HistoryError as exc:
-            result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
-    write_summary(portfolio, out, trends=trends)
-    result.written.append(out)
-    if cache is not None:
+    outputs = [out, *([db] if db else [])]
+    key = (
+        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs])
+        if cache is not None
+        else ""
+    )
+    # Nothing changed since the last roll-up wrote the summary and history: they are left as they are.
+    result.up_to_date = (
+        cache is not None and cache.hits == len(accounts) and cache.outputs_current(key, outputs)
+    )
+    if not result.up_to_date:
+        trends = Trends()
+        if db:
+            try:
+                trends = _record_history(db, portfolio, totals)
+                result.written.append(db)
+            except HistoryError as exc:
+                result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
+        write_summary(portfolio, out, trends=trends)
+        result.written.append(out)
+    _write_exports(result, portfolio, export)
+    if cache is not None and not result.up_to_date:
+        if not result.errors:
+            cache.outputs_written(key, outputs)
         try:
             result.written.append(cache.save())
         except OSError as exc:
             result.errors.append(
                 {"output": printable(cache.path), "reason": f"cache not written: {exc.strerror or exc}"}
-            )
-    if export:
-        try:
-            result.exports = export_csv(portfolio, export, result.frames())
-            result.written += result.exports
-        except OSError as exc:
-            result.errors.append(
-                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
             )
     if digest:
         try:
@@ -318,6 +325,17 @@ def _rollup_locked(
                 {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
+
+
+def _write_exports(result: RollupResult, portfolio: Portfolio, export: str | Path | None) -> None:
+    if export:
+        try:
+            result.exports = export_csv(portfolio, export, result.frames())
+            result.written += result.exports
+        except OSError as exc:
+            result.errors.append(
+                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            )
 
 
 def _problems(found: list[tuple[Path, str]], outcomes: list[Problem], folder: Path) -> list[Problem]:

@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,10 @@ class ReadCache:
         self.old: dict[str, dict[str, Any]] = {}
         self.new: dict[str, tuple[Stamp, str, AccountRecord]] = {}
         self.hits = 0
+        self.written: dict[
+            str, Any
+        ] = {}  # what the last run wrote: {"key": ..., "files": {path: [size, mtime]}}
+        self._outputs: dict[str, Any] = {}
         self._load()
 
     @classmethod
@@ -98,6 +102,8 @@ class ReadCache:
             entries = data.get("entries")
             if isinstance(entries, dict):
                 self.old = entries
+            if isinstance(data.get("outputs"), dict):
+                self.written = data["outputs"]
 
     def lookup(self, path: str, stamp: Stamp | None) -> AccountRecord | None:
         """The cached record of ``path`` if its size, time and content are those it was made from."""
@@ -124,6 +130,36 @@ class ReadCache:
         if stamp is not None and digest:
             self.new[path] = (stamp, digest, record)
 
+    def outputs_key(self, *parts: Any) -> str:
+        """A hash of what the outputs are made from: every record's file and content, and ``parts``
+        (the files skipped and ignored, the output paths, the language)."""
+        files = sorted((path, digest) for path, (_, digest, _) in self.new.items())
+        text = json.dumps([files, *parts], default=str, sort_keys=True)
+        return content_digest(text.encode("utf-8"))
+
+    def outputs_current(self, key: str, paths: list[Path]) -> bool:
+        """Whether the last run made ``paths`` from the same inputs and nobody changed them since."""
+        files = self.written.get("files")
+        if (
+            self.written.get("key") != key
+            or not isinstance(files, dict)
+            or set(files) != {str(p) for p in paths}
+        ):
+            return False
+        for path in paths:
+            stamp = Stamp.of(path)
+            if stamp is None or files[str(path)] != [stamp.size, stamp.mtime_ns]:
+                return False
+        return True
+
+    def outputs_written(self, key: str, paths: list[Path]) -> None:
+        """Remember the outputs this run wrote, as they are now (saved by :meth:`save`)."""
+        stamps = {str(p): Stamp.of(p) for p in paths}
+        self.written = {
+            "key": key,
+            "files": {p: [s.size, s.mtime_ns] for p, s in stamps.items() if s is not None},
+        }
+
     def save(self) -> Path:
         """Write the entries of this run (files gone or unreadable drop out), atomically.
 
@@ -134,9 +170,9 @@ class ReadCache:
             fh.write('{"context":' + _dumps(self.context) + ',"entries":{')
             for i, (path, (stamp, digest, record)) in enumerate(self.new.items()):
                 entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
-                entry["record"] = asdict(record)
+                entry["record"] = vars(record)  # plain dicts and lists: JSON takes them as they are
                 fh.write(("," if i else "") + _dumps(path) + ":" + _dumps(entry))
-            fh.write("}}")
+            fh.write('},"outputs":' + _dumps(self.written) + "}")
         return self.path
 
 

@@ -14,7 +14,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from ..template import TIER_CODES
-from .summary import TIER_TONES, _quote, cell_ref
+from .sheetrefs import TIER_TONES, cell_ref
+from .sheetrefs import quote_sheet as _quote
 
 if TYPE_CHECKING:
     from .summary import SummaryWriter

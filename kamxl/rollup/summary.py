@@ -18,7 +18,7 @@ from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.url import Url
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -30,7 +30,10 @@ from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
 from .history import Movement, Snapshot
+from .overview import render_overview
 from .portfolio import Col, Portfolio, View
+from .sheetrefs import TIER_TONES
+from .sheetrefs import quote_sheet as _quote
 
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
@@ -47,7 +50,6 @@ KIND_WIDTHS = {
 }
 MAX_LINES = 5
 TREND_CHART = (520, 300)  # pixels
-TIER_TONES = {"invest": "good", "maintain": "warn", "deprioritise": "bad", "unrated": "neutral"}
 
 
 @dataclass
@@ -162,8 +164,6 @@ class SummaryWriter:
             self.sheets[key] = ws
         self.sheets["chart_data"].hide()
 
-        from .overview import render_overview  # the Overview needs the other sheets' names
-
         accounts = self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
         self.accounts_formats(accounts)
         low, high = p.kam_band
@@ -270,9 +270,10 @@ class SummaryWriter:
             },
         )
         ws.set_row(top, 30)
+        formats = [self.fmt(col.kind) for col in cols]  # once per column: tables run to thousands of rows
         for r, row in enumerate(rows, start=top + 1):
             for i, col in enumerate(cols):
-                self.write_cell(ws, r, left + i, col, row)
+                self.write_cell(ws, r, left + i, col, row, formats[i])
             if (lines := _lines(cols, row)) > 1:
                 ws.set_row(r, row_height(lines))
         for i, col in enumerate(cols):
@@ -293,7 +294,9 @@ class SummaryWriter:
             border_color=st["primary"],
         )
 
-    def write_cell(self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any]) -> None:
+    def write_cell(
+        self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any], fmt: Format | None = None
+    ) -> None:
         value = row.get(col.key)
         if col.kind == "link":
             self.write_link(ws, r, c, value, row.get("file") or value)
@@ -310,7 +313,7 @@ class SummaryWriter:
             return
         if col.kind in ("text", "longtext") and value is not None and not isinstance(value, str):
             value = _plain(value)
-        self.put(ws, r, c, value, self.fmt(col.kind))
+        self.put(ws, r, c, value, fmt or self.fmt(col.kind))
 
     def write_link(self, ws: Worksheet, r: int, c: int, path: Any, shown: Any, where: str = "") -> None:
         """A link that opens the source workbook (at ``where``, a cell such as 'Risks'!G6),
@@ -656,10 +659,6 @@ def _ref(header: str) -> str:
     return re.sub(r"([\[\]#'])", r"'\1", header)
 
 
-def _quote(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
-
-
 def _currency_symbol(fmt: str) -> str:
     m = re.search(r'"\s*([^"\d#,.;\s]+)\s*"', fmt)
     return m.group(1) if m else "€"
@@ -682,8 +681,3 @@ def _link_target(path: Path, start: Path) -> str | None:
         return os.path.relpath(path, start)
     except ValueError:  # another drive on Windows
         return str(path.resolve()) if path.is_absolute() else None
-
-
-def cell_ref(sheet: str, row: int, col: int) -> str:
-    """An absolute reference to a cell of ``sheet`` (for defined names and chart ranges)."""
-    return f"={_quote(sheet)}!{xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)}"
