@@ -355,6 +355,9 @@ def test_alerts_sheet_by_kam_most_severe_first_linked_to_the_plan_cell(rolled):
         href = (target.target or "") + ("#" + target.location if target.location else "")
         assert Path(records[r[account]].file).name in href.replace("%20", " ")
         assert href.endswith(f"!{r[cell]}") and r[sheet] in href.replace("''", "'")
+    # high rows red, medium amber: text criteria quoted, or spreadsheets read them as names
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules if r.type == "cellIs"]
+    assert {tuple(r.formula) for r in rules} >= {(f'"{label}"',) for label in SEVERITY[lang].values()}
     by_severity = Counter(r[severity] for r in rows)
     assert by_severity[SEVERITY[lang]["high"]] == sum(
         al["severity"] == "high" for rec in result.accounts for al in rec.alerts

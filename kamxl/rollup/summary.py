@@ -181,8 +181,9 @@ class SummaryWriter:
         risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
         self.risk_formats(risks)
         alerts = self.data_sheet("alerts", p.alerts_view(), p.t("head_alerts"), p.t("note_alerts"))
-        self.when(self.sheets["alerts"], alerts, "severity", "==", p.t("severity_high"), "bad")
-        self.when(self.sheets["alerts"], alerts, "severity", "==", p.t("severity_medium"), "warn")
+        for severity, tone in (("high", "bad"), ("medium", "warn")):
+            when = _excel_text(p.t(f"severity_{severity}"))
+            self.when(self.sheets["alerts"], alerts, "severity", "==", when, tone)
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
         self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
         self.write_trends()
