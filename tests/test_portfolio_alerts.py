@@ -168,6 +168,9 @@ def test_kam_draft_lists_their_alerts_most_severe_first(rolled):
             assert line.startswith(f"{SEVERITY[lang][alert['severity']]} · {alert['account']} · ")
             assert line.endswith(f"{alert['message']} ({alert['sheet']}!{alert['cell']})")
             assert html.escape(alert["message"]) in page
+        for rec in kams[kam]:  # the HTML part opens each account's workbook
+            link = f'<a href="{html.escape(Path(rec.path).as_uri())}">{html.escape(rec.account)}'
+            assert link in page and Path(rec.path).is_file()
         others = [a.account for k, recs in kams.items() if k != kam for a in recs]
         assert not any(line.split(" · ")[1] in others for line in listed)
         seen += len(listed)

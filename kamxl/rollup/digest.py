@@ -24,11 +24,11 @@ from ..paths import MAX_STEM, safe_filename
 from ..review.calendar import COMING_DAYS
 from ..review.texts import Texts, choice
 from ..scoring import as_date
-from ..template import STATUS_CODES, default_template_path
+from ..template import default_template_path
 from .portfolio import Portfolio
 from .records import AccountRecord
 
-STATUS_ORDER = {"at_risk": 0, "watch": 1, "healthy": 2}
+STATUS_ORDER = {"at_risk": 0, "watch": 1, "healthy": 2, "unrated": 3}
 
 
 def digest_texts_path() -> Path:
@@ -105,9 +105,12 @@ class _Body:
     def para(self, text: str) -> None:
         self.parts.append(("p", text))
 
-    def section(self, title: str, items: list[str], empty: str) -> None:
+    def section(self, title: str, items: list[str], empty: str, links: list[str] | None = None) -> None:
+        """A heading and its list; ``links``: a file for each item, linked in the HTML part."""
         self.parts.append(("h", title))
-        self.parts.append(("ul", items) if items else ("p", empty))
+        self.parts.append(
+            ("ul", list(zip(items, links or [""] * len(items), strict=True))) if items else ("p", empty)
+        )
 
     def link(self, text: str, path: str) -> None:
         self.parts.append(("a", (text, path)))
@@ -118,7 +121,7 @@ class _Body:
             if kind == "h":
                 lines += ["", value, "-" * len(value)]
             elif kind == "ul":
-                lines += [f"- {item}" for item in value]
+                lines += [f"- {item}" for item, _ in value]
             elif kind == "a":
                 lines += ["", value[0]]
             else:
@@ -136,15 +139,23 @@ class _Body:
             if kind == "h":
                 out.append(f'<h3 style="color: #1F3864; margin: 14px 0 4px">{html.escape(value)}</h3>')
             elif kind == "ul":
-                out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in value) + "</ul>")
+                out.append(
+                    "<ul>" + "".join(f"<li>{_anchor(item, path)}</li>" for item, path in value) + "</ul>"
+                )
             elif kind == "a":
-                text, path = value
-                href = Path(path).as_uri() if Path(path).is_absolute() else path
-                out.append(f'<p><a href="{html.escape(href)}">{html.escape(text)}</a></p>')
+                out.append(f"<p>{_anchor(*value)}</p>")
             else:
                 out.append(f"<p>{html.escape(value)}</p>")
         out.append("</body></html>")
         return "\n".join(out) + "\n"
+
+
+def _anchor(text: str, path: str) -> str:
+    """The text, linked to the file when there is one (a file: URI for an absolute path)."""
+    if not path:
+        return html.escape(text)
+    href = Path(path).as_uri() if Path(path).is_absolute() else path
+    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
 
 
 def _message(subject: str, body: _Body, day: dt.date, to: tuple[str, str] | None) -> EmailMessage:
@@ -172,6 +183,7 @@ def kam_message(digest: KamDigest, portfolio: Portfolio) -> EmailMessage:
             for a in digest.accounts
         ],
         "",
+        [a.path for a in digest.accounts],
     )
     body.section(
         t("kam.alerts"),
@@ -237,7 +249,8 @@ def director_message(
         t("director.counts"),
         [
             t("director.count_line", status=p.status_label(code), count=statuses.get(code, 0))
-            for code in reversed(STATUS_CODES)
+            for code in STATUS_ORDER
+            if code != "unrated" or statuses.get(code)  # new plans: listed when there are some
         ]
         + [t("director.alert_counts", high=severities[0], medium=severities[1], overdue=overdue)],
         "",
