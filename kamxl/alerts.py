@@ -1,4 +1,4 @@
-"""Alert rules and the account status (healthy, watch, at risk) beside the tier.
+"""Alert rules and the account status (healthy, watch, at risk; unrated while empty) beside the tier.
 
 The rules and every threshold are declared in the template's ``[alerts]`` and ``[status]``
 sections; this module implements what each rule code looks at. Each alert points at the cell
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .dates import text_date
 from .layout import Locations
 from .model import Plan, Row, is_blank
 from .scoring import Scores, as_date, is_backer, kpi_attainment, kpi_latest, n0, num, risk_score
@@ -148,7 +149,7 @@ def _no_contact(plan: Plan, template: Template, scores: Scores, as_of: dt.date) 
         return None
     oldest, i = min(late)
     return Hit(
-        "stakeholders", i, "last_contact", {"count": len(late), "days": days, "date": oldest.isoformat()}
+        "stakeholders", i, "last_contact", {"count": len(late), "days": days, "date": oldest}
     )
 
 
@@ -161,7 +162,7 @@ def _rituals_overdue(plan: Plan, template: Template, scores: Scores, as_of: dt.d
     if not late:
         return None
     first, i = min(late)
-    return Hit("rituals", i, "next_due", {"count": len(late), "date": first.isoformat()})
+    return Hit("rituals", i, "next_due", {"count": len(late), "date": first})
 
 
 def _plan_stale(plan: Plan, template: Template, scores: Scores, as_of: dt.date) -> Hit | None:
@@ -199,7 +200,7 @@ def _overdue_actions(plan: Plan, template: Template, scores: Scores, as_of: dt.d
     if len(late) < int(template.alerts["overdue_actions"]["at_least"]) or not late:
         return None
     oldest, i = min(late)
-    return Hit("actions", i, "due", {"count": len(late), "date": oldest.isoformat()})
+    return Hit("actions", i, "due", {"count": len(late), "date": oldest})
 
 
 RULES: dict[str, Callable[[Plan, Template, Scores, dt.date], Hit | None]] = {
@@ -223,13 +224,23 @@ def _hits(plan: Plan, template: Template, scores: Scores, as_of: dt.date) -> Ite
             yield code, hit
 
 
+def is_rated(scores: Scores, template: Template) -> bool:
+    """Whether the plan holds any of the template's ``status.rated_once`` figures (else: unrated)."""
+    return any(getattr(scores.figures, key) for key in template.status["rated_once"])
+
+
 def fired_alerts(plan: Plan, template: Template, scores: Scores, as_of: dt.date) -> list[str]:
-    """Codes of the rules that fire, high severity first."""
+    """Codes of the rules that fire, high severity first; none while the plan is unrated."""
+    if not is_rated(scores, template):
+        return []
     return [code for code, _ in _hits(plan, template, scores, as_of)]
 
 
-def status_for(codes: list[str] | tuple[str, ...], template: Template) -> str:
-    """at_risk: any high alert, or enough medium ones together; watch: any medium; else healthy."""
+def status_for(codes: list[str] | tuple[str, ...], template: Template, *, rated: bool = True) -> str:
+    """unrated: nothing entered yet; at_risk: any high alert, or enough medium ones together;
+    watch: any medium; else healthy."""
+    if not rated:
+        return "unrated"
     severities = [template.alerts[c]["severity"] for c in codes]
     if "high" in severities or severities.count("medium") >= float(template.status["at_risk_medium"]):
         return "at_risk"
@@ -252,7 +263,9 @@ def plan_alerts(
     as_of = as_of or dt.date.today()
     loc = locations or Locations.from_layout(template, plan)
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
-    out = []
+    out: list[Alert] = []
+    if not is_rated(scores, template):
+        return out
     for code, hit in _hits(plan, template, scores, as_of):
         if hit.table is None:
             sheet, cell = loc.at_field(template, hit.column or "")
@@ -261,7 +274,8 @@ def plan_alerts(
         else:
             sheet, cell = loc.at_row(template, hit.table, hit.index, hit.column)
         rule = template.alerts[code]
-        message = str(rule["message"][lang]).format(**(rule_params(template, code) | hit.values))
+        values = {k: text_date(v, lang) if isinstance(v, dt.date) else v for k, v in hit.values.items()}
+        message = str(rule["message"][lang]).format(**(rule_params(template, code) | values))
         out.append(Alert(code, rule["severity"], message, sheet, cell, rule_label(template, code, lang)))
     return out
 

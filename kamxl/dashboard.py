@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .template import Template
+from .template import STATUS_CODES, Template
 
 # Names the issue fixes; every other figure is Fig_<Key>.
 SPECIAL_NAMES = {
@@ -55,6 +55,12 @@ def number(value: float | int) -> str:
 
 def _q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+def unrated_test(template: Template) -> str:
+    """True while the plan holds none of the template's ``status.rated_once`` figures (a new plan):
+    the status is then unrated, no alert fires and the Dashboard stays grey."""
+    return "AND(" + ",".join(f"{defined_name(k)}=0" for k in template.status["rated_once"]) + ")"
 
 
 class Formulas:
@@ -523,7 +529,8 @@ class Formulas:
             ),
             "overdue_actions": f"Overdue_Actions>={number(rules.get('overdue_actions', {}).get('at_least', 0))}",
         }
-        return {code: f"IF({tests[code]},1,0)" for code in rules}
+        unrated = unrated_test(t)
+        return {code: f"IF({unrated},0,IF({tests[code]},1,0))" for code in rules}
 
     def alert_metrics(self) -> list[tuple[str, str, str, str, str]]:
         """The alert flags, the status they give and the reasons, as Dashboard metrics."""
@@ -541,10 +548,11 @@ class Formulas:
             refs = [defined_name(f"alert_{c}") for c, rule in rules if rule["severity"] == severity]
             return "(" + "+".join(refs) + ")" if refs else "0"
 
-        label = {code: _q(t.status[code]["label"][self.lang]) for code in ("healthy", "watch", "at_risk")}
+        label = {code: _q(t.status[code]["label"][self.lang]) for code in STATUS_CODES}
         status = (
+            f"IF({unrated_test(t)},{label['unrated']},"
             f"IF(OR({count('high')}>0,{count('medium')}>={number(t.status['at_risk_medium'])}),{label['at_risk']},"
-            f"IF({count('medium')}>0,{label['watch']},{label['healthy']}))"
+            f"IF({count('medium')}>0,{label['watch']},{label['healthy']})))"
         )
         sep = REASONS_SEPARATOR.get(self.lang, "; ")
         reasons = "&".join(

@@ -9,7 +9,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from .dashboard import Metric
+from .dashboard import Metric, unrated_test
 from .model import Plan
 from .printing import legible_print, sheet_width
 from .scoring import pipeline_by_stage
@@ -238,7 +238,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     )
     ws.merge_range(row, 1, row, 5, "", big)
     put(row, 1, "status", big)
-    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good")):
+    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good"), ("unrated", "neutral")):
         label = _q(w.t.status[code]["label"][w.lang])
         ws.conditional_format(
             row, 1, row, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
@@ -333,8 +333,8 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
 
     # Until something is entered, figures and details are grey dashes, not zeros and defaults; the
     # profitability stays grey while it is the neutral assumption (no gross margin entered).
-    _neutral(w, ws, 9, 5, 9 + len(KEY_FIGURES) - 1, 5, NOTHING_ENTERED)
-    _neutral(w, ws, chart_first, 12, max(details_rows.values()), 13, NOTHING_ENTERED)
+    _neutral(w, ws, 9, 5, 9 + len(KEY_FIGURES) - 1, 5, unrated_test(w.t))
+    _neutral(w, ws, chart_first, 12, max(details_rows.values()), 13, unrated_test(w.t))
     prof = details_rows["profitability"]
     _neutral(w, ws, prof, 12, prof, 13, f"NOT(ISNUMBER({w.field_ref('gross_margin')}))")
 
@@ -423,7 +423,6 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-NOTHING_ENTERED = "AND(Fig_Stakeholders=0,Fig_Actions=0,Fig_Rated=0)"
 # Money axis: an empty chart scales 0 to 1 in steps of 0.5, which "#,##0" shows as 0, 1, 1;
 # fractions below 1 are left blank instead (no amount that small is ever worth a gridline label).
 AXIS_AMOUNT = '[=0]0;[<1]"";#,##0'
@@ -450,7 +449,7 @@ def _neutral(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: i
 
 def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
     """Red, amber or green by score; grey with a dash while nothing is entered (a new plan)."""
-    _neutral(w, ws, r1, c1, r2, c2, NOTHING_ENTERED)
+    _neutral(w, ws, r1, c1, r2, c2, unrated_test(w.t))
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
         ws.conditional_format(
             r1,

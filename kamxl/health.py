@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .alerts import is_key_contact
+from .dates import text_date
 from .findings import Finding, Severity
 from .layout import Locations
 from .model import Plan, Row, is_blank
@@ -193,12 +194,14 @@ class _Check:
                 "error",
                 sheet,
                 cell,
-                self.msg("stale", days=self.days(days), date=last.isoformat(), limit=self.days(limit)),
+                self.msg(
+                    "stale", days=self.days(days), date=text_date(last, self.lang), limit=self.days(limit)
+                ),
             )
         nxt = as_date(self.plan.fields.get("next_review"))
         if nxt is not None and nxt < self.as_of:
             sheet, cell = self.loc.at_field(self.t, "next_review")
-            yield Finding("warning", sheet, cell, self.msg("next_review", date=nxt.isoformat()))
+            yield Finding("warning", sheet, cell, self.msg("next_review", date=text_date(nxt, self.lang)))
 
     def objectives(self) -> Iterator[Finding]:
         yield from self.incomplete("objectives", "smart", ("metric", "target", "deadline", "owner"))
@@ -225,7 +228,9 @@ class _Check:
             if row.get("status") in ("done", "cancelled") or due is None or due >= self.as_of:
                 continue
             days = (self.as_of - due).days
-            text = self.msg("overdue", name=_short(row["action"]), due=due.isoformat(), days=self.days(days))
+            text = self.msg(
+                "overdue", name=_short(row["action"]), due=text_date(due, self.lang), days=self.days(days)
+            )
             yield self.at_row("warning", "actions", i, "due", text)
 
     def kpis(self) -> Iterator[Finding]:
@@ -264,7 +269,7 @@ class _Check:
             close = as_date(row.get("expected_close"))
             if row.get("stage") in ("won", "lost") or close is None or close >= self.as_of:
                 continue
-            text = self.msg("close", name=_short(row["name"]), date=close.isoformat())
+            text = self.msg("close", name=_short(row["name"]), date=text_date(close, self.lang))
             yield self.at_row("warning", "opportunities", i, "expected_close", text)
 
     def rituals(self) -> Iterator[Finding]:
@@ -280,7 +285,7 @@ class _Check:
             text = self.msg(
                 "ritual_overdue",
                 name=_short(name),
-                date=due.isoformat(),
+                date=text_date(due, self.lang),
                 days=self.days((self.as_of - due).days),
             )
             yield self.at_row("warning", "rituals", i, "next_due", text)

@@ -102,7 +102,7 @@ class Scores:
     priority: float
     tier: str
     figures: Figures
-    status: str = "healthy"  # healthy, watch or at_risk (kamxl.alerts)
+    status: str = "healthy"  # healthy, watch, at_risk or unrated (kamxl.alerts)
     alerts: tuple[str, ...] = ()  # codes of the alert rules that fire, in the template's order
 
     def as_dict(self) -> dict[str, Any]:
@@ -406,7 +406,8 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         tier=tier_for(priority, rated, template.tiers),
         figures=figures,
     )
-    from .alerts import fired_alerts, status_for  # alerts build on these scores
+    from .alerts import fired_alerts, is_rated, status_for  # alerts build on these scores
 
     fired = fired_alerts(plan, template, scores, as_of)
-    return replace(scores, status=status_for(fired, template), alerts=tuple(fired))
+    status = status_for(fired, template, rated=is_rated(scores, template))
+    return replace(scores, status=status, alerts=tuple(fired))

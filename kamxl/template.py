@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -756,7 +757,7 @@ ALERT_PARAMS = {
     "overdue_actions": ("at_least",),
     "detractor_decider": (),
 }
-STATUS_CODES = ("healthy", "watch", "at_risk")
+STATUS_CODES = ("healthy", "watch", "at_risk", "unrated")
 
 
 def _check_scoring_lists(ck: _Checker, scoring: dict[str, Any], choices: dict[str, Any]) -> None:
@@ -797,9 +798,16 @@ def _check_status(ck: _Checker, raw: dict[str, Any]) -> dict[str, Any]:
     ck.number(status.get("at_risk_medium"), "status.at_risk_medium")
     for code in STATUS_CODES:
         ck.labels(ck.get(status, code, "status", dict).get("label"), f"status.{code}.label")
+    from .scoring import Figures  # the figures a plan is rated by are Figures fields
+
+    known = {f.name for f in dataclass_fields(Figures)}
+    rated_once = ck.get(status, "rated_once", "status", list)
+    if not rated_once or any(k not in known for k in rated_once):
+        raise ck.fail("status.rated_once", f"a non-empty list of figures among {sorted(known)}")
     return status
 
 
+@cache  # where kamxl is installed does not change while it runs
 def default_template_path() -> Path:
     """The built-in template, whether kamxl runs from a checkout or an installed wheel."""
     here = Path(__file__).resolve().parent

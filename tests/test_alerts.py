@@ -4,9 +4,12 @@ live Dashboard formulas give the same flags, status and reasons (LibreOffice).""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from kamxl.alerts import plan_alerts, status_for
@@ -14,6 +17,7 @@ from kamxl.dashboard import defined_name
 from kamxl.layout import a1, field_cell, table_anchor
 from kamxl.model import Plan, new_plan
 from kamxl.report import check_workbook
+from kamxl.rollup import rollup
 from kamxl.scoring import score_plan
 from kamxl.template import Template
 from kamxl.writer import cached_values, write_plan
@@ -171,8 +175,41 @@ def test_thresholds_come_from_the_template(template):
     assert alerts_of(plan, lenient) == []
 
 
+def empty(template: Template, lang: str = "en", **fields) -> Plan:
+    """A new plan: no stakeholders, no actions, no rated criteria (fields as given)."""
+    plan = new_plan(template, lang, client_name="New Co")
+    plan.fields |= fields
+    return plan
+
+
+def test_an_empty_plan_is_unrated_until_something_is_entered(template):
+    """No alert and status "unrated" while nothing is entered, even with a low NRR typed in; the
+    first stakeholder, action or rating rates the plan (as the Dashboard's grey tiles)."""
+    plan = empty(template, nrr=0.8)
+    scores = score_plan(plan, template, TODAY)
+    assert (scores.status, scores.alerts, alerts_of(plan, template)) == ("unrated", (), [])
+    assert template.status["rated_once"] == ["stakeholders", "actions", "rated"]
+    with_contact = empty(template)
+    with_contact.tables["stakeholders"] = [{"name": "Bob", "role": "user", "stance": "neutral"}]
+    assert score_plan(with_contact, template, TODAY).alerts == ("no_sponsor",)
+    with_action = empty(template, nrr=0.8)
+    with_action.tables["actions"] = [{"action": "Call", "owner": "Jo", "due": TODAY + DAY}]
+    assert score_plan(with_action, template, TODAY).alerts == ("nrr_low", "no_sponsor")
+    rated = empty(template)
+    rated.tables["assessment"][0]["rating"] = 4
+    assert score_plan(rated, template, TODAY).status != "unrated"
+
+
+def test_check_json_of_an_empty_plan(template, tmp_path):
+    path = write_plan(empty(template), tmp_path / "new.xlsx", template=template)
+    report = json.loads(json.dumps(check_workbook(path, as_of=TODAY)))
+    assert (report["status"], report["alerts"]) == ("unrated", [])
+    assert report["status_label"] == "Not rated yet"
+
+
 def test_status_counts_medium_alerts(template):
     assert status_for([], template) == "healthy"
+    assert status_for([], template, rated=False) == "unrated"
     assert status_for(["nps_low"], template) == "watch"
     assert status_for(["nps_low", "plan_stale"], template) == "watch"
     assert status_for(["nps_low", "plan_stale", "kpi_low"], template) == "at_risk"  # at_risk_medium = 3
@@ -210,6 +247,9 @@ def test_dashboard_status_and_flags_match_libreoffice(template, lo_recalc, tmp_p
             for code in codes:
                 _fire(plan, code)
             cases.append((plan, write_plan(plan, tmp_path / f"case{i}{lang}.xlsx", template=template)))
+    for lang in ("en", "fr"):  # unrated: nothing entered, a low NRR typed in does not fire yet
+        plan = empty(template, lang, nrr=0.8)
+        cases.append((plan, write_plan(plan, tmp_path / f"empty{lang}.xlsx", template=template)))
     results = lo_recalc([p for _, p in cases])
     statuses = set()
     for plan, path in cases:
@@ -219,4 +259,24 @@ def test_dashboard_status_and_flags_match_libreoffice(template, lo_recalc, tmp_p
         expected = cached_values(scores, template, plan.lang)
         for key in [k for k in expected if k.startswith("alert_")] + ["status", "status_reasons"]:
             assert names[defined_name(key)] == expected[key], (path.name, key)
-    assert statuses == {"healthy", "watch", "at_risk"}
+    assert statuses == {"healthy", "watch", "at_risk", "unrated"}
+
+
+def test_a_new_plan_in_the_portfolio_is_counted_as_not_rated(template, tmp_path):
+    """The summary's Overview shows a grey "Not rated yet" tile and the director's draft a count
+    line only when some plan is empty."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    write_plan(calm(template), folder / "calm.xlsx", template=template)
+    write_plan(empty(template, kam="Jo"), folder / "new.xlsx", template=template)
+    result = rollup(folder, output=tmp_path / "s.xlsx", history=False, digest=tmp_path / "d", as_of=TODAY)
+    assert sorted(r.status for r in result.accounts) == ["healthy", "unrated"]
+    ws = openpyxl.load_workbook(result.output)["Overview"]
+    (tile,) = [c for row in ws.iter_rows() for c in row if c.value == "Not rated yet"]
+    assert ws.cell(tile.row + 1, tile.column).value == 1
+    drafts = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in (tmp_path / "d").glob("*.eml")
+    ]
+    bodies = [m.get_body(("plain",)).get_content() for m in drafts]
+    assert any("Not rated yet: 1" in b and "Healthy: 1" in b for b in bodies)

@@ -243,7 +243,10 @@ def test_gaps_are_listed_as_a_sentence(template) -> None:
     ("lang", "expected"),
     [
         ("en", f'Action "Late" is overdue (due {TODAY - dt.timedelta(days=1)}, 1 day ago)'),
-        ("fr", f"Action « Late » en retard (échéance {TODAY - dt.timedelta(days=1)}, il y a 1 jour)"),
+        (
+            "fr",
+            f"Action « Late » en retard (échéance {TODAY - dt.timedelta(days=1):%d/%m/%Y}, il y a 1 jour)",
+        ),
     ],
 )
 def test_overdue_by_one_day(template, lang, expected) -> None:

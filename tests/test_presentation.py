@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 
 from kamxl import layout
-from kamxl.dashboard_layout import AXIS_AMOUNT, NOTHING_ENTERED
+from kamxl.dashboard import unrated_test
+from kamxl.dashboard_layout import AXIS_AMOUNT
 from kamxl.model import new_plan
 from kamxl.rollup import rollup
 from kamxl.styles import row_height, text_lines
@@ -33,7 +34,7 @@ def test_empty_dashboard_is_neutral(template, tmp_path, lang):
     path = write_plan(new_plan(template, lang, client_name="New Co"), tmp_path / "p.xlsx", template=template)
     ws = openpyxl.load_workbook(path)[template.sheet("dashboard").title[lang]]
     rules = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
-    neutral = [(ref, r) for ref, r in rules if r.formula and r.formula[0] == NOTHING_ENTERED]
+    neutral = [(ref, r) for ref, r in rules if r.formula and r.formula[0] == unrated_test(template)]
     assert {"F10:F22"} <= {ref for ref, _ in neutral}  # the key figures
     assert any(ref.startswith("M10:N") for ref, _ in neutral)  # score details
     margin = layout.field_ref(template, "gross_margin", lang)
@@ -120,3 +121,25 @@ def test_matrix_numbers_the_highest_priorities_with_a_key(summary):
     numbers = sorted(int(t) for t in labels if t.isdigit())
     assert numbers == list(range(1, len(names) + 1))
     assert not [t for t in labels if "Account number" in t]  # names are in the key, not on the chart
+
+
+def test_french_summary_writes_dates_in_text_the_french_way(summary):
+    """Titles, notes and footers of a French summary say 01/12/2026, never 2026-12-01."""
+    wb = openpyxl.load_workbook(summary.output)
+    heads = [
+        c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+        and ("/2026" in c.value or re.search(r"\d{4}-\d\d-\d\d", c.value))
+        # the plans' own alert and check messages are in their language (English here)
+        and ws.title not in ("Alertes", "Qualité des données")
+    ]
+    assert heads, "no date in any title or note"
+    assert not [h for h in heads if re.search(r"\d{4}-\d\d-\d\d", h)], heads
+    assert any("consolidés le 01/12/2026" in h for h in heads)
+    assert any("01/09/2026" in h for h in heads)  # the movements since the previous snapshot
+    assert any("31/12/2026" in h for h in heads)  # actions due within 30 days
+    footers = {ws.oddFooter.left.text for ws in wb.worksheets if ws.oddFooter.left.text}
+    assert footers and all("01/12/2026" in f for f in footers), footers

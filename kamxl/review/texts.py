@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..dates import text_date
 from ..template import Template, default_template_path
 
 LANGS = ("en", "fr")
@@ -47,11 +47,7 @@ class Texts:
         return f"€{value:,.0f}"
 
     def date(self, value: Any) -> str:
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if not isinstance(value, dt.date):
-            return "–"
-        return value.strftime("%d/%m/%Y") if self.lang == "fr" else value.isoformat()
+        return text_date(value, self.lang)
 
     def percent(self, value: Any) -> str:
         if not isinstance(value, int | float) or isinstance(value, bool):

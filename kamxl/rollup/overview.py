@@ -47,7 +47,7 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
         1,
         2,
         8,
-        p.t("subtitle", accounts=totals["accounts"], date=p.as_of.isoformat(), to_fix=to_fix),
+        p.t("subtitle", accounts=totals["accounts"], date=p.date(p.as_of), to_fix=to_fix),
         s.hint,
     )
     # The folder rolled up: an input cell (a Roll up button reads it).
@@ -176,6 +176,16 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
                     p.t("tile_alerts_sub", high=alert_counts["high"], medium=alert_counts["medium"]),
                     "bad" if alert_counts["high"] else None,
                 ),
+                *[  # new plans with nothing entered yet: shown only when there are some
+                    (
+                        p.status_label("unrated"),
+                        statuses["unrated"],
+                        "0",
+                        p.t("tile_status_sub", pct=_pct(statuses["unrated"] / n, p.lang)),
+                        "neutral",
+                    )
+                    for _ in range(1 if statuses.get("unrated") else 0)
+                ],
             ],
         ),
         (

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..alerts import SEVERITY_ORDER, rule_label
+from ..dates import text_date
 from ..model import Row
 from ..review.changes import short_counts
 from ..template import STATUS_CODES, TIER_CODES, Template
@@ -77,6 +78,10 @@ class Portfolio:
     # -- labels ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
         return text(key, self.lang, **values)
+
+    def date(self, value: Any) -> str:
+        """A date in running text, in the summary's language (01/12/2026 in French)."""
+        return text_date(value, self.lang)
 
     def label(self, choices: str | None, value: Any) -> Any:
         """The label of a choice code in the summary language (free text and numbers unchanged)."""

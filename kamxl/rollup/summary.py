@@ -175,7 +175,7 @@ class SummaryWriter:
         self.data_sheet("pipeline", p.pipeline_view(), p.t("head_pipeline"), p.t("note_pipeline"))
         until = p.as_of + dt.timedelta(days=30)
         actions = self.data_sheet(
-            "actions", p.actions_view(), p.t("head_actions"), p.t("note_actions", until=until.isoformat())
+            "actions", p.actions_view(), p.t("head_actions"), p.t("note_actions", until=p.date(until))
         )
         self.actions_formats(actions)
         risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
@@ -224,7 +224,7 @@ class SummaryWriter:
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         title = self.p.t("footer").replace("&", "&&")
         ws.set_footer(
-            f"&L&8{title} {self.p.as_of.isoformat()}&C&8&A&R&8{self.p.t('page')} &P {self.p.t('of')} &N"
+            f"&L&8{title} {self.p.date(self.p.as_of)}&C&8&A&R&8{self.p.t('page')} &P {self.p.t('of')} &N"
         )
 
     def data_sheet(self, key: str, view: View, heading: str, note: str) -> View:
@@ -456,7 +456,7 @@ class SummaryWriter:
             self.trend_charts(ws, view, first, last, row)
             row += 19
         day = tr.previous_day
-        heading = p.t("head_movements", date=day.isoformat()) if day else p.t("head_movements_first")
+        heading = p.t("head_movements", date=p.date(day)) if day else p.t("head_movements_first")
         ws.write_string(row, 0, heading, self.s.subheading)
         if tr.previous_day is None:
             ws.write_string(row + 1, 0, p.t("no_previous"), self.s.hint)
