@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -58,12 +59,17 @@ def write_distinct(folder: Path, count: int) -> list[Path]:
     ]
 
 
-def copy_plan(source: Path, target: Path, number: int) -> None:
-    """A copy of a plan with its own account id and client name (text of the zip's parts)."""
+@functools.cache
+def identity(source: Path) -> tuple[bytes, bytes]:
     from kamxl.reader import read_plan
 
     plan = read_plan(source).plan
-    old_id, old_name = plan.account_id.encode(), (plan.name or "").encode()
+    return plan.account_id.encode(), (plan.name or "").encode()
+
+
+def copy_plan(source: Path, target: Path, number: int) -> None:
+    """A copy of a plan with its own account id and client name (text of the zip's parts)."""
+    old_id, old_name = identity(source)
     new_id = str(uuid.UUID(int=random.Random(number).getrandbits(128))).encode()
     new_name = old_name + f" {number:05d}".encode()
     buffer = io.BytesIO()
@@ -281,7 +287,7 @@ def report(work: Path, args: argparse.Namespace, only: list[str]) -> int:
         extra = {k: round(v, 2) if isinstance(v, float) else v for k, v in extra.items()}
         print(
             f"{name:<9} {r['seconds']:>8.2f} s (CPU {r['cpu']:>7.2f} s)  "
-            f"{r['seconds'] / args.plans * 1000:>7.2f} ms/plan  "
+            f"{r['seconds'] / r.get('plans', args.plans) * 1000:>7.2f} ms/plan  "
             f"peak RSS {r['rss_mb']:>5.0f} MB (largest worker {r['worker_rss_mb']:.0f} MB)  {extra}"
         )
     print_ratios(results, args.plans)

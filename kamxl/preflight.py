@@ -99,18 +99,22 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ROW_REF = re.compile(rb'row\b[^>]*?\br="(\d+)"')
 # Only cells carry a reference with letters (a row's is digits; ref= and sqref= are other names).
 _CELL_REF = re.compile(rb'\sr="([A-Z]+)(\d+)"')
-_CELL_REF_SPACED = re.compile(rb' r="([A-Z]+)(\d+)"')
+_REF_SPACED = re.compile(rb' r="([A-Z]*)([0-9]+)"')
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-_UNUSUAL = (b":row", b"<row\n", b"<row\t", b"<row\r", b'\nr="', b'\tr="', b'\rr="')
+_DECLARATION = 256  # bytes an XML declaration may take
 _PROLOG_BYTES = 65536
 
 
 def check_archive(
-    archive: zipfile.ZipFile, path: str | Path, limits: Limits | None = None
+    archive: zipfile.ZipFile,
+    path: str | Path,
+    limits: Limits | None = None,
+    sheets: dict[str, str] | None = None,
 ) -> dict[str, bytes]:
     """Refuse a zip whose parts are too large, too compressed or declare a DTD; check every sheet.
 
+    ``sheets``: :func:`sheet_parts` of the archive, when the caller has it already.
     Returns the parts it read whole (part name -> XML: every worksheet and the small parts), so a
     reader does not inflate them twice.
     """
@@ -138,7 +142,7 @@ def check_archive(
         raise RefusedFile(
             path, f"the workbook would be {_mb(total)} once unpacked, over {_mb(limits.total_mb * MB)}"
         )
-    sheets = sheet_parts(archive)
+    sheets = sheet_parts(archive) if sheets is None else sheets
     read: dict[str, bytes] = {}
     for info in infos:
         name = info.filename
@@ -182,22 +186,42 @@ def _check_prolog(head: bytes, name: str, path: str | Path) -> None:
         raise RefusedFile(path, f"{_part_label(name)} has no XML element in its first 64 kB")
 
 
+def _usual(xml: bytes) -> bool:
+    """A sheet as Excel and every library write it: attributes separated by spaces, no prefix on
+    rows. A single-byte search is the fastest scan there is; any other sheet takes the slow path."""
+    start = xml.find(b"?>", 0, _DECLARATION) + 2 if xml.startswith(b"<?xml") else 0
+    while xml[start : start + 1] in (b"\r", b"\n"):  # the line break after the declaration
+        start += 1
+    return (
+        xml.find(b"\n", start) == -1
+        and xml.find(b"\r", start) == -1
+        and b"\t" not in xml
+        and b":row" not in xml
+    )
+
+
 def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> None:
     """Refuse a sheet whose cells would make a reader size a grid beyond the limits."""
-    usual = not any(mark in xml for mark in _UNUSUAL)  # as Excel and every library write sheets
-    rows = max(map(int, set(_ROW_REF.findall(xml))), default=0)
-    cols, where = 0, ""
-    if refs := set((_CELL_REF_SPACED if usual else _CELL_REF).findall(xml)):
+    usual = _usual(xml)
+    if usual:  # one pass: rows' references (digits) and cells' (letters and digits)
+        refs = set(_REF_SPACED.findall(xml))
+        rows = max(map(int, {row for letters, row in refs if not letters}), default=0)
+        refs = {ref for ref in refs if ref[0]}
+    else:
+        rows = max(map(int, set(_ROW_REF.findall(xml))), default=0)
+        refs = set(_CELL_REF.findall(xml))
+    cols, far = 0, b""
+    if refs:
         far = max({letters for letters, _ in refs}, key=lambda s: (len(s), s))
         cols = column_number(far.decode())
-        rows = max(rows, *(int(row) for _, row in refs))
-        where = far.decode() + max((r for c, r in refs if c == far), key=int).decode()
+        rows = max(rows, *map(int, {row for _, row in refs}))
     # Rows and cells may leave out their reference: then their position is their count.
     tags = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/") if usual else 0
     rows = max(rows, tags if usual else len(_ROW_TAG.findall(xml)))
     if cols == 0 and _CELL_TAG.search(xml):
         cols = max((len(_CELL_TAG.findall(r)) for r in xml.split(b"</row>")), default=0)
     if rows > limits.rows or cols > limits.columns or rows * cols > limits.cells:
+        where = far.decode() + max((r for c, r in refs if c == far), key=int).decode() if far else ""
         stray = f" (the farthest cell is {where})" if where else ""
         raise RefusedFile(
             path,

@@ -20,6 +20,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -106,13 +107,14 @@ def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits 
     limits = limits or Limits.from_env()
     data, archive = open_workbook(path, limits)
     try:
-        parts = check_archive(archive, path, limits)
+        sheets = sheet_parts(archive)
+        parts = check_archive(archive, path, limits, sheets)
         book = _open_calamine(data, path)
     except PlanReadError:
         archive.close()
         raise
     try:
-        result = read_plan_from_source(_FileSource(book, archive, parts), path, template=template)
+        result = read_plan_from_source(_FileSource(book, archive, parts, sheets), path, template=template)
         result.digest = content_digest(data)
         return result
     finally:
@@ -207,10 +209,15 @@ def cell_index(ref: str) -> tuple[int, int] | None:
 class _SheetXml:
     """Formulas and error values of each sheet, keyed by (row, col); parsed only when asked for."""
 
-    def __init__(self, archive: zipfile.ZipFile, parts: dict[str, bytes] | None = None) -> None:
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        parts: dict[str, bytes] | None = None,
+        sheets: dict[str, str] | None = None,
+    ) -> None:
         self.archive = archive
         self.parts = parts or {}
-        self._paths: dict[str, str] | None = None
+        self._paths = {sheet: part for part, sheet in sheets.items()} if sheets is not None else None
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
         self._totals: dict[str, int] | None = None
 
@@ -250,25 +257,40 @@ def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     """Cells holding an error value or a formula, keyed by 0-based (row, column)."""
     found: dict[tuple[int, int], tuple[str, str]] = {}
     for ref, text in _FORMULA_CELL.findall(xml):
-        if (where := cell_index(ref.decode())) is not None:
-            formula = html.unescape(text.decode("utf-8", "replace"))
-            found[where] = ("formula", "=" + formula if formula else "")
+        if (where := _ref_index(ref)) is not None:
+            found[where] = _formula_flag(text)
     if b't="e"' in xml:
         for ref, code in _ERROR_CELL.findall(xml):
-            if (where := cell_index(ref.decode())) is not None:
+            if (where := _ref_index(ref)) is not None:
                 found[where] = ("error", code.decode("utf-8", "replace") or "#N/A")
     return found
+
+
+# Plans made from one template hold the same formulas in the same cells: both are worked out once.
+@lru_cache(maxsize=65536)
+def _ref_index(ref: bytes) -> tuple[int, int] | None:
+    return cell_index(ref.decode())
+
+
+@lru_cache(maxsize=16384)
+def _formula_flag(text: bytes) -> tuple[str, str]:
+    formula = html.unescape(text.decode("utf-8", "replace"))
+    return ("formula", "=" + formula if formula else "")
 
 
 class _FileSource:
     """A workbook file: values through calamine, error values and formulas from the XML."""
 
     def __init__(
-        self, book: pc.CalamineWorkbook, archive: zipfile.ZipFile, parts: dict[str, bytes] | None = None
+        self,
+        book: pc.CalamineWorkbook,
+        archive: zipfile.ZipFile,
+        parts: dict[str, bytes] | None = None,
+        sheets: dict[str, str] | None = None,
     ) -> None:
         self.book = book
         self.sheet_names: list[str] = list(book.sheet_names)
-        self.xml = _SheetXml(archive, parts)
+        self.xml = _SheetXml(archive, parts, sheets)
 
     def grid(self, name: str) -> Grid:
         return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -613,12 +635,16 @@ class _Reader:
                 raws += [
                     (col, c, None) for col, c in inputs if (r, c) in flags and (c >= width or line[c] == "")
                 ]
-            filled = [(col, c, raw) for col, c, raw in raws if not is_blank(raw) or (r, c) in flags]
+            filled = [
+                (col, c, raw)
+                for col, c, raw in raws
+                if type(raw) is not str or raw.strip() or raw is None or (r, c) in flags
+            ]
             if not filled:
                 continue
             row: Row = dict.fromkeys(keys)
             for col, c, raw in filled:
-                row[col.key] = self._value(block.sheet, r, c, col, raw)
+                row[col.key] = self._value(block.sheet, r, c, col, raw, flags)
             rows.append(row)
             where.append(r + 1)
             if block.last_row is not None and r > block.last_row:
@@ -649,8 +675,10 @@ class _Reader:
         )
 
     # ---- one cell
-    def _value(self, sheet: str, row: int, col: int, column: Column, raw: Any) -> Any:
-        flag = self.flags(sheet).get((row, col))
+    def _value(
+        self, sheet: str, row: int, col: int, column: Column, raw: Any, flags: dict | None = None
+    ) -> Any:
+        flag = (self.flags(sheet) if flags is None else flags).get((row, col))
         if flag is None and is_blank(raw):
             return None
         if flag is not None:

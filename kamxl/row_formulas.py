@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 Value = float | str | bool | None  # None is a blank cell
 
@@ -237,11 +238,25 @@ def evaluate(formula: str, cell: Callable[[str], Value], today: dt.date | None =
     Dates are Excel serial numbers; a blank cell is ``None``. An Excel error comes back as an
     :class:`ExcelError` (not raised), as the cell would show it.
     """
-    parser = _Parser(formula, cell, today or dt.date.today())
-    thunk = parser.comparison()
-    if parser.peek() is not None:
-        raise FormulaError(f"unexpected {parser.peek()!r} in {formula!r}")
+    parser, thunk = _compiled(formula, today or dt.date.today())
+    previous, parser.cell = parser.cell, cell  # the thunks read the row through parser.cell
     try:
         return thunk()
     except ExcelError as err:
         return err
+    finally:
+        parser.cell = previous
+
+
+@lru_cache(maxsize=4096)
+def _compiled(formula: str, today: dt.date) -> tuple[_Parser, Callable[[], Value]]:
+    """A formula parsed once (a plan evaluates the same few formulas on every table row)."""
+    parser = _Parser(formula, _no_row, today)
+    thunk = parser.comparison()
+    if parser.peek() is not None:
+        raise FormulaError(f"unexpected {parser.peek()!r} in {formula!r}")
+    return parser, thunk
+
+
+def _no_row(label: str) -> Value:
+    raise FormulaError(f"no row to read {label!r} from")

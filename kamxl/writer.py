@@ -198,6 +198,24 @@ def _footer_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
+_PREPARED: dict[tuple[str, bool, bool], str] = {}
+
+
+class _Worksheet(Worksheet):
+    """XlsxWriter's worksheet with each formula prepared once per process: a plan repeats the
+    same formulas on every pre-sized table row, and XlsxWriter runs some thirty regular
+    expressions over each formula it writes (a pure function of the text and two flags)."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        key = (formula, expand_future_functions, bool(self.use_future_functions))
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            if len(_PREPARED) > 50_000:
+                _PREPARED.clear()
+            prepared = _PREPARED[key] = super()._prepare_formula(formula, expand_future_functions)
+        return prepared
+
+
 class _PlanWriter:
     def __init__(self, plan: Plan, template: Template, lang: str, path: Path, macros: bool) -> None:
         if lang not in ("en", "fr"):
@@ -353,7 +371,7 @@ class _PlanWriter:
     # -- sheets --------------------------------------------------------------------------
     def write(self) -> None:
         for sheet in self.t.sheets:
-            ws = self.wb.add_worksheet(sheet.title[self.lang])
+            ws = self.wb.add_worksheet(sheet.title[self.lang], worksheet_class=_Worksheet)
             ws.set_tab_color(sheet.tab_color)
             self.sheets[sheet.key] = ws
         self.write_lists()
@@ -419,7 +437,7 @@ class _PlanWriter:
         paint_xlsx(self.wb, ws, layout_orgchart(rows, self.t, self.lang))
 
     def write_lists(self) -> None:
-        ws = self.wb.add_worksheet(LISTS_SHEET)
+        ws = self.wb.add_worksheet(LISTS_SHEET, worksheet_class=_Worksheet)
         ws.hide()
         for c, (key, items) in enumerate(self.t.choices.items()):
             ws.write_string(0, c, key, self.s.label)
@@ -431,7 +449,7 @@ class _PlanWriter:
         ws.protect("")
 
     def write_meta(self) -> None:
-        ws = self.wb.add_worksheet(META_SHEET)
+        ws = self.wb.add_worksheet(META_SHEET, worksheet_class=_Worksheet)
         ws.very_hidden()
         meta = {
             "template_id": self.t.id,
@@ -452,17 +470,8 @@ class _PlanWriter:
         s = self.s
         ws.hide_gridlines(2)
         ws.set_row(0, 26)
-        ws.write_string(0, 0, sheet.heading[self.lang], s.heading)
-        name_ref = self.field_ref("client_name")
-        ws.write_formula(1, 0, f'=IF({name_ref}="","",{name_ref})', s.subheading, self.plan.name)
-        ws.write_string(
-            2,
-            0,
-            self.t.text("input_hint", self.lang) + " " + self.t.text("grow_hint", self.lang)
-            if sheet.tables
-            else self.t.text("input_hint", self.lang),
-            s.hint,
-        )
+        self.frame_heading(sheet, ws, 0)
+        ws.write_string(2, 0, self.frame_hint(sheet), s.hint)
         account = _footer_text(self.plan.name or self.t.name[self.lang])
         page, of = self.t.text("page", self.lang), self.t.text("of", self.lang)
         ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
@@ -479,6 +488,35 @@ class _PlanWriter:
                 "insert_hyperlinks": True,
             },
         )
+
+    def frame_heading(self, sheet: Sheet, ws: Worksheet, col: int) -> None:
+        """The sheet's heading and the client's name, at the top of ``col``."""
+        ws.write_string(0, col, sheet.heading[self.lang], self.s.heading)
+        name_ref = self.field_ref("client_name")
+        ws.write_formula(1, col, f'=IF({name_ref}="","",{name_ref})', self.s.subheading, self.plan.name)
+
+    def frame_hint(self, sheet: Sheet) -> str:
+        hint = self.t.text("input_hint", self.lang)
+        return hint + " " + self.t.text("grow_hint", self.lang) if sheet.tables else hint
+
+    def block_frames(self, sheet: Sheet, ws: Worksheet, starts: list[int]) -> None:
+        """Tables side by side print on pages of their own: each starts with the sheet's heading,
+        the client's name and the hint, wrapped within its own columns, so its pages say what
+        they are and no text of the block beside them runs onto them."""
+        last = max(ws.col_info, default=0)
+        edges = [0, *starts, last + 1]
+        spans = [(a, b - 1) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        hint = self.frame_hint(sheet)
+        wrapped = self.s.get(
+            italic=True, font_color=self.t.style["muted"], font_size=9, text_wrap=True, valign="top"
+        )
+        lines = 1
+        for i, (first, stop) in enumerate(spans):
+            if i:
+                self.frame_heading(sheet, ws, first)
+            ws.merge_range(2, first, 2, stop, hint, wrapped)
+            lines = max(lines, text_lines(hint, sheet_width(ws, stop, first)))
+        ws.set_row(2, row_height(lines))
 
     def write_sheet(self, sheet: Sheet, ws: Worksheet) -> None:
         s = self.s
@@ -513,6 +551,8 @@ class _PlanWriter:
         if sheet.fields:
             blocks.append(sheet_width(ws, layout.FIELD_VALUE_COL + 1))  # labels, values, help
         row_breaks = [anchors[0].title_row - 1] if sheet.fields and anchors else []
+        if starts:
+            self.block_frames(sheet, ws, starts)
         if sheet.tables and not sheet.fields:
             header_row = anchors[0].header_row - 1
             ws.freeze_panes(header_row + 1, 1)

@@ -255,6 +255,7 @@ def _rollup_locked(
             str(tpl.path) if custom_template else None,
             as_of,
             include_contacts,
+            report=False,  # thousands of accounts: the per-file check object is not kept
         )
         for p in found.files
     ]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..alerts import plan_alerts
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
@@ -40,6 +42,7 @@ class Task:
     template: str | None
     as_of: dt.date
     include_contacts: bool
+    report: bool = True  # keep the file's `kamxl check --json` object (a roll-up does not need it)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def read_digested(task: Task) -> tuple[Outcome, str]:
             scores=scores,
             findings=findings,
             include_contacts=task.include_contacts,
-            check=plan_report(result, scores, findings, alerts),
+            check=plan_report(result, scores, findings, alerts) if task.report else None,
             alerts=alerts,
         )
         return record, result.digest
@@ -135,7 +138,7 @@ def collect(
         for i, task in enumerate(tasks):
             stamps[i] = Stamp.of(task.path)
             if (hit := cache.lookup(task.path, stamps[i])) is not None:
-                outcomes[i] = hit
+                outcomes[i] = compact(hit)
                 tick(i)
     todo = [i for i, o in enumerate(outcomes) if o is None]
     results = run_guarded(
@@ -146,10 +149,32 @@ def collect(
             outcomes[i] = Problem(tasks[i].file, result.reason)
             continue
         outcome, digest = result
-        outcomes[i] = outcome
+        outcomes[i] = compact(outcome) if isinstance(outcome, AccountRecord) else outcome
         if cache is not None and isinstance(outcome, AccountRecord):
             cache.store(tasks[i].path, stamps[i], digest, outcome)
     return [o for o in outcomes if o is not None]
+
+
+def compact(record: AccountRecord) -> AccountRecord:
+    """The record with its short strings shared (keys, codes, stages, owners, dates as text):
+    records arrive one by one from the workers, each with its own copies, and a roll-up of
+    thousands of accounts keeps them all until the summary is written."""
+    for name, value in vars(record).items():
+        setattr(record, name, _shared(value))
+    return record
+
+
+def _shared(value: Any) -> Any:
+    if type(value) is str:
+        return sys.intern(value) if len(value) <= _SHARED_LENGTH else value
+    if type(value) is dict:
+        return {_shared(k): _shared(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_shared(v) for v in value]
+    return value
+
+
+_SHARED_LENGTH = 40  # longer texts are free text, seldom repeated
 
 
 def default_jobs() -> int:

@@ -1,0 +1,52 @@
+"""The pre-flight's grid check on sheets written in every legal layout, not only Excel's.
+
+The check takes a fast path on sheets laid out as Excel and the libraries write them; a stray
+far cell written any other legal way (line breaks or tabs between attributes, the reference
+after other attributes, a namespace prefix, no reference at all) must still be refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kamxl.model import new_plan
+from kamxl.preflight import RefusedFile, check_workbook_file
+from kamxl.writer import write_plan
+
+from .robustness.hostile import rewrite_part, sheet_part
+
+STRAY = {
+    "excel": b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row>',
+    "line breaks": b'<row\nr="1048576"><c\nr="XFD1048576"\nt="n"><v>1</v></c></row>',
+    "carriage returns": b'<row\r\nr="1048576"><c\r\nr="XFD1048576"><v>1</v></c></row>',
+    "tabs": b'<row\tr="1048576"><c\tr="XFD1048576"><v>1</v></c></row>',
+    "reference last": b'<row spans="1:1" r="1048576"><c t="n" s="0" r="XFD1048576"><v>1</v></c></row>',
+    "prefixed": b'<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>',
+    "far row only": b'<row r="1048576"><c r="A1048576"><v>1</v></c></row>',
+    "far column only": b'<row r="3"><c r="XFD3"><v>1</v></c></row>',
+}
+
+
+@pytest.fixture(scope="module")
+def plan(template, tmp_path_factory) -> Path:
+    return write_plan(
+        new_plan(template, "en", client_name="Grid"), tmp_path_factory.mktemp("grid") / "p.xlsx"
+    )
+
+
+def test_a_plain_plan_passes(plan):
+    check_workbook_file(plan)
+
+
+@pytest.mark.parametrize("layout", list(STRAY))
+def test_a_far_cell_is_refused_in_every_layout(plan, tmp_path, layout):
+    part = sheet_part(plan, "Info")
+    target = rewrite_part(
+        plan,
+        tmp_path / "stray.xlsx",
+        lambda n, d: d.replace(b"</sheetData>", STRAY[layout] + b"</sheetData>") if n == part else None,
+    )
+    with pytest.raises(RefusedFile, match="rows ×"):
+        check_workbook_file(target)
