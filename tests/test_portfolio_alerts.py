@@ -32,7 +32,7 @@ from kamxl.review.texts import Texts
 from kamxl.rollup import AccountRecord, Portfolio, RollupResult, record_from_plan, rollup
 from kamxl.rollup.digest import digest_texts_path, write_digests
 from kamxl.rollup.texts import text
-from kamxl.template import Template
+from kamxl.template import STATUS_CODES, Template
 from kamxl.writer import write_plan
 
 from .test_rollup import table_rows
@@ -229,6 +229,8 @@ def test_director_draft_counts_statuses_and_names_every_at_risk_account(rolled, 
     sep = ": " if lang == "en" else "\u00a0: "
     for label, code in zip(labels, ("at_risk", "watch", "healthy"), strict=True):
         assert f"{label}{sep}{statuses[code]}" in counts, counts
+    unrated = f"{template.status['unrated']['label'][lang]}{sep}{statuses['unrated']}"
+    assert (unrated in counts) == (statuses["unrated"] > 0), counts
     at_risk = section(body, "At-risk accounts by KAM" if lang == "en" else "Comptes à risque par KAM")
     want = {(r.kam, r.account) for r in result.accounts if r.status == "at_risk"}
     assert {tuple(line.split(sep)[0].split(" · ")) for line in at_risk} == want
@@ -369,7 +371,7 @@ def test_alerts_sheet_by_kam_most_severe_first_linked_to_the_plan_cell(rolled):
 
 def overview_status_counts(wb: Any, lang: str, template: Template) -> dict[str, Any]:
     ws = wb["Overview" if lang == "en" else "Synthèse"]
-    labels = {code: template.status[code]["label"][lang] for code in ("at_risk", "watch", "healthy")}
+    labels = {code: template.status[code]["label"][lang] for code in STATUS_CODES}
     out = {}
     for row in ws.iter_rows():
         for c in row:
@@ -379,11 +381,16 @@ def overview_status_counts(wb: Any, lang: str, template: Template) -> dict[str, 
     return out
 
 
+def expected_status_counts(result: RollupResult) -> dict[str, int]:
+    """Accounts per status; unrated (nothing entered yet) has a tile only when there are some."""
+    statuses = Counter(r.status for r in result.accounts)
+    return {code: statuses[code] for code in STATUS_CODES if code != "unrated" or statuses[code]}
+
+
 def test_overview_status_counts_match_the_records(rolled, template):
     lang, result, _ = rolled
     counts = overview_status_counts(openpyxl.load_workbook(result.output), lang, template)
-    statuses = Counter(r.status for r in result.accounts)
-    assert counts == {code: statuses[code] for code in ("at_risk", "watch", "healthy")}
+    assert counts == expected_status_counts(result)
     assert sum(counts.values()) == COUNT and counts["at_risk"] > 0 and counts["healthy"] > 0
 
 
@@ -393,9 +400,7 @@ def test_libreoffice_recalculates_the_summary_without_formula_errors(rolled, tem
     assert not report.get("errors"), report.get("errors")
     (again,) = tmp_path.glob("*.xlsx")
     wb = openpyxl.load_workbook(again, data_only=True)
-    counts = overview_status_counts(wb, lang, template)
-    statuses = Counter(r.status for r in result.accounts)
-    assert counts == {code: statuses[code] for code in ("at_risk", "watch", "healthy")}
+    assert overview_status_counts(wb, lang, template) == expected_status_counts(result)
     ws = wb["Alerts" if lang == "en" else "Alertes"]
     messages = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     for rec in result.accounts:
