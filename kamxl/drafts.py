@@ -1,8 +1,9 @@
 """.eml drafts: messages a person opens in their mail client, reads, edits and sends themselves.
 
 kamxl never sends mail. An ``.eml`` file with ``X-Unsent: 1`` opens in Outlook as a draft
-ready to send; Apple Mail reads the ``X-Uniform-Type-Identifier`` header the same way. Both
-show the HTML part when there is one, and other clients the plain text.
+ready to send; the ``X-Uniform-Type-Identifier`` header is the mark Apple Mail puts on its own
+drafts (where Apple Mail still opens the file read-only, Message > Send Again edits it). Mail
+clients show the HTML part when there is one, the others the plain text.
 """
 
 from __future__ import annotations
