@@ -146,8 +146,10 @@ def command(
         for item in result.errors:
             click.echo(f"kamxl rollup: {item['output']}: {item['reason']}", err=True)
         n, k = len(result.accounts), len(result.skipped)
+        cached = f" ({result.from_cache} unchanged since the last roll-up)" if result.from_cache else ""
+        state = " (up to date: nothing changed)" if result.up_to_date else ""
         click.echo(
-            f"{n} account{'s' if n != 1 else ''} read, {k} file{'s' if k != 1 else ''} skipped: "
-            f"{result.output}"
+            f"{n} account{'s' if n != 1 else ''} read{cached}, {k} file{'s' if k != 1 else ''} skipped: "
+            f"{result.output}{state}"
         )
     exit_needing_attention(result.exit_code == NEEDS_ATTENTION)
