@@ -517,6 +517,62 @@ def test_summary_has_a_changes_since_last_review_column(plans: dict[str, Path], 
         assert shown[read.plan.name] == expected
 
 
+def _summary_changes(summary: Path, account_header: str, changes_header: str) -> dict[str, str]:
+    book = openpyxl.load_workbook(summary, data_only=True)
+    sheet = next(ws for ws in book.worksheets if ws.title in ("Accounts", "Comptes"))
+    header = next(row for row in sheet.iter_rows(max_row=10) if any(c.value == account_header for c in row))
+    names = [c.value for c in header]
+    col, acc = names.index(changes_header), names.index(account_header)
+    return {
+        row[acc].value: row[col].value for row in sheet.iter_rows(min_row=header[0].row + 1) if row[acc].value
+    }
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_summary_changes_tell_tier_and_score_moves_from_the_history(
+    plans: dict[str, Path], tmp_path: Path, template: Template, lang: str
+) -> None:
+    """Roll up on the day of the last review, change the plan, roll up later: the column tells the
+    tier and overall score moves, then the counts, in the summary's language."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    target = folder / plans["fr"].name
+    shutil.copy2(plans["fr"], target)
+    before = read_plan(target).plan
+    review = as_date(before.fields["last_review"])
+    db = tmp_path / "portfolio-history.sqlite"
+    summary = tmp_path / "summary.xlsx"
+    rollup(folder, output=summary, history=db, as_of=review, lang=lang)
+    after = copy.deepcopy(before)
+    for person in after.rows("stakeholders", template):  # the relationship turns sour
+        person["stance"] = "detractor"
+    won = next(r for r in after.rows("opportunities", template) if r.get("stage") not in ("won", "lost"))
+    won["stage"], won["expected_close"] = "won", DAY
+    write_plan(after, target)
+    result = rollup(folder, output=summary, history=db, as_of=DAY, lang=lang)
+    assert result.exit_code == 0, result.errors
+    old, new = score_plan(before, template, review), score_plan(after, template, DAY)
+    assert old.tier == "invest" and new.tier == "maintain"  # the change is big enough to tell
+    delta = round(new.overall - old.overall)
+    assert delta <= -5
+    t = Texts(lang)
+    headers = {
+        "en": ("Account", "Changes since last review"),
+        "fr": ("Compte", "Changements depuis la revue"),
+    }
+    cell = _summary_changes(summary, *headers[lang])[before.name]
+    tiers = {c: template.tiers[c]["label"][lang] for c in ("invest", "maintain")}
+    first = {"en": "Tier", "fr": "Catégorie"}[lang]
+    sep = {"en": "; ", "fr": "\u00a0; "}[lang]  # French: a no-break space before ;
+    assert cell.startswith(f"{first} {tiers['invest']} → {tiers['maintain']}{sep}"), cell
+    assert t("changes.short.score", delta=f"{delta:+d}") in cell, cell
+    assert t("changes.short.opportunity_won", n=1) in cell, cell
+    # without the history, counts only
+    plain = rollup(folder, output=tmp_path / "plain.xlsx", history=False, as_of=DAY, lang=lang)
+    counts = _summary_changes(plain.output, *headers[lang])[before.name]
+    assert tiers["invest"] not in counts and t("changes.short.opportunity_won", n=1) in counts
+
+
 # -- the Quarterly review deck button ---------------------------------------------------------------
 def test_dashboard_has_a_qbr_button_running_the_addin(template: Template, tmp_path: Path) -> None:
     from kamxl.vba import QBR_MACRO, button_macros, load_macro_sources

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..alerts import REASONS_SEPARATOR
 from ..model import Plan, Row, is_blank
 from ..scoring import Scores, as_date, kpi_latest, score_plan
 from ..template import Template
@@ -64,19 +65,8 @@ class Changes:
         return {kind: n for kind in KINDS if (n := len(self.of(kind)))}
 
     def short(self, lang: str) -> str:
-        """One line for a summary cell: ``tier Maintain → Invest; overall +4.2; 1 won``."""
-        t = Texts(lang)
-        parts = []
-        if tier := self.of("tier"):
-            parts.append(t("changes.short.tier", **tier[0].values))
-        if overall := [c for c in self.of("score") if c.values["key"] == "overall"]:
-            parts.append(t("changes.short.score", delta=overall[0].values["delta"]))
-        counts = {k: n for k, n in self.counts().items() if k not in ("tier", "score")}
-        return (
-            "; ".join([*parts, short_counts(counts, lang)])
-            if parts and counts
-            else ("; ".join(parts) or short_counts(counts, lang))
-        )
+        """One line for a summary cell: ``Tier Maintain → Invest; overall +4; 1 deal won``."""
+        return short_text(self.of("tier", "score"), self.counts(), lang)
 
     def as_dict(self, lang: str = "en") -> dict[str, Any]:
         t = Texts(lang)
@@ -90,11 +80,23 @@ class Changes:
         }
 
 
-def short_counts(counts: dict[str, int], lang: str) -> str:
-    """``1 won; 3 action(s) done; 2 overdue`` from counts per kind (``No change`` when none)."""
+def short_text(moves: list[Change], counts: dict[str, int], lang: str) -> str:
+    """``Tier Maintain → Invest; overall +4; 1 deal won; 2 overdue``: the tier and overall score
+    moves among ``moves``, then counts per kind (``No change`` when there is nothing to say)."""
     t = Texts(lang)
-    parts = [t(f"changes.short.{kind}", n=counts[kind]) for kind in KINDS if counts.get(kind)]
-    return "; ".join(parts) if parts else t("changes.summary_none")
+    parts = [t("changes.short.tier", **c.values) for c in moves if c.kind == "tier"][:1]
+    for c in moves:
+        if c.kind == "score" and c.values["key"] == "overall":
+            delta = round(c.values["after"] - c.values["before"])  # summary scores are whole numbers
+            if delta:
+                parts.append(t("changes.short.score", delta=f"{delta:+d}"))
+    parts += [
+        t(f"changes.short.{kind}", n=counts[kind])
+        for kind in KINDS
+        if counts.get(kind) and kind not in ("tier", "score")
+    ]
+    text = REASONS_SEPARATOR[t.lang].join(parts) or t("changes.summary_none")
+    return text[:1].upper() + text[1:]
 
 
 def _json(value: Any, lang: str) -> Any:
@@ -117,24 +119,29 @@ def _signed(value: float) -> str:
 
 
 def score_changes(
-    before: dict[str, float | None], before_tier: str | None, after: Scores, template: Template
+    before: dict[str, float | None],
+    before_tier: str | None,
+    after: dict[str, float],
+    after_tier: str,
+    template: Template,
 ) -> list[Change]:
+    """The tier move and the score moves worth telling (``MIN_SCORE_MOVE`` or more)."""
     out = []
-    if before_tier and before_tier != after.tier:
+    if before_tier and before_tier != after_tier:
         out.append(
             Change(
                 "tier",
                 {
-                    "before": template.tiers[before_tier]["label"],
-                    "after": template.tiers[after.tier]["label"],
+                    "before": _tier_label(template, before_tier),
+                    "after": _tier_label(template, after_tier),
                     "before_code": before_tier,
-                    "after_code": after.tier,
+                    "after_code": after_tier,
                 },
             )
         )
     for key in SCORE_KEYS:
-        old, new = before.get(key), getattr(after, key)
-        if old is None or abs(new - old) < MIN_SCORE_MOVE:
+        old, new = before.get(key), after.get(key)
+        if old is None or new is None or abs(new - old) < MIN_SCORE_MOVE:
             continue
         label = {lang: Texts(lang)(f"deck.{key}_score") for lang in LANGS}
         out.append(
@@ -144,6 +151,15 @@ def score_changes(
             )
         )
     return out
+
+
+def _tier_label(template: Template, code: str) -> dict[str, str]:
+    """A tier's label in every language (a code the template does not know, as stored)."""
+    return template.tiers.get(code, {}).get("label") or dict.fromkeys(LANGS, code)
+
+
+def score_dict(scores: Scores) -> dict[str, float]:
+    return {key: getattr(scores, key) for key in SCORE_KEYS}
 
 
 def _local(method: str, *args: Any) -> dict[str, str]:
@@ -181,7 +197,7 @@ def compare_plans(
     old_scores = score_plan(before, template, since or as_of)
     new_scores = score_plan(after, template, as_of)
     items = score_changes(
-        {k: getattr(old_scores, k) for k in SCORE_KEYS}, old_scores.tier, new_scores, template
+        score_dict(old_scores), old_scores.tier, score_dict(new_scores), new_scores.tier, template
     )
     old_opps, new_opps = _by_key(before, template, "opportunities"), _by_key(after, template, "opportunities")
     for key, row in new_opps.items():
@@ -254,7 +270,8 @@ def changes_since_date(
     as_of = as_of or dt.date.today()
     items: list[Change] = []
     if baseline:
-        items += score_changes(baseline.scores, baseline.tier, score_plan(plan, template, as_of), template)
+        now = score_plan(plan, template, as_of)
+        items += score_changes(baseline.scores, baseline.tier, score_dict(now), now.tier, template)
     for row in plan.rows("opportunities", template):
         close = as_date(row.get("expected_close"))
         if row.get("stage") in ("won", "lost") and close and close >= since:

@@ -12,6 +12,7 @@ import os
 import sys
 import types
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,14 @@ from .collect import collect as read_workbooks
 from .digest import write_digests
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
-from .history import HistoryError, check_history, load_snapshots, store_snapshot, tier_movements
+from .history import (
+    HistoryError,
+    check_history,
+    load_snapshots,
+    review_baselines,
+    store_snapshot,
+    tier_movements,
+)
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
 from .summary import Trends, write_summary
@@ -305,6 +313,8 @@ def _rollup_locked(
                 result.written.append(db)
             except HistoryError as exc:
                 result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
+    _load_baselines(portfolio, db)
+    if not result.up_to_date:
         write_summary(portfolio, out, trends=trends)
         result.written.append(out)
     _write_exports(result, portfolio, export)
@@ -326,6 +336,14 @@ def _rollup_locked(
                 {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
+
+
+def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:
+    """Scores and tiers at each account's last review, for the "Changes since last review" column
+    (counts only when the history cannot be read)."""
+    if db:
+        with suppress(HistoryError):
+            portfolio.baselines = review_baselines(db, portfolio.accounts)
 
 
 def _write_exports(result: RollupResult, portfolio: Portfolio, export: str | Path | None) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..scoring import as_date
 from .records import AccountRecord
 
 SCHEMA_VERSION = "1"
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS account_snapshots (
     revenue REAL, weighted_pipeline REAL,
     PRIMARY KEY (day, account_id)
 );
+CREATE INDEX IF NOT EXISTS account_snapshots_by_account ON account_snapshots (account_id, day);
 """
 TOTAL_COLUMNS = (
     "accounts",
@@ -264,17 +266,13 @@ def tier_movements(path: str | Path, day: dt.date) -> tuple[dt.date | None, list
     return dt.date.fromisoformat(prev), moves
 
 
-def account_baseline(path: str | Path, account_id: str, day: dt.date) -> dict[str, Any] | None:
-    """An account's tier and scores in the last snapshot on or before ``day`` (None if none)."""
-    path = Path(path)
-    if not path.exists() or not account_id:
-        return None
-    query = (
-        "SELECT day, tier, overall, potential, relationship, execution FROM account_snapshots"
-        " WHERE (account_id = ? OR account_id LIKE ?) AND day <= ? ORDER BY day DESC LIMIT 1"
-    )
-    with _guard(path), closing(_connect(path)) as con:
-        row = con.execute(query, (account_id, f"{account_id}#%", day.isoformat())).fetchone()
+BASELINE_QUERY = (
+    "SELECT day, tier, overall, potential, relationship, execution FROM account_snapshots"
+    " WHERE account_id = ? AND day <= ? ORDER BY day DESC LIMIT 1"
+)
+
+
+def _baseline(row: tuple | None) -> dict[str, Any] | None:
     if row is None:
         return None
     keys = ("overall", "potential", "relationship", "execution")
@@ -283,3 +281,28 @@ def account_baseline(path: str | Path, account_id: str, day: dt.date) -> dict[st
         "tier": row[1],
         "scores": dict(zip(keys, row[2:], strict=True)),
     }
+
+
+def account_baseline(path: str | Path, account_id: str, day: dt.date) -> dict[str, Any] | None:
+    """An account's tier and scores in the last snapshot on or before ``day`` (None if none)."""
+    path = Path(path)
+    if not path.exists() or not account_id:
+        return None
+    query = BASELINE_QUERY.replace("account_id = ?", "(account_id = ? OR account_id LIKE ?)")
+    with _guard(path), closing(_connect(path)) as con:
+        return _baseline(con.execute(query, (account_id, f"{account_id}#%", day.isoformat())).fetchone())
+
+
+def review_baselines(path: str | Path, accounts: Iterable[AccountRecord]) -> dict[str, dict[str, Any]]:
+    """Each account's tier and scores in the last snapshot on or before its last review, by file:
+    what the summary's "Changes since last review" column compares today's scores with."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    out = {}
+    with _guard(path), closing(_connect(path)) as con:
+        for key, acc in account_keys(accounts):
+            day = as_date(acc.figures.get("last_review"))
+            if day and (found := _baseline(con.execute(BASELINE_QUERY, (key, day.isoformat())).fetchone())):
+                out[acc.file] = found
+    return out

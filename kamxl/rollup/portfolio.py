@@ -16,7 +16,7 @@ from typing import Any
 from ..alerts import SEVERITY_ORDER, rule_label
 from ..dates import text_date
 from ..model import Row
-from ..review.changes import short_counts
+from ..review.changes import score_changes, short_text
 from ..template import STATUS_CODES, TIER_CODES, Template
 from .competitors import presence_rows
 from .records import AccountRecord
@@ -74,6 +74,8 @@ class Portfolio:
     skipped: list[Problem] = field(default_factory=list)
     ignored: list[Problem] = field(default_factory=list)
     include_contacts: bool = False
+    # file -> tier and scores the history recorded on or before the account's last review
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- labels ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
@@ -230,7 +232,7 @@ class Portfolio:
             "last_review": f.get("last_review"),
             "next_review": f.get("next_review"),
             "days_since_review": f.get("days_since_review"),
-            "changes": short_counts(a.review_changes, self.lang) if f.get("last_review") else None,
+            "changes": self.review_changes(a) if f.get("last_review") else None,
             "overdue_actions": f.get("overdue_actions"),
             "high_risks": f.get("high_risks"),
             "errors": len(a.errors),
@@ -239,6 +241,14 @@ class Portfolio:
             "path": a.path,
             "account_id": a.account_id,
         }
+
+    def review_changes(self, a: AccountRecord) -> str:
+        """What changed since the account's last review: tier and overall score moves (from the
+        history's snapshot on or before that review), then counts (deals won, actions done...)."""
+        moves = []
+        if base := self.baselines.get(a.file):
+            moves = score_changes(base["scores"], base["tier"], a.scores, a.tier, self.template)
+        return short_text(moves, a.review_changes, self.lang)
 
     def _group_view(
         self, name: str, key_col: Col, key_of: Callable[[AccountRecord], str], with_band: bool
