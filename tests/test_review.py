@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -296,10 +297,8 @@ def test_client_copy_holds_nothing_internal(plans: dict[str, Path], tmp_path: Pa
     assert [s.title[lang] for s in shared_sheets(template)][:1] == [book.sheetnames[1]]
 
 
-def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
-    """What a client does: validates, updates a status, comments, adds an action, and tries to
-    slip in an internal field."""
-    book = openpyxl.load_workbook(copy_path)
+def _validate(book: openpyxl.Workbook, lang: str, template: Template) -> Any:
+    """The client fills in the Validation sheet (the copy's first); returns that sheet."""
     labels = {template.fields[k].label[lang]: k for k in VALIDATION_FIELDS}
     cover = book.worksheets[0]
     for row in cover.iter_rows(min_col=2, max_col=3):  # column A holds row references, hidden
@@ -310,6 +309,14 @@ def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
             row[1].value = dt.datetime(2026, 12, 3)
         elif key == "client_comment":
             row[1].value = "Validated, see our comments"
+    return cover
+
+
+def _edit_copy(copy_path: Path, lang: str, template: Template) -> None:
+    """What a client does: validates, updates a status, comments, adds an action, and tries to
+    slip in an internal field."""
+    book = openpyxl.load_workbook(copy_path)
+    cover = _validate(book, lang, template)
     cover.append([None, template.fields["gross_margin"].label[lang], 0.99])
     actions = next(ws for ws in book.worksheets if "Actions" in ws.tables)
     grid = list(actions[actions.tables["Actions"].ref])
@@ -370,6 +377,56 @@ def test_merge_back_brings_the_client_updates_and_nothing_else(
     # merging the same copy again changes nothing
     code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
     assert "applied" not in output
+
+
+V1 = sorted(
+    p for p in (Path(__file__).parent / "fixtures" / "v1").iterdir() if p.suffix in (".xlsx", ".xlsm")
+)
+
+
+@pytest.mark.parametrize("path", V1, ids=lambda p: p.name)
+def test_older_plans_read_without_the_client_validation_fields_quietly(
+    path: Path, template: Template
+) -> None:
+    """Plans made before the validation fields existed read them as blank, with no finding."""
+    result = read_plan(path)
+    assert result.plan.template_version == "1.0"
+    assert {"client_validated_by", "client_validated_on", "client_comment"} <= set(VALIDATION_FIELDS)
+    assert set(VALIDATION_FIELDS) <= set(template.added_since("1.0").fields)
+    labels = [template.fields[k].label[lang] for k in VALIDATION_FIELDS for lang in ("en", "fr")]
+    for finding in result.findings:
+        assert "not found" not in finding.message, finding
+        assert not any(label in finding.message for label in labels), finding
+    assert all(result.plan.fields.get(k) is None for k in VALIDATION_FIELDS)
+    code, output = run("check", path, "--as-of", DAY.isoformat())
+    assert code in (0, 1) and "not found" not in output, output
+
+
+def test_merge_back_into_an_older_plan_writes_no_field_it_lacks(tmp_path: Path, template: Template) -> None:
+    """A 1.0 plan has no validation rows: merge-back writes nothing there (the cells the template
+    gives them hold other content in a 1.0 workbook), says to upgrade, and merges once upgraded."""
+    from kamxl.upgrade import upgrade_workbook
+
+    source = next(p for p in V1 if p.suffix == ".xlsx")
+    plan_path = tmp_path / source.name
+    shutil.copy2(source, plan_path)
+    lang = read_plan(plan_path).plan.lang
+    code, output = run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")
+    assert code == 0, output
+    book = openpyxl.load_workbook(tmp_path / "client.xlsx")
+    _validate(book, lang, template)
+    book.save(tmp_path / "client.xlsx")
+    original = plan_path.read_bytes()
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 1, output
+    assert output.count("skipped") == 3 and "applied" not in output, output
+    assert f"run kamxl upgrade {plan_path.name}, then merge again" in output
+    assert plan_path.read_bytes() == original  # not a byte written
+    upgrade_workbook(plan_path)
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 0 and output.count("applied") == 3, output
+    fields = read_plan(plan_path).plan.fields
+    assert fields["client_validated_by"] == "Marie Client" and fields["client_comment"]
 
 
 def test_merge_back_reports_a_conflict_and_keeps_the_kams_value(

@@ -432,6 +432,10 @@ def merge_back(
             continue
         target_sheet, target_cell = locs.at_field(tpl, key)
         what = f"{col.label[plan.lang]}"
+        if key not in locs.fields:  # a field a later template version added: no cell to write to
+            report.changes.append(MergeChange(target_sheet, "-", what, now, new, "skipped"))
+            report.notes.append(_not_in_plan(what, plan, plan_path))
+            continue
         if not _same(now, base) and not _same(now, new):
             report.changes.append(MergeChange(target_sheet, target_cell, what, now, new, "conflict"))
             continue
@@ -443,6 +447,12 @@ def merge_back(
     for table_key, base_rows in record.get("tables", {}).items():
         table = tpl.table(table_key)
         cols = [c for c in shared_columns(table) if (table_key, c.key) in writable]
+        absent = [c for c in cols if c.key not in locs.columns.get(table_key, {})]
+        for c in absent:  # columns a later template version added: their cells are not in the plan
+            report.notes.append(
+                _not_in_plan(f"{_where(tpl, table, plan.lang)}: {c.label[plan.lang]}", plan, plan_path)
+            )
+        cols = [c for c in cols if c not in absent]
         plan_rows = plan.tables.get(table_key, [])
         seen: set[int] = set()
         base_by_ref = {int(b["ref"]): {k: _from_json(v) for k, v in b["values"].items()} for b in base_rows}
@@ -516,6 +526,13 @@ def merge_back(
         report.backup = keep_backup(plan_path)
         patch_workbook(plan_path, edits)
     return report
+
+
+def _not_in_plan(what: str, plan: Plan, path: Path) -> str:
+    return (
+        f"{what}: not in this plan (made with template version {plan.template_version or '?'}); "
+        f"run kamxl upgrade {path.name}, then merge again"
+    )
 
 
 def _free_rows(path: Path, table: Table, used: list[int]) -> list[int]:
