@@ -82,3 +82,14 @@ def sheet_width(ws: Worksheet, last_col: int | None = None, first_col: int = 0) 
     last = max(info, default=-1) if last_col is None else last_col
     pixels = sum(info[c].width if c in info else 64 for c in range(first_col, last + 1))
     return pixels / 7
+
+
+def print_areas(ws: Worksheet, areas: Sequence[tuple[int, int, int, int]]) -> None:
+    """Several print areas (first row, first column, last row, last column; 0-based), each on
+    pages of its own, with the sheet's print titles above each: Excel's and LibreOffice's
+    comma-separated print range, which XlsxWriter's ``print_area`` writes one at a time."""
+    ranges = []
+    for area in areas:
+        ws.print_area(*area)
+        ranges.append(ws.print_area_range)
+    ws.print_area_range = ",".join(ranges)

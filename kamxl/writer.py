@@ -27,7 +27,7 @@ from .fileio import atomic_path
 from .model import Plan, Row, is_blank
 from .orgchart import layout_orgchart
 from .orgchart_paint import paint_xlsx
-from .printing import legible_print, sheet_width
+from .printing import legible_print, print_areas, sheet_width
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import (
@@ -192,6 +192,9 @@ def content_width(col: Column, values: list[Any], base: float, lang: str) -> flo
         cap = 36.0 if col.type in WRAPPED else 48.0
         width = max(width, min(cap, max(len(t) for t in texts) * 1.05 + 3))
     return round(width, 1)
+
+
+FIRST_PRINTED_ROW = 3  # 0-based: the heading, client and hint rows above print as the page header
 
 
 def _footer_text(text: str) -> str:
@@ -499,25 +502,6 @@ class _PlanWriter:
         hint = self.t.text("input_hint", self.lang)
         return hint + " " + self.t.text("grow_hint", self.lang) if sheet.tables else hint
 
-    def block_frames(self, sheet: Sheet, ws: Worksheet, starts: list[int]) -> None:
-        """Tables side by side print on pages of their own: each starts with the sheet's heading,
-        the client's name and the hint, wrapped within its own columns, so its pages say what
-        they are and no text of the block beside them runs onto them."""
-        last = max(ws.col_info, default=0)
-        edges = [0, *starts, last + 1]
-        spans = [(a, b - 1) for a, b in zip(edges, edges[1:], strict=False) if b > a]
-        hint = self.frame_hint(sheet)
-        wrapped = self.s.get(
-            italic=True, font_color=self.t.style["muted"], font_size=9, text_wrap=True, valign="top"
-        )
-        lines = 1
-        for i, (first, stop) in enumerate(spans):
-            if i:
-                self.frame_heading(sheet, ws, first)
-            ws.merge_range(2, first, 2, stop, hint, wrapped)
-            lines = max(lines, text_lines(hint, sheet_width(ws, stop, first)))
-        ws.set_row(2, row_height(lines))
-
     def write_sheet(self, sheet: Sheet, ws: Worksheet) -> None:
         s = self.s
         self.sheet_frame(sheet, ws)
@@ -544,22 +528,31 @@ class _PlanWriter:
         self.print_setup(sheet, ws)
 
     def print_setup(self, sheet: Sheet, ws: Worksheet) -> None:
-        """Frozen titles, and pages per block: the form, then each table (see ``printing``)."""
+        """Frozen titles, and pages per block: the form, then each table (see ``printing``).
+
+        The sheet's heading prints in the page header of every page, so the rows above the form
+        and tables (heading, client, on-screen hint) stay out of the print area: no page starts
+        with a cut heading or a fragment of the hint."""
         anchors = [layout.table_anchor(self.t, table.key) for table in sheet.tables]
         starts = [a.first_col for a in anchors[1:]]
         blocks = [sheet_width(ws, a.last_col, a.first_col) for a in anchors]
         if sheet.fields:
             blocks.append(sheet_width(ws, layout.FIELD_VALUE_COL + 1))  # labels, values, help
         row_breaks = [anchors[0].title_row - 1] if sheet.fields and anchors else []
-        if starts:
-            self.block_frames(sheet, ws, starts)
+        last_row, last_col = max(ws.dim_rowmax or 0, FIRST_PRINTED_ROW), ws.dim_colmax or 0
+        areas = [(FIRST_PRINTED_ROW, 0, last_row, last_col)]
+        if row_breaks and starts:  # tables beside the first under a form: printed without its rows
+            areas = [(FIRST_PRINTED_ROW, 0, last_row, max(anchors[0].last_col, layout.FIELD_VALUE_COL + 1))]
+            areas += [(row_breaks[0], a.first_col, last_row, a.last_col) for a in anchors[1:]]
+        print_areas(ws, areas)
+        ws.set_header(f'&L&"-,Bold"&11{_footer_text(sheet.heading[self.lang])}', {"margin": 0.25})
         if sheet.tables and not sheet.fields:
             header_row = anchors[0].header_row - 1
             ws.freeze_panes(header_row + 1, 1)
-            title_rows = (0, header_row)
+            title_rows: tuple[int, int] | None = (anchors[0].title_row - 1, header_row)
         else:
             ws.freeze_panes(3, 0)
-            title_rows = (0, 2)
+            title_rows = None
         legible_print(
             ws,
             sheet_width(ws),

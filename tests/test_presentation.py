@@ -15,6 +15,7 @@ from kamxl import layout
 from kamxl.dashboard import unrated_test
 from kamxl.dashboard_layout import AXIS_AMOUNT
 from kamxl.model import new_plan
+from kamxl.printing import MIN_SCALE
 from kamxl.rollup import rollup
 from kamxl.styles import row_height, text_lines
 from kamxl.writer import write_plan
@@ -143,3 +144,44 @@ def test_french_summary_writes_dates_in_text_the_french_way(summary):
     assert any("31/12/2026" in h for h in heads)  # actions due within 30 days
     footers = {ws.oddFooter.left.text for ws in wb.worksheets if ws.oddFooter.left.text}
     assert footers and all("01/12/2026" in f for f in footers), footers
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_printed_page_says_its_sheet_and_starts_clean(template, tmp_path, lang):
+    """The sheet's heading is the page header of every page; the heading, client and hint rows
+    stay out of the print area (a page of a table beside another, or the continuation of a wide
+    table, never starts with a cut heading or a fragment of the hint); tables beside the first
+    under a form print on their own, without the form's empty rows."""
+    plan = random_plan(template, 5, lang=lang, fullness=1.0)
+    path = write_plan(plan, tmp_path / "p.xlsx", template=template)
+    wb = openpyxl.load_workbook(path)
+    for sheet in template.sheets:
+        if not (sheet.fields or sheet.tables):
+            continue
+        ws = wb[sheet.title[lang]]
+        assert ws.oddHeader.left.text == sheet.heading[lang], sheet.key
+        areas = [a.split("!")[1].replace("$", "") for a in ws.print_area.split(",")]
+        assert all(int(re.sub(r"[A-Z]+", "", a.split(":")[0])) >= 4 for a in areas), (sheet.key, areas)
+        anchors = [layout.table_anchor(template, t.key) for t in sheet.tables]
+        if sheet.fields and len(anchors) > 1:
+            assert areas[1:] == [
+                f"{layout.col_letter(a.first_col)}{a.title_row}:{layout.col_letter(a.last_col)}{ws.max_row}"
+                for a in anchors[1:]
+            ]
+        else:
+            assert len(areas) == 1
+        if ws.print_title_rows:
+            assert ws.print_title_rows.startswith(f"${anchors[0].title_row}:")
+
+
+def test_summary_overview_prints_legibly(summary):
+    """Tiles, then the matrix and pipeline, then the KAM chart, each on a page of its own at a
+    scale that keeps 10 pt text at 8 pt or more (fitted to one page it printed at about 5 pt)."""
+    ws = openpyxl.load_workbook(summary.output).worksheets[0]
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert int(ws.page_setup.scale or 100) >= MIN_SCALE
+    assert ws.page_setup.orientation == "landscape"
+    breaks = [b.id for b in ws.row_breaks.brk]
+    assert len(breaks) == 2
+    anchors = sorted(c.anchor._from.row for c in ws._charts)
+    assert anchors[0] >= breaks[0] and anchors[-1] >= breaks[1] > anchors[0]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from ..printing import legible_print, sheet_width
 from ..template import TIER_CODES
 from .sheetrefs import TIER_TONES, cell_ref
 from .sheetrefs import quote_sheet as _quote
@@ -227,11 +228,11 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
         for col, (label, value, num_format, sub, tone) in zip(TILE_COLS, tiles, strict=False):
             _tile(w, ws, row + 1, col, label, value, num_format, sub, tone)
         row += 5
-    _charts(w, ws, row)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 1)
-    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
+    kam_row = _charts(w, ws, row)
+    # Tiles on page 1, the matrix and pipeline on page 2, the KAM chart on page 3, each at a
+    # legible scale (fitted to one page, the whole Overview printed its text at about 5 pt).
+    first_page = sum(ws.row_info[r].height if r in ws.row_info else 15 for r in range(row))
+    legible_print(ws, sheet_width(ws), key_col=None, row_breaks=[row, kam_row], first_page_height=first_page)
 
 
 def _tile(
@@ -294,8 +295,9 @@ def _tile(
     )
 
 
-def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> None:
-    """The matrix, pipeline by type and scores by KAM, fed from the hidden chart-data sheet."""
+def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> int:
+    """The matrix, pipeline by type and scores by KAM, fed from the hidden chart-data sheet, from
+    ``row`` down; returns the row of the last one (the KAM chart)."""
     p, st = w.p, w.st
     data = w.sheets["chart_data"]
     dname = _quote(data.get_name())
@@ -443,6 +445,7 @@ def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> None:
     ws.merge_range(row + 20, 1, row + 20, 11, key, w.s.get(font_size=9, text_wrap=True, valign="top"))
     ws.set_row(row + 20, 13.5 * (1 + len(key) // 150) + 2)
     ws.write_string(row + 21, 1, p.t("chart_matrix_note", n=len(p.matrix_key())), w.s.hint)
+    return row + 22
 
 
 def _label(name: str) -> str:
