@@ -306,6 +306,23 @@ def test_a_digest_folder_that_cannot_be_written_is_reported_and_the_summary_kept
     assert error["output"] == str(blocked) and error["reason"].startswith("digests not written")
 
 
+def test_digests_from_cached_records_equal_fresh_ones(demo, tmp_path):
+    """A second roll-up serves unchanged plans from its cache: the KAM's e-mail, the rituals and
+    the alerts survive the trip."""
+
+    def bodies(folder: Path) -> dict[str, list[str]]:
+        return {
+            p.name: [text_of(parse(p), kind) for kind in ("plain", "html")] for p in sorted(folder.iterdir())
+        }
+
+    runs = []
+    for name in ("first", "second"):
+        result = rollup(demo[0], output=tmp_path / "s.xlsx", digest=tmp_path / name, as_of=TODAY)
+        runs.append(bodies(tmp_path / name))
+    assert result.from_cache == COUNT
+    assert runs[0] == runs[1] and len(runs[0]) > 2
+
+
 def test_nothing_is_ever_sent():
     """No module of kamxl imports a mail-sending library or calls one."""
     sending = {"smtplib", "imaplib", "poplib"}
