@@ -148,9 +148,7 @@ def _no_contact(plan: Plan, template: Template, scores: Scores, as_of: dt.date) 
     if not late:
         return None
     oldest, i = min(late)
-    return Hit(
-        "stakeholders", i, "last_contact", {"count": len(late), "days": days, "date": oldest}
-    )
+    return Hit("stakeholders", i, "last_contact", {"count": len(late), "days": days, "date": oldest})
 
 
 def _rituals_overdue(plan: Plan, template: Template, scores: Scores, as_of: dt.date) -> Hit | None:
