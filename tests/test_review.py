@@ -666,3 +666,42 @@ def test_qbr_button_writes_the_deck_from_the_open_workbook(
     prs = Presentation(str(deck))
     plan = read_plan(plans["en"]).plan
     assert plan.name in _texts(prs)[:3] and len(prs.slides) == 8
+
+
+# -- exit codes: 0 done, 1 done but something to look at, 2 nothing done ----------------------------
+def test_review_commands_exit_codes(
+    plans: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _copy(plans, "en", tmp_path)
+    other = _copy(plans, "fr", tmp_path)
+    not_a_plan = tmp_path / "notes.xlsx"
+    not_a_plan.write_text("not a workbook")
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("")
+    day = ("--as-of", DAY.isoformat())
+    cases = [
+        (0, ["qbr", plan, "--no-pdf", "-o", tmp_path / "deck"], ""),
+        (2, ["qbr", not_a_plan, "--no-pdf"], "notes.xlsx"),
+        (2, ["qbr", plan, "--no-pdf", "-o", in_the_way / "deck"], "a-file"),
+        (2, ["qbr", plan, "--no-pdf", "--since", not_a_plan], "--since: "),
+        (2, ["qbr", plan, "--no-pdf", "--history", in_the_way.with_suffix(".none")], "--history"),
+        (0, ["share", plan, "--client", "-o", tmp_path / "copy.xlsx"], ""),
+        (2, ["share", plan, "--client", "-o", in_the_way / "copy.xlsx"], "a-file"),
+        (0, ["merge-back", plan, tmp_path / "copy.xlsx"], "nothing changed"),
+        (2, ["merge-back", other, tmp_path / "copy.xlsx"], "left as it was"),
+        (2, ["merge-back", plan, not_a_plan], "notes.xlsx"),
+        (0, ["calendar", plan, other, "-o", tmp_path / "r.ics", *day], ""),
+        (1, ["calendar", plan, not_a_plan, "-o", tmp_path / "r.ics", *day], "notes.xlsx"),
+        (2, ["calendar", not_a_plan, "-o", tmp_path / "r.ics", *day], "no account plan"),
+        (2, ["calendar", plan, "-o", in_the_way / "r.ics", *day], "a-file"),
+        (2, ["calendar", plan, "-o", tmp_path / "r.ics", "--mail", "--since", not_a_plan], "--since: "),
+    ]
+    for expected, args, says in cases:
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.output)
+        assert result.exit_code == expected, (args, result.output)
+        assert says in result.output, (args, result.output)
+    # LibreOffice there but failing: the deck is written, the PDF is not (exit 1)
+    monkeypatch.setattr("kamxl.review.qbr.soffice", lambda: shutil.which("false"))
+    code, output = run("qbr", plan, "-o", tmp_path / "deck2")
+    assert code == 1 and "could not convert" in output and list((tmp_path / "deck2").glob("*.pptx"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -10,6 +12,7 @@ import click
 from ..findings import PlanReadError
 from ..reader import ReadResult, read_plan
 from ..review.since import changes_for, parse_since
+from ..rollup.history import HistoryError
 from ..template import get_template
 from .errors import CommandError, exit_needing_attention
 from .options import as_of_option, output_dir_option, template_option
@@ -26,10 +29,23 @@ def since_option(help: str) -> click.Option:
 def history_option() -> click.Option:
     return click.option(
         "--history",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Roll-up history (SQLite) for the scores at that date. Default: portfolio-history.sqlite "
         "beside the plan or in ../portfolio/.",
     )
+
+
+@contextmanager
+def nothing_done_on_failure(prefix: str = "") -> Iterator[None]:
+    """A file that cannot be written or a history that cannot be read ends the run with exit code 2,
+    its message naming the file, instead of a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc.strerror) else ""
+        raise CommandError(f"{prefix}{where}{exc.strerror or exc}") from None
+    except (HistoryError, PlanReadError) as exc:
+        raise CommandError(f"{prefix}{exc}") from None
 
 
 def _read(path: Path, template_path: Path | None) -> ReadResult:
@@ -62,27 +78,32 @@ def qbr_command(
     RAG, successes / obstacles / opportunities / decisions, whitespace, top risks and next
     actions, with native charts. A PDF is written beside it when LibreOffice is installed.
     """
-    from ..review.qbr import write_qbr
+    from ..review.qbr import soffice, write_qbr
 
     result = _read(plan, template_path)
-    try:
-        changes = changes_for(result.plan, result.template, plan, since, history=history, as_of=as_of)
-    except PlanReadError as exc:
-        raise CommandError(f"--since: {exc.path}: {exc.reason}") from None
-    deck, pdf = write_qbr(
-        result.plan,
-        result.template,
-        output_dir,
-        changes=changes,
-        as_of=as_of,
-        pdf=not no_pdf,
-        source=plan.name,
-    )
+    with nothing_done_on_failure():
+        try:
+            changes = changes_for(result.plan, result.template, plan, since, history=history, as_of=as_of)
+        except PlanReadError as exc:
+            raise CommandError(f"--since: {exc.path}: {exc.reason}") from None
+    with nothing_done_on_failure():
+        deck, pdf = write_qbr(
+            result.plan,
+            result.template,
+            output_dir,
+            changes=changes,
+            as_of=as_of,
+            pdf=not no_pdf,
+            source=plan.name,
+        )
     click.echo(str(deck))
     if pdf:
         click.echo(str(pdf))
+    elif not no_pdf and soffice():
+        click.echo("kamxl qbr: the deck is written; LibreOffice could not convert it to PDF", err=True)
+        exit_needing_attention(True)
     elif not no_pdf:
-        click.echo("kamxl qbr: no PDF (LibreOffice not found or the conversion failed)", err=True)
+        click.echo("kamxl qbr: no PDF (LibreOffice is not installed)", err=True)
 
 
 @click.command("share")
@@ -105,7 +126,9 @@ def share_command(
     from ..review.share import share_plan
 
     result = _read(plan, template_path)
-    click.echo(str(share_plan(result.plan, result.template, output, as_of=as_of, source=plan.name)))
+    with nothing_done_on_failure():
+        path = share_plan(result.plan, result.template, output, as_of=as_of, source=plan.name)
+    click.echo(str(path))
 
 
 @click.command("merge-back")
@@ -120,16 +143,16 @@ def merge_back_command(plan: Path, copy: Path, dry_run: bool, template_path: Pat
     first and written atomically. Every change is listed. Exit code 1 when a change could not
     be applied (a conflict with the KAM's own edit, a row gone from the plan).
     """
+    from ..review.cellpatch import PatchError
     from ..review.share import ShareError, merge_back
 
     try:
-        report = merge_back(
-            plan, copy, template=get_template(template_path) if template_path else None, dry_run=dry_run
-        )
-    except PlanReadError as exc:
-        raise CommandError(f"{exc.path}: {exc.reason}") from None
-    except ShareError as exc:
-        raise CommandError(str(exc)) from None
+        with nothing_done_on_failure():
+            report = merge_back(
+                plan, copy, template=get_template(template_path) if template_path else None, dry_run=dry_run
+            )
+    except (ShareError, PatchError) as exc:
+        raise CommandError(f"{exc}; {plan} is left as it was") from None
     for change in report.changes:
         click.echo(change.line())
     for note in report.notes:
@@ -177,6 +200,9 @@ def calendar_command(
     events, failed, names = [], False, []
     from ..rollup.discover import discover
 
+    if mail and isinstance(since, Path):  # a previous copy that cannot be read: nothing to compare with
+        with nothing_done_on_failure("--since: "):
+            read_plan(since, template=template)
     files = [f for p in paths for f in (discover(p).files if p.is_dir() else [p])]
     for path in files:
         try:
@@ -188,13 +214,24 @@ def calendar_command(
         events += plan_events(result.plan, result.template, as_of=day)
         names.append(result.plan.name)
         if mail:
-            changes = changes_for(
-                result.plan, result.template, path, since or day - dt.timedelta(days=COMING_DAYS), as_of=day
-            )
-            msg = update_email(result.plan, result.template, changes, as_of=day, sender=sender)  # type: ignore[arg-type]
-            click.echo(str(write_email(msg, output.parent, result.plan, day)))
+            try:
+                with nothing_done_on_failure(f"{path}: no update e-mail: "):
+                    changes = changes_for(
+                        result.plan,
+                        result.template,
+                        path,
+                        since or day - dt.timedelta(days=COMING_DAYS),
+                        as_of=day,
+                    )
+                    msg = update_email(result.plan, result.template, changes, as_of=day, sender=sender)  # type: ignore[arg-type]
+                    click.echo(str(write_email(msg, output.parent, result.plan, day)))
+            except CommandError as exc:
+                failed = True
+                click.echo(f"kamxl calendar: {exc.message}", err=True)
     if not names:
         raise CommandError("no account plan could be read")
     title = names[0] if len(names) == 1 else f"{len(names)} accounts"
-    click.echo(str(write_calendar(events, output, f"Account reviews: {title}")))
+    with nothing_done_on_failure():
+        written = write_calendar(events, output, f"Account reviews: {title}")
+    click.echo(str(written))
     exit_needing_attention(failed)

@@ -601,17 +601,22 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     return path
 
 
+def soffice() -> str | None:
+    """LibreOffice's command, when it is installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
 def pdf_of(pptx: Path, *, timeout: float = 120) -> Path | None:
     """A PDF beside the deck, through LibreOffice when it is installed (None otherwise)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
+    program = soffice()
+    if not program:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "profile"
         try:
             subprocess.run(
                 [
-                    soffice,
+                    program,
                     f"-env:UserInstallation=file://{profile}",
                     "--headless",
                     "--convert-to",
