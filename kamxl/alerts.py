@@ -111,8 +111,14 @@ def _churn_risk(plan: Plan, template: Template, scores: Scores, as_of: dt.date) 
     return None
 
 
+def decider_roles(template: Template) -> list[str]:
+    """The roles whose detractors fire ``detractor_decider``: decision makers and budget holders."""
+    rule = template.alerts.get("detractor_decider", {})
+    return list(rule.get("roles", ["decision_maker", "budget_holder"]))
+
+
 def _detractor_decider(plan: Plan, template: Template, scores: Scores, as_of: dt.date) -> Hit | None:
-    roles = template.alerts["detractor_decider"].get("roles", ["decision_maker", "budget_holder"])
+    roles = decider_roles(template)
     found = [
         i
         for i, row in _rows(plan, template, "stakeholders")

@@ -13,8 +13,8 @@ def add_governance(acc: Account) -> None:
     rng, texts = acc.rng, content("governance")
     for row in acc.plan.tables["rituals"]:
         period = texts["ritual_days"].get(str(row.get("frequency")), 91)
-        if acc.key == "new" and row["ritual"] not in ("copil", "qbr", "update_mail"):
-            continue
+        if acc.p.rituals and row["ritual"] not in acc.p.rituals:
+            continue  # a ritual the account does not hold
         names = rng.sample([r["name"] for r in acc.people], min(2, len(acc.people)))
         row["participants"] = f"{', '.join(names)}; {acc.kam}, {rng.choice(acc.colleagues)}"
         if acc.key == "new":

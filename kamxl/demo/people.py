@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..alerts import decider_roles, is_key_contact
 from ..model import Row
 from .account import Account, slug
 from .content import content
@@ -34,9 +35,10 @@ def add_stakeholders(acc: Account) -> None:
         bu_index = rng.choice(free)
         seats.add((bu_index, level))
         acc.people.append(_stakeholder_row(acc, level, stance, bu_index, _person(acc, used)))
-    if acc.key == "healthy":  # a healthy account's deciders do not work against us
+    if not acc.p.detractor_deciders:  # a well-run account's deciders do not work against us
+        deciders = decider_roles(acc.template)
         for row in acc.people:
-            if row["stance"] == "detractor" and row.get("role") in ("decision_maker", "budget_holder"):
+            if row["stance"] == "detractor" and row.get("role") in deciders:
                 row["role"] = "influencer"
     champions = [r["name"] for r in acc.people if r["stance"] == "champion"]
     friendliest = max(acc.people, key=lambda r: (r["stance"] in ("ally", "neutral"), r["engagement"]))
@@ -74,6 +76,8 @@ def _stances(acc: Account, levels: list[str]) -> list[str]:
     stances = rng.choices(_people()["stances"], weights=acc.p.stances, k=len(levels))
     if acc.key in ("healthy", "steady", "stale", "new"):
         stances[1] = "champion"  # the director who sponsors us
+    if acc.key == "tail" and "champion" not in stances:
+        stances[-1] = "champion"  # a small account's champion: often a manager who buys from us
     if acc.key == "healthy":
         stances[0] = rng.choice(("champion", "ally"))
     if acc.key == "at_risk":
@@ -100,7 +104,7 @@ def _stakeholder_row(acc: Account, level: str, stance: str, bu_index: int, who: 
     if stance == "neutral" and rng.random() < 0.3:
         engaged = "yes"
     known = stance != "unknown" or rng.random() < 0.5
-    return {
+    row: Row = {
         "name": who.name,
         "title": title,
         "bu": acc.bus[bu_index],
@@ -110,8 +114,11 @@ def _stakeholder_row(acc: Account, level: str, stance: str, bu_index: int, who: 
         "strength": _strength(acc, stance),
         "influence": rng.randint(*catalogue["influence_by_level"][level]),
         "engagement": engagement,
-        "last_contact": acc.ago(*acc.p.contact_age) if known else None,
-        "owner": acc.sponsor if level == "c_level" and rng.random() < 0.6 else acc.owner(),
-        "engaged": engaged,
-        "email": who.email if known else None,
     }
+    # key stakeholders (as the alert rules count them) are met within the profile's own range
+    ages = acc.p.key_contact_age if is_key_contact(row, acc.template) else acc.p.contact_age
+    row["last_contact"] = acc.ago(*ages) if known else None
+    row["owner"] = acc.sponsor if level == "c_level" and rng.random() < 0.6 else acc.owner()
+    row["engaged"] = engaged
+    row["email"] = who.email if known else None
+    return row

@@ -1,12 +1,15 @@
 """The kinds of account the demo tells stories about, and the ranges that shape each one.
 
-- ``healthy``: attractive, strong champion, good margin, little overdue: comes out "invest";
-- ``steady``: average attractiveness and margin: mostly "maintain";
+- ``healthy``: attractive, strong champion, good margin, little overdue: comes out "invest"
+  and healthy;
+- ``steady``: average attractiveness and margin, well run (key stakeholders met, actions on
+  time): mostly "maintain", healthy or watch for a late ritual;
 - ``at_risk``: attractive but weak position, detractors, high risks and churn signals,
-  overdue actions, falling NRR and NPS: "maintain" or "de-prioritise";
-- ``stale``: not reviewed for months, next review past, rituals and actions overdue;
+  overdue actions, falling NRR and NPS: "maintain" or "de-prioritise", at risk;
+- ``stale``: not reviewed for months, next review past, rituals and actions overdue: at risk;
 - ``new``: just signed, sparse plan, few stakeholders, nothing rated yet: "unrated";
-- ``tail``: small, low-margin, low attractiveness: "de-prioritise".
+- ``tail``: small, low-margin, low attractiveness, fewer rituals, a champion who buys from
+  us: "de-prioritise", healthy or watch (its NPS, its KPIs).
 
 The names live here because the demo's code tells each story; the numbers live in
 ``workbook_templates/demo/profiles.toml``.
@@ -41,7 +44,9 @@ class Profile:
     stakeholders: Range
     review_age: Range  # days since the last review
     contact_age: Range  # days since the last contact with a stakeholder
+    key_contact_age: Range  # the same for a key stakeholder (role or influence)
     stances: tuple[float, float, float, float, float]  # champion, ally, neutral, detractor, unknown
+    detractor_deciders: bool  # whether a decision maker or budget holder may work against us
     actions: Range
     overdue: Range
     action_mix: tuple[float, float, float, float, float]  # done, open, planned, blocked, cancelled
@@ -57,6 +62,7 @@ class Profile:
     kpi_trend: Share  # how much a KPI improves per quarter
     weakened_ties: float  # chance a good or strong relationship is one notch weaker
     late_rituals: float  # chance a ritual was last held well past its period
+    rituals: tuple[str, ...]  # the rituals the account holds; empty: all of them
 
 
 _OPTIONAL = ("attractiveness", "position")
