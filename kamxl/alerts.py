@@ -9,6 +9,7 @@ that shows why it fired. The Dashboard computes the same flags with live formula
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -68,8 +69,13 @@ def rule_params(template: Template, code: str) -> dict[str, Any]:
     return params | {"limit": int(template.scoring["stale_after_days"])}
 
 
+def _typeset(text: str, lang: str) -> str:
+    """French puts a narrow no-break space between a number and its % (90 %)."""
+    return re.sub(r"(\d)%", "\\1\u202f%", text) if lang == "fr" else text
+
+
 def rule_label(template: Template, code: str, lang: str) -> str:
-    return str(template.alerts[code]["label"][lang]).format(**rule_params(template, code))
+    return _typeset(str(template.alerts[code]["label"][lang]).format(**rule_params(template, code)), lang)
 
 
 def _rows(plan: Plan, template: Template, table: str) -> Iterator[tuple[int, Row]]:
@@ -279,7 +285,7 @@ def plan_alerts(
             sheet, cell = loc.at_row(template, hit.table, hit.index, hit.column)
         rule = template.alerts[code]
         values = {k: text_date(v, lang) if isinstance(v, dt.date) else v for k, v in hit.values.items()}
-        message = str(rule["message"][lang]).format(**(rule_params(template, code) | values))
+        message = _typeset(str(rule["message"][lang]).format(**(rule_params(template, code) | values)), lang)
         out.append(Alert(code, rule["severity"], message, sheet, cell, rule_label(template, code, lang)))
     return out
 

@@ -274,8 +274,8 @@ class Formulas:
                 "completion",
                 "IF(Fig_Actions=0,0,IF(Fig_Actions_Due=0,1,Fig_Actions_Done/Fig_Actions_Due))",
                 "percent",
-                "Due actions completed",
-                "Actions échues réalisées",
+                "Completion rate (due actions)",
+                "Taux de réalisation (actions échues)",
             ),
             (
                 "timeliness",
@@ -296,7 +296,7 @@ class Formulas:
                 f'IFERROR(SUMPRODUCT({c(k, "weight")},{c(k, "score")},({c(k, "active")}={yes})*({c(k, "kpi")}<>""))/SUMIFS({c(k, "weight")},{c(k, "score")},">=0",{c(k, "active")},{yes},{named(k)}),0)',
                 "percent",
                 "KPI attainment (weighted)",
-                "Atteinte des KPI (pondérée)",
+                "Taux d'atteinte des KPI (pondéré)",
             ),
             (
                 "execution",
@@ -321,7 +321,7 @@ class Formulas:
                 f"N({fr('annual_revenue')})+Fig_Whitespace",
                 "currency",
                 "Money at stake (revenue + whitespace)",
-                "Enjeu financier (CA + espaces blancs)",
+                "Enjeu financier (CA + potentiel à conquérir)",
             ),
             (
                 "money_score",

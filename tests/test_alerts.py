@@ -126,7 +126,7 @@ EXPECTED = {
         "stakeholders",
         0,
         "last_contact",
-        f"1 key stakeholder(s) without contact for over 45 days (oldest {(TODAY - 46 * DAY).isoformat()})",
+        f"1 key stakeholder(s) without contact for over 45 days (oldest contact {(TODAY - 46 * DAY).isoformat()})",
     ),
     "rituals_overdue": (
         "medium",
@@ -220,7 +220,7 @@ def test_french_alerts(template):
     plan = calm(template, "fr")
     _fire(plan, "nrr_low")
     (alert,) = alerts_of(plan, template)
-    assert alert.message == "Le NRR est de 80%, sous 90%" and alert.sheet == "Infos"
+    assert alert.message == "Le NRR est de 80\u202f%, sous 90\u202f%" and alert.sheet == "Infos"
 
 
 def test_check_json_gives_status_and_alerts(template, tmp_path):

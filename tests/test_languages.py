@@ -77,6 +77,9 @@ def test_no_label_of_the_other_language(books: dict[str, Any], template, lang):
 
 def _french_texts(template: Template) -> list[str]:
     """Every French text kamxl shows: the template's (labels, help, lists, headings) and Python's."""
+    import tomllib
+
+    from kamxl.review.texts import review_texts_path
     from kamxl.rollup.texts import _TEXTS as TEXTS
 
     found: list[str] = []
@@ -93,6 +96,7 @@ def _french_texts(template: Template) -> list[str]:
                 walk(value)
 
     walk(template.raw)
+    walk(tomllib.loads(review_texts_path().read_text(encoding="utf-8")))  # the review pack's words
     found += [fr for _, fr in TEXT.values()] + [fr for _, fr in TEXTS.values()]
     return found
 
@@ -111,3 +115,53 @@ def test_french_typography(template):
     assert not [t for t in texts if "\u2019" in t]  # the straight apostrophe, as Excel users type it
     english = [en for en, _ in TEXT.values()]
     assert not [t for t in english if re.search(r"\s:", t)]
+
+
+def test_a_workbook_with_former_labels_reads_the_same(template, tmp_path):
+    """Table headers and choice items renamed since (``was = [...]``) still read: a French plan
+    written with every former label reads the same inputs as with the current ones."""
+    from kamxl import layout
+    from kamxl.reader import read_plan
+
+    from .plan_factory import random_plan
+
+    plan = random_plan(template, 11, lang="fr", fullness=1.0)
+    path = write_plan(plan, tmp_path / "now.xlsx", template=template)
+    before = read_plan(path, template=template).plan
+    wb = openpyxl.load_workbook(path)
+    headers = 0
+    for sheet in template.sheets:
+        for table in sheet.tables:
+            anchor = layout.table_anchor(template, table.key)
+            ws = wb[anchor.titles["fr"]]
+            for i, col in enumerate(table.columns):
+                if not col.former_labels:
+                    continue
+                cell = ws.cell(anchor.header_row, anchor.first_col + i + 1)
+                assert cell.value == col.label["fr"]
+                cell.value = col.former_labels[0]
+                for excel_table in ws.tables.values():
+                    for tc in excel_table.tableColumns:
+                        if tc.name == col.label["fr"]:
+                            tc.name = col.former_labels[0]
+                headers += 1
+    items = 0
+    for table in template.tables.values():
+        anchor = layout.table_anchor(template, table.key)
+        ws = wb[anchor.titles["fr"]]
+        for i, col in enumerate(table.columns):
+            was = template.former_labels(col.choices) if col.choices else {}
+            former = {template.label(col.choices, code, "fr"): w[0] for code, w in was.items() if w}
+            for r in range(anchor.header_row + 1, ws.max_row + 1):
+                cell = ws.cell(r, anchor.first_col + i + 1)
+                if cell.value in former:
+                    cell.value = former[cell.value]
+                    items += 1
+    assert headers >= 8 and items > 0
+    wb.save(tmp_path / "then.xlsx")
+    after = read_plan(tmp_path / "then.xlsx", template=template).plan
+    assert after.fields == before.fields
+    for table in template.tables.values():
+        inputs = [c.key for c in table.columns if c.is_input]
+        rows = [{k: r.get(k) for k in inputs} for r in before.tables.get(table.key, [])]
+        assert [{k: r.get(k) for k in inputs} for r in after.tables.get(table.key, [])] == rows, table.key

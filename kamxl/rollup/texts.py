@@ -43,7 +43,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "note_competitors": (
         "Competitors and partners of the accounts' Competitors sheets, and the whitespace they hold.",
-        "Concurrents et partenaires des feuilles Concurrents des comptes, et les espaces blancs occupés.",
+        "Concurrents et partenaires des feuilles Concurrents des comptes, et les cases du potentiel à "
+        "conquérir qu'ils occupent.",
     ),
     "col_competitor": ("Competitor or partner", "Concurrent ou partenaire"),
     "col_competitor_kind": ("Kind", "Type"),
@@ -52,7 +53,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_top_threat": ("Highest threat", "Menace maximale"),
     "col_incumbent_cells": ("Whitespace held", "Cases occupées"),
     "col_incumbent_potential": ("Potential held", "Potentiel occupé"),
-    "col_accounts_list": ("Where present", "Où présent"),
+    "col_accounts_list": ("Where present", "Présent chez"),
     "sheet_trends": ("Trends", "Tendances"),
     "sheet_quality": ("Data quality", "Qualité des données"),
     "sheet_contacts": ("Contacts", "Contacts"),
@@ -77,7 +78,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "tile_whitespace": ("Whitespace potential", "Potentiel à conquérir"),
     "tile_whitespace_sub": ("not yet sold", "pas encore vendu"),
     "tile_overdue": ("Overdue actions", "Actions en retard"),
-    "tile_overdue_sub": ("{soon} more due in 30 days", "{soon} autres dues sous 30 jours"),
+    "tile_overdue_sub": ("{soon} more due in 30 days", "{soon} autres à échéance sous 30 jours"),
     "tile_risks": ("High risks", "Risques élevés"),
     "tile_risks_sub": ("score {score} or more", "score de {score} ou plus"),
     "tile_tier_sub": ("{pct} of accounts", "{pct} des comptes"),
@@ -182,7 +183,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_impact": ("Impact 1-5", "Impact 1-5"),
     "col_score": ("Score", "Score"),
     "col_mitigation": ("Mitigation", "Plan de mitigation"),
-    "col_alert": ("Alert criterion", "Signal d'alerte"),
+    "col_alert": ("Alert criterion", "Signe avant-coureur"),
     "col_problem": ("Problem", "Problème"),
     "col_sheet": ("Sheet", "Feuille"),
     "col_cell": ("Cell", "Cellule"),
@@ -246,10 +247,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Largest weighted amount first. Won and lost deals weigh 0.",
         "Montant pondéré décroissant. Les affaires gagnées ou perdues pèsent 0.",
     ),
-    "head_actions": ("Actions overdue or due in the next 30 days", "Actions en retard ou dues sous 30 jours"),
+    "head_actions": (
+        "Actions overdue or due in the next 30 days",
+        "Actions en retard ou à échéance sous 30 jours",
+    ),
     "note_actions": (
         "Open actions (not done, not cancelled) due before {until}, earliest first.",
-        "Actions ouvertes (ni terminées ni annulées) dues avant le {until}, les plus anciennes d'abord.",
+        "Actions ouvertes (ni terminées ni annulées) à échéance avant le {until}, "
+        "les plus anciennes d'abord.",
     ),
     "head_risks": ("Consolidated risk register", "Registre consolidé des risques"),
     "note_risks": (
