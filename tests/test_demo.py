@@ -160,6 +160,63 @@ def test_each_profile_tells_its_story(template: Template, seed: int) -> None:
             assert fig.days_since_review is not None and fig.days_since_review <= 90, plan.name
 
 
+# Days the demo is made and read on: any day, the end of a month, a leap day, a new year.
+STORY_DAYS = (TODAY, dt.date(2027, 1, 31), dt.date(2028, 2, 29))
+
+
+def _severities(template: Template, codes: tuple[str, ...]) -> Counter[str]:
+    return Counter(template.alerts[code]["severity"] for code in codes)
+
+
+@pytest.mark.parametrize("today", STORY_DAYS)
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_each_profile_comes_out_with_the_status_its_story_means(
+    template: Template, seed: int, today: dt.date
+) -> None:
+    statuses: Counter[str] = Counter()
+    for profile, plan in demo_portfolio(template, seed=seed, today=today):
+        scores = score_plan(plan, template, as_of=today)
+        status, alerts = scores.status, set(scores.alerts)
+        severities = _severities(template, scores.alerts)
+        statuses[status] += 1
+        where = (profile, plan.name, status, scores.alerts)
+        if profile == "healthy":
+            assert status == "healthy" and not alerts, where
+        elif profile == "steady":
+            # well run: key stakeholders met, actions on time; at most one minor reason to watch
+            assert status in ("healthy", "watch") and severities["high"] == 0, where
+            assert len(alerts) <= 1 and not alerts & {"no_contact", "overdue_actions", "no_sponsor"}, where
+        elif profile == "tail":
+            # less attention is not a risk: a champion, fewer rituals all held, key people met
+            assert not alerts & {"no_sponsor", "no_contact", "rituals_overdue"}, where
+            assert status != "at_risk" or severities["high"] > 0, where
+        elif profile == "new":
+            assert status in ("healthy", "watch") and alerts <= {"kpi_low"}, where
+        elif profile == "stale":
+            assert status == "at_risk" and "plan_stale" in alerts, where
+        elif profile == "at_risk":
+            assert status == "at_risk" and {"churn_risk", "nrr_low", "nps_low"} <= alerts, where
+    total = sum(statuses.values())
+    # a mix a director would believe: most accounts healthy, fewer than a third at risk
+    assert statuses["at_risk"] / total <= 0.3, statuses
+    assert statuses["healthy"] / total >= 0.5 and statuses["watch"] >= 2, statuses
+
+
+def test_a_key_stakeholders_last_contact_follows_the_profile(template: Template) -> None:
+    """Steady and tail accounts meet the people the contact rule counts; stale ones do not."""
+    from kamxl.alerts import is_key_contact
+
+    window = int(template.alerts["no_contact"]["days"])
+    ages: dict[str, list[int]] = {}
+    for profile, plan in demo_portfolio(template, seed=42, today=TODAY):
+        for row in plan.rows("stakeholders", template):
+            if is_key_contact(row, template) and row.get("last_contact"):
+                ages.setdefault(profile, []).append((TODAY - row["last_contact"]).days)
+    assert max(ages["steady"]) <= window and max(ages["tail"]) <= window
+    assert max(ages["healthy"]) <= window
+    assert min(ages["stale"]) > window
+
+
 def test_dates_follow_today(template: Template, plans: list[Plan]) -> None:
     assert any(score_plan(p, template, as_of=TODAY).figures.overdue_actions for p in plans)
     later = TODAY + dt.timedelta(days=400)
