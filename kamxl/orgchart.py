@@ -98,14 +98,18 @@ def _key(value: Any) -> str:
     return " ".join(str(value).split()).casefold() if not is_blank(value) else ""
 
 
-def build_forest(rows: list[Row]) -> tuple[list[_Node], list[str]]:
+Note = tuple[str, dict[str, str]]  # a template text key and its values
+
+
+def build_forest(rows: list[Row]) -> tuple[list[_Node], list[Note]]:
     """Stakeholders as trees by their Reports-to names; people reporting to an unlisted name or
-    inside a reporting loop become tops of their own tree, with a note saying so."""
+    inside a reporting loop become tops of their own tree, with a note saying so (a key of the
+    template's [texts] and its values, worded in the workbook's language by the caller)."""
     nodes = [_Node(i, r) for i, r in enumerate(rows) if not is_blank(r.get("name"))]
     by_name: dict[str, _Node] = {}
     for node in nodes:
         by_name.setdefault(_key(node.row["name"]), node)
-    notes: list[str] = []
+    notes: list[Note] = []
     parent: dict[int, _Node] = {}
     for node in nodes:
         boss = _key(node.row.get("reports_to"))
@@ -113,9 +117,11 @@ def build_forest(rows: list[Row]) -> tuple[list[_Node], list[str]]:
             continue
         manager = by_name.get(boss)
         if manager is None:
-            notes.append(f"{node.row['name']}: reports to {node.row['reports_to']!r}, who is not on the list")
+            notes.append(
+                ("orgchart_unknown_boss", {"name": node.row["name"], "boss": node.row["reports_to"]})
+            )
         elif manager is node:
-            notes.append(f"{node.row['name']}: reports to themselves")
+            notes.append(("orgchart_self", {"name": node.row["name"]}))
         else:
             parent[node.index] = manager
     for node in nodes:  # break reporting loops where they close
@@ -123,7 +129,7 @@ def build_forest(rows: list[Row]) -> tuple[list[_Node], list[str]]:
         walk = parent.get(node.index)
         while walk is not None:
             if walk.index in seen:
-                notes.append(f"{node.row['name']}: reporting loop through {walk.row['name']}")
+                notes.append(("orgchart_loop", {"name": node.row["name"], "other": walk.row["name"]}))
                 parent.pop(node.index, None)
                 break
             seen.add(walk.index)
@@ -227,10 +233,7 @@ def _lines(drawing: Drawing, node: _Node, borders: dict[tuple[int, int], Style])
 
 def _legend(drawing: Drawing, template: Template, lang: str) -> None:
     """Two rows above the chart: fills by stance, frames by relationship strength, role marks."""
-    words = {
-        "en": ("Fill: stance", "Frame: relationship", "Marks"),
-        "fr": ("Fond : posture", "Cadre : relation", "Repères"),
-    }[lang]
+    words = [template.text(key, lang) for key in ("orgchart_fill", "orgchart_frame", "orgchart_marks")]
     col = FIRST_COL
     drawing.cells.append(Paint(4, col, col + 5, words[0], Style(bold=True, align="left")))
     col += 6
@@ -253,7 +256,7 @@ def _legend(drawing: Drawing, template: Template, lang: str) -> None:
         for code, mark in MARKS.items()
         if code in template.choices["role"]
     )
-    drawing.cells.append(Paint(5, col + 1, col + 16, f"{words[2]}: {marks}", Style(align="left")))
+    drawing.cells.append(Paint(5, col + 1, col + 16, f"{words[2]} {marks}", Style(align="left")))
     drawing.cols = max(drawing.cols, col + 17)
 
 
@@ -261,7 +264,8 @@ def layout_orgchart(rows: list[Row], template: Template, lang: str) -> Drawing:
     """The org chart of a plan's stakeholder rows: boxes, connecting lines and a legend."""
     drawing = Drawing()
     _legend(drawing, template, lang)
-    roots, drawing.notes = build_forest(rows)
+    roots, notes = build_forest(rows)
+    drawing.notes = [template.text(key, lang).format(**values) for key, values in notes]
     next_leaf = [0]
     for root in roots:
         _place(root, 0, next_leaf)

@@ -96,3 +96,16 @@ def test_rollup_shows_competitor_presence_across_the_portfolio(demo, tmp_path):
     header = next(i for i, r in enumerate(rows) if r[0] == "Competitor or partner")
     found = {r[0]: r[2] for r in rows[header + 1 :] if r[0] and not str(r[0]).startswith("Total")}
     assert found == expected
+
+
+def test_org_chart_legend_and_notes_speak_the_workbook_language():
+    t = get_template()
+    rows = people(("A", "B"), ("B", "A"), ("C", "Nobody"), ("D", "D"))
+    fr = layout_orgchart(rows, t, "fr")
+    assert "C\u00a0: rattaché à «\u00a0Nobody\u00a0», absent de la liste" in fr.notes
+    assert "D\u00a0: rattaché à lui-même" in fr.notes and len(fr.notes) == 3
+    legend = {c.value for c in fr.cells if c.row in (4, 5)}
+    assert {"Fond\u00a0: attitude envers nous", "Cadre\u00a0: qualité de la relation"} <= legend
+    assert any(str(v).startswith("Repères\u00a0: ") for v in legend)
+    en = layout_orgchart(rows, t, "en")
+    assert 'C: reports to "Nobody", who is not on the list' in en.notes
