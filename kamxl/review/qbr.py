@@ -36,6 +36,7 @@ from .texts import Texts, choice
 WIDE, HIGH = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
 MAX_ROWS = 7  # table rows per slide: more does not read from the back of a room
+CELL_TEXT = 100  # table cells and risk lines wrap; past this they would push the table off the slide
 RAG_FILL = {"G": "C6EFCE", "A": "FFEB9C", "R": "FFC7CE"}
 RAG_INK = {"G": "006100", "A": "9C5700", "R": "9C0006"}
 
@@ -344,7 +345,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     )
 
     # Account snapshot
-    slide = p.slide(t("deck.snapshot"), f"{t('deck.tier')}: {template.tier_label(s.tier, lang)}")
+    slide = p.slide(t("deck.snapshot"), t("deck.tier_line", tier=template.tier_label(s.tier, lang)))
     tiles = [
         (t("deck.revenue"), t.money(f.revenue)),
         (t("deck.revenue_target"), t.money(f.target)),
@@ -410,7 +411,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [cols["objective"], cols["deadline"], cols["status"], t("deck.progress")],
         [
             [
-                _clip(r.get("objective"), 60),
+                _clip(r.get("objective"), CELL_TEXT),
                 t.date(r.get("deadline")),
                 choice(template, "objective_status", r.get("status"), lang),
                 t.percent(r.get("progress")),
@@ -442,7 +443,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
         [
             [
-                _clip(k.get("kpi"), 40),
+                _clip(k.get("kpi"), CELL_TEXT),
                 t.number(k.get("target"), k.get("unit")),
                 t.number(k.get("latest"), k.get("unit")),
                 t.percent(k.get("attainment")),
@@ -562,9 +563,11 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     )
     risk_lines = []
     for r in deck.risks:
-        risk_lines.append(t("deck.risk_line", name=_clip(r.get("risk"), 70), score=f"{risk_score(r):.0f}"))
+        risk_lines.append(
+            t("deck.risk_line", name=_clip(r.get("risk"), CELL_TEXT), score=f"{risk_score(r):.0f}")
+        )
         if r.get("mitigation"):
-            risk_lines.append("    " + t("deck.mitigation", text=_clip(r.get("mitigation"), 70)))
+            risk_lines.append("    " + t("deck.mitigation", text=_clip(r.get("mitigation"), CELL_TEXT)))
     p.text(slide, risk_lines or [t("deck.nothing")], MARGIN, Inches(2.1), int(half), Inches(4.9), size=12)
     acols = {c.key: c.label[lang] for c in template.table("actions").columns}
     p.text(
@@ -584,8 +587,8 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [acols["action"], acols["owner"], acols["due"]],
         [
             [
-                _clip(r.get("action"), 48),
-                _clip(r.get("owner"), 20),
+                _clip(r.get("action"), CELL_TEXT),
+                _clip(r.get("owner"), 40),
                 t.date(r.get("due"))
                 + (f" ({overdue_word})" if (as_date(r.get("due")) or dt.date.max) < deck.day else ""),
             ]
@@ -594,7 +597,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         or [[t("deck.nothing"), "", ""]],
         MARGIN + int(half) + Inches(0.4),
         Inches(2.1),
-        [3.3, 1.4, 1.35],
+        [3.0, 1.35, 1.75],
     )
     with atomic_path(path) as tmp:
         p.prs.save(str(tmp))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,9 @@ class Texts:
     def percent(self, value: Any) -> str:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return "–"
-        text = f"{value:.0%}"
+        # Half up, as Excel shows the same value in a chart's label: 92.5 % is 93 %, not 92 %.
+        whole = (Decimal(repr(float(value))) * 100).quantize(Decimal(1), ROUND_HALF_UP)
+        text = f"{whole}%"
         return text.replace("%", "\u202f%") if self.lang == "fr" else text
 
     def number(self, value: Any, unit: str | None = None) -> str:
