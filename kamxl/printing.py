@@ -4,7 +4,9 @@ stays at about 8 pt or more; otherwise print it across pages at a legible scale.
 A sheet holding several blocks (a form above its tables, tables side by side) prints each block
 on pages of its own, through manual page breaks, instead of cutting a table at the page edge and
 repeating the form's label column in front of the next table. A single wide table prints across
-pages with its key column repeated.
+pages with its key column repeated. The sheet's heading prints as the page header of every
+page, so the rows above the blocks (heading, client, on-screen hint) are left out of the print
+area (see :func:`print_areas`): a continuation page never opens on a cut heading.
 """
 
 from __future__ import annotations
