@@ -26,12 +26,14 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 from pptx import Presentation
+from xlsxwriter.utility import xl_col_to_name
 
 from kamxl.cli import main
 from kamxl.demo import demo_plans
 from kamxl.model import Plan
 from kamxl.reader import read_plan
 from kamxl.review.calendar import RRULES
+from kamxl.review.cellpatch import table_rows
 from kamxl.review.changes import changes_since_date, compare_plans, history_baseline
 from kamxl.review.qbr import deck_content
 from kamxl.review.share import VALIDATION_FIELDS, shared_sheets, writable_cells
@@ -499,6 +501,85 @@ def test_merged_plan_opens_and_recalculates_in_libreoffice(
     assert run("merge-back", plan_path, tmp_path / "client.xlsx")[0] == 0
     out = recalc([plan_path])
     assert not next(iter(out.values())).get("errors")
+
+
+def _client_adds_actions(copy_path: Path, lang: str, template: Template, below: int) -> list[str]:
+    """The client fills every blank row of the copy's action table, then types ``below`` more
+    rows under it (the table's range is not grown, as LibreOffice leaves it); returns the names."""
+    book = openpyxl.load_workbook(copy_path)
+    ws = next(w for w in book.worksheets if "Actions" in w.tables)
+    grid = list(ws[ws.tables["Actions"].ref])
+    header = [c.value for c in grid[0]]
+    label = {k: template.table("actions").column(k).label[lang] for k in ("action", "due")}
+    action, due = header.index(label["action"]), header.index(label["due"])
+    rows = [r for r in grid[1:] if r[action].value is None]
+    last, first_col = grid[-1][0].row, grid[0][0].column
+    rows += [[ws.cell(last + k, first_col + i) for i in range(len(header))] for k in range(1, below + 1)]
+    names = []
+    for n, row in enumerate(rows):
+        names.append(f"Client action {n + 1}")
+        row[action].value, row[due].value = names[-1], dt.datetime(2026, 1, 10 + n)
+    book.save(copy_path)
+    return names
+
+
+def test_merge_back_grows_a_full_table(plans: dict[str, Path], tmp_path: Path, template: Template) -> None:
+    plan_path = _copy(plans, "en", tmp_path)
+    before = read_plan(plan_path)
+    first_row, last_row = table_rows(plan_path, "Actions")
+    assert run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")[0] == 0
+    names = _client_adds_actions(tmp_path / "client.xlsx", "en", template, below=3)
+    blank = last_row - first_row + 1 - len(before.plan.rows("actions", template))
+    assert len(names) > blank  # more rows than the plan's table has blank
+    code, output = run("merge-back", plan_path, tmp_path / "client.xlsx")
+    assert code == 0, output
+    assert output.count("added") == len(names), output
+    new_last = last_row + len(names) - blank
+    assert f"table Actions extended down to row {new_last}" in output
+    after = read_plan(plan_path)
+    rows = after.plan.rows("actions", template)
+    assert [r["action"] for r in rows[-len(names) :]] == names
+    assert not [f for f in after.findings if f.severity == "error"]
+    book = openpyxl.load_workbook(plan_path)
+    ws = book["Action plan"]
+    assert ws.tables["Actions"].ref.endswith(f"J{new_last}")
+    assert str(ws.print_area).endswith(f"$J${new_last}")  # printed with its new rows
+    overdue = 1 + [c.key for c in template.table("actions").columns].index("overdue")
+    for col in range(1, 11):  # the new rows look and compute like the table's own
+        assert ws.cell(new_last, col).style_id == ws.cell(last_row, col).style_id
+    assert ws.cell(new_last, overdue).value == ws.cell(last_row, overdue).value
+    assert str(ws.cell(new_last, overdue).value).startswith("=")
+    assert run("merge-back", plan_path, tmp_path / "client.xlsx")[1].count("added") == 0  # once only
+    # a cell in the way below the table: the row is skipped, and the message says what to do
+    again = tmp_path / "again"
+    again.mkdir()
+    second = _copy(plans, "en", again)
+    from kamxl.review.cellpatch import patch_workbook
+
+    patch_workbook(second, {"Action plan": {f"B{last_row + 2}": "a note of the KAM"}})
+    code, output = run("merge-back", second, tmp_path / "client.xlsx")
+    assert code == 1 and "skipped" in output and "add rows to the table in the plan first" in output
+    assert "B" + str(last_row + 2) in output
+    assert openpyxl.load_workbook(second)["Action plan"][f"B{last_row + 2}"].value == "a note of the KAM"
+
+
+@pytest.mark.libreoffice
+def test_grown_table_recalculates_in_libreoffice(
+    plans: dict[str, Path], tmp_path: Path, template: Template
+) -> None:
+    plan_path = _copy(plans, "en", tmp_path)
+    last_row = table_rows(plan_path, "Actions")[1]
+    run("share", plan_path, "--client", "-o", tmp_path / "client.xlsx")
+    names = _client_adds_actions(tmp_path / "client.xlsx", "en", template, below=2)
+    assert run("merge-back", plan_path, tmp_path / "client.xlsx")[0] == 0
+    new_last = table_rows(plan_path, "Actions")[1]
+    assert new_last > last_row
+    out = next(iter(recalc([plan_path], cells=True).values()))
+    assert not out.get("errors")
+    overdue = xl_col_to_name([c.key for c in template.table("actions").columns].index("overdue"))
+    shown = template.text("overdue", "en")
+    for row in range(last_row + 1, new_last + 1):  # due in January 2026, not done: overdue
+        assert out["cells"]["Action plan"][f"{overdue}{row}"] == shown, (row, names)
 
 
 # -- calendar and e-mail --------------------------------------------------------------------------

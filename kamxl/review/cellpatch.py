@@ -4,6 +4,11 @@ Merge-back writes a client's updates into a KAM's workbook: rewriting the workbo
 spreadsheet library would drop what that library does not model (buttons, the VBA project,
 formatting the KAM added). Only the ``<c>`` elements of the edited cells change; their style is
 kept; workbook formulas are marked for recalculation when Excel next opens the file.
+
+A table with no blank row left grows downwards (:func:`grow_table`), as Excel grows it when a
+row is typed below: its range and filter take the new rows, which get the styles and formulas
+of the table's last row; the sheet's validations and conditional formats already reach below
+the table (the writer sets them past it), and its print area follows.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import datetime as dt
 import html
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -121,20 +127,35 @@ def _recalc_on_load(book: str) -> str:
     return book.replace("<calcPr", '<calcPr fullCalcOnLoad="1"', 1)
 
 
-def patch_workbook(path: str | Path, edits: dict[str, dict[str, Any]]) -> None:
-    """Write ``edits`` ({sheet title: {cell: value}}) into the workbook at ``path``, atomically."""
+def patch_workbook(
+    path: str | Path, edits: dict[str, dict[str, Any]], grow: dict[str, int] | None = None
+) -> None:
+    """Write ``edits`` ({sheet title: {cell: value}}) into the workbook at ``path``, atomically,
+    after growing the tables of ``grow`` ({table name: its new last row}) down to that row."""
     path = Path(path)
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
         missing = [name for name in edits if name not in parts]
         if missing:
             raise PatchError(f"sheet {missing[0]!r} not found in {path.name}")
-        changed = {
-            parts[name]: patch_sheet(archive.read(parts[name]).decode("utf-8"), cells)
-            for name, cells in edits.items()
-            if cells
-        }
-        changed["xl/workbook.xml"] = _recalc_on_load(archive.read("xl/workbook.xml").decode("utf-8"))
+        changed: dict[str, str] = {}
+        book = archive.read("xl/workbook.xml").decode("utf-8")
+
+        def text(part: str) -> str:
+            return changed[part] if part in changed else archive.read(part).decode("utf-8")
+
+        for name, last in (grow or {}).items():
+            spot = find_table(archive, name)
+            if spot is None:
+                raise PatchError(f"table {name} not found in {path.name}")
+            changed[spot.sheet_part] = grow_sheet(text(spot.sheet_part), spot, last)
+            changed[spot.part] = _grown_part(text(spot.part), spot, last)
+            title = next((t for t, part in parts.items() if part == spot.sheet_part), "")
+            book = _grown_print_area(book, title, spot, last)
+        for name, cells in edits.items():
+            if cells:
+                changed[parts[name]] = patch_sheet(text(parts[name]), cells)
+        changed["xl/workbook.xml"] = _recalc_on_load(book)
         with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as out:
             for info in archive.infolist():
                 data = (
@@ -144,22 +165,207 @@ def patch_workbook(path: str | Path, edits: dict[str, dict[str, Any]]) -> None:
 
 
 _TABLE_TAG = re.compile(r"<table\b[^>]*>", re.S)
+_A1 = re.compile(r"(?<![A-Za-z_.$])\$?[A-Z]{1,3}\$?[0-9]+(?![0-9(A-Za-z_])")
+_FORMULA = re.compile(r"<f\b([^>]*?)(?:/>|>(.*?)</f>)", re.S)
+
+
+@dataclass(frozen=True)
+class TableSpot:
+    """An Excel table in the workbook file: its part, its sheet's part, its columns and rows."""
+
+    part: str  # xl/tables/table12.xml
+    sheet_part: str  # xl/worksheets/sheet11.xml
+    first_col: int  # 1-based column numbers
+    last_col: int
+    header_row: int  # Excel row numbers
+    last_row: int
+    totals: int  # rows of the totals row (0 or 1)
+
+
+def find_table(archive: zipfile.ZipFile, table_name: str) -> TableSpot | None:
+    """Where the Excel table ``table_name`` sits: its part, its sheet and its range."""
+    part = None
+    for name in archive.namelist():
+        if name.startswith("xl/tables/") and name.endswith(".xml"):
+            tag = _TABLE_TAG.search(archive.read(name).decode("utf-8"))
+            attrs = dict(_ATTR.findall(tag.group(0))) if tag else {}
+            if attrs.get("name", "").casefold() == table_name.casefold():
+                part = name
+                break
+    if part is None:
+        return None
+    for name in archive.namelist():
+        if not (name.startswith("xl/worksheets/_rels/") and name.endswith(".rels")):
+            continue
+        for tag in _REL.findall(archive.read(name).decode("utf-8")):
+            target = dict(_ATTR.findall(tag)).get("Target", "")
+            resolved = (
+                str(PurePosixPath("xl/worksheets") / target) if not target.startswith("/") else target[1:]
+            )
+            if _normal(resolved) == part:
+                sheet = "xl/worksheets/" + PurePosixPath(name).name.removesuffix(".rels")
+                first, _, last = attrs.get("ref", "").partition(":")
+                start, end = cell_index(first), cell_index(last)
+                if start is None or end is None:
+                    return None
+                return TableSpot(
+                    part,
+                    sheet,
+                    start[1] + 1,
+                    end[1] + 1,
+                    start[0] + 1,
+                    end[0] + 1,
+                    int(attrs.get("totalsRowCount", "0") or 0),
+                )
+    return None
+
+
+def _normal(path: str) -> str:
+    parts: list[str] = []
+    for piece in path.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _copied_cell(cell: str, sheet: str, ref: str) -> str:
+    """A cell of the table's last row for a new row: its style and its formula, not its value."""
+    head = cell[: cell.find(">") + 1]
+    style = _STYLE.search(head)
+    s = f' s="{style.group(1)}"' if style else ""
+    found = _FORMULA.search(cell)
+    if not found:
+        return f'<c r="{ref}"{s}/>'
+    attrs = dict(_ATTR.findall(found.group(1)))
+    formula = found.group(2) or ""
+    if attrs.get("t") == "shared":  # Excel keeps one copy of a column's formula: find it
+        master = next(
+            (
+                m.group(2)
+                for m in _FORMULA.finditer(sheet)
+                if dict(_ATTR.findall(m.group(1))).get("si") == attrs.get("si") and m.group(2)
+            ),
+            None,
+        )
+        if master is None:
+            raise PatchError(f"the shared formula to copy into {ref} is not found")
+        formula = master
+    elif attrs.get("t"):
+        raise PatchError(f"an {attrs['t']} formula in the table's last row")
+    bare = re.sub(r"\[[^\]]*\]|&quot;.*?&quot;|\"[^\"]*\"", "", formula)
+    if _A1.search(html.unescape(bare)):
+        raise PatchError("a formula of the table's last row refers to cells by address")
+    return f'<c r="{ref}"{s}><f>{formula}</f></c>'
+
+
+def grow_sheet(xml: str, spot: TableSpot, last: int) -> str:
+    """Sheet XML with rows ``spot.last_row + 1 .. last`` added to the table's columns, each a copy
+    (styles and formulas) of the table's last row; raises :class:`PatchError` when a cell there
+    holds anything or the last row's formulas cannot be copied."""
+    if spot.totals:
+        raise PatchError("the table has a totals row")
+    start, end = xml.find("<sheetData"), xml.find("</sheetData>")
+    if start < 0 or end < 0:
+        raise PatchError("no rows in the sheet")
+    body_start = xml.find(">", start) + 1
+    body = xml[body_start:end]
+    rows = {int(m.group(1)): m for m in _ROW.finditer(body)}
+    model = rows.get(spot.last_row)
+    model_cells = {}
+    row_attrs = ""
+    if model is not None:
+        head = model.group(0)[: model.group(0).find(">") + 1]
+        row_attrs = re.sub(r'\s(?:r|spans)="[^"]*"', "", head[len("<row") :].rstrip("/>"))
+        for m in _CELL.finditer(model.group(0)):
+            if spot.first_col <= _col_number(m.group(1)) <= spot.last_col:
+                model_cells[_col_number(m.group(1))] = m.group(0)
+    for n in range(spot.last_row + 1, last + 1):
+        new_cells = {
+            c: _copied_cell(model_cells[c], body, f"{_letters(c)}{n}")
+            if c in model_cells
+            else f'<c r="{_letters(c)}{n}"/>'
+            for c in range(spot.first_col, spot.last_col + 1)
+        }
+        current = rows.get(n)
+        if current is None:
+            after = [m for r, m in rows.items() if r > n]
+            new_row = f'<row r="{n}"{row_attrs}>{"".join(new_cells.values())}</row>'
+            at = min((m.start() for m in after), default=len(body))
+            body = body[:at] + new_row + body[at:]
+        else:
+            kept = []
+            for m in _CELL.finditer(current.group(0)):
+                col = _col_number(m.group(1))
+                if spot.first_col <= col <= spot.last_col:
+                    if re.search(r"<(?:v|f|is)\b", m.group(0)):
+                        raise PatchError(f"cell {m.group(1)}{n} below the table is not empty")
+                    continue
+                kept.append((col, m.group(0)))
+            cells = sorted(kept + list(new_cells.items()), key=lambda item: item[0])
+            head = current.group(0)[: current.group(0).find(">") + 1].replace("/>", ">")
+            head = re.sub(r'\sspans="[^"]*"', "", head)
+            new_row = head + "".join(c for _, c in cells) + "</row>"
+            body = body[: current.start()] + new_row + body[current.end() :]
+        rows = {int(m.group(1)): m for m in _ROW.finditer(body)}
+    xml = xml[:body_start] + body + xml[end:]
+    return _grown_dimension(xml, last)
+
+
+def _grown_dimension(xml: str, last: int) -> str:
+    m = re.search(r'<dimension ref="([A-Z]+\d+):([A-Z]+)(\d+)"', xml)
+    if m and int(m.group(3)) < last:
+        xml = xml[: m.start()] + f'<dimension ref="{m.group(1)}:{m.group(2)}{last}"' + xml[m.end() :]
+    return xml
+
+
+def _grown_part(xml: str, spot: TableSpot, last: int) -> str:
+    """The table part with its range and its filter's range down to row ``last``."""
+    old = f"{_letters(spot.first_col)}{spot.header_row}:{_letters(spot.last_col)}{spot.last_row}"
+    new = f"{_letters(spot.first_col)}{spot.header_row}:{_letters(spot.last_col)}{last}"
+    if f'ref="{old}"' not in xml:
+        raise PatchError(f"the table's range {old} is not where expected")
+    return xml.replace(f'ref="{old}"', f'ref="{new}"')
+
+
+def _grown_print_area(book: str, title: str, spot: TableSpot, last: int) -> str:
+    """A print area of the table's sheet that ended with the table ends with its new last row."""
+    quoted = "'" + title.replace("'", "''") + "'"
+
+    def area(m: re.Match[str]) -> str:
+        text = m.group(0)
+        for sheet in (quoted, title):
+            if f">{sheet}!" in text or f",{sheet}!" in text:
+                text = re.sub(rf"(\$[A-Z]+\$\d+:\$[A-Z]+\$){spot.last_row}(?=[,<])", rf"\g<1>{last}", text)
+        return text
+
+    return re.sub(r'<definedName name="_xlnm\.Print_Area"[^>]*>[^<]*</definedName>', area, book)
+
+
+def can_grow(path: str | Path, table_name: str, last: int) -> str | None:
+    """Why the table cannot grow down to row ``last`` (None when it can)."""
+    with zipfile.ZipFile(path) as archive:
+        spot = find_table(archive, table_name)
+        if spot is None:
+            return f"table {table_name} not found"
+        try:
+            grow_sheet(archive.read(spot.sheet_part).decode("utf-8"), spot, last)
+        except PatchError as exc:
+            return str(exc)
+    return None
 
 
 def table_rows(path: str | Path, table_name: str) -> tuple[int, int] | None:
     """First and last data row (Excel numbers) of an Excel table, from its table part."""
     with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not (name.startswith("xl/tables/") and name.endswith(".xml")):
-                continue
-            tag = _TABLE_TAG.search(archive.read(name).decode("utf-8"))
-            attrs = dict(_ATTR.findall(tag.group(0))) if tag else {}
-            if attrs.get("name", "").casefold() != table_name.casefold():
-                continue
-            first, _, last = attrs.get("ref", "").partition(":")
-            start, end = cell_index(first), cell_index(last)
-            if start is None or end is None:
-                return None
-            totals = int(attrs.get("totalsRowCount", "0") or 0)
-            return start[0] + 2, end[0] + 1 - totals
-    return None
+        spot = find_table(archive, table_name)
+    return (spot.header_row + 1, spot.last_row - spot.totals) if spot else None

@@ -27,7 +27,7 @@ from ..paths import keep_backup, safe_filename
 from ..reader import ReadResult, read_plan
 from ..styles import DEFAULT_WIDTHS
 from ..template import Column, Sheet, Table, Template
-from .cellpatch import patch_workbook, table_rows
+from .cellpatch import can_grow, patch_workbook, table_rows
 from .texts import Texts
 
 META_SHEET = "_kamxl_share"
@@ -374,6 +374,12 @@ def _client_tables(book: Any, template: Template, lang: str) -> dict[str, list[d
                 continue
             labels = {c.label[lang].casefold(): c.key for c in table.columns} | {REF_HEADER: "_ref"}
             grid = list(ws[ref])
+            # rows typed just below the table (LibreOffice does not grow a table as Excel does)
+            first, last = grid[0][0].column, grid[0][-1].column
+            below = grid[-1][0].row + 1
+            while any(v is not None for v in next(ws.iter_rows(below, below, first, last, values_only=True))):
+                grid.append(next(ws.iter_rows(below, below, first, last)))
+                below += 1
             keys = [labels.get(str(c.value or "").strip().casefold()) for c in grid[0]]
             rows = []
             for cells in grid[1:]:
@@ -413,6 +419,7 @@ def merge_back(
     writable = writable_cells(tpl)
     report = MergeReport(plan_path, copy_path)
     edits: dict[str, dict[str, Any]] = {}
+    grow: dict[str, int] = {}  # table name -> its new last row, for rows past the table's blank rows
     locs = result.locations
 
     def put(kind: str, key: str, sheet: str, cell: str, value: Any) -> None:
@@ -456,7 +463,8 @@ def merge_back(
         plan_rows = plan.tables.get(table_key, [])
         seen: set[int] = set()
         base_by_ref = {int(b["ref"]): {k: _from_json(v) for k, v in b["values"].items()} for b in base_rows}
-        free = _free_rows(plan_path, table, locs.rows.get(table_key, []))
+        span = table_rows(plan_path, table.name)
+        free = _free_rows(span, locs.rows.get(table_key, []))
         for crow in client.get(table_key, []):
             values = {c.key: _coerced(crow.get(c.key), c, tpl, lang) for c in cols}
             if all(v is None for v in values.values()):
@@ -467,6 +475,12 @@ def merge_back(
             if ref is None:  # a row the client added (once: merging the same copy again adds nothing)
                 if any(_same(r.get(table.key_column), values.get(table.key_column)) for r in plan_rows):
                     continue
+                why = None
+                if not free and span:  # no blank row left: the table grows by one, as in Excel
+                    row_below = grow.get(table.name, span[1]) + 1
+                    if (why := can_grow(plan_path, table.name, row_below)) is None:
+                        grow[table.name] = row_below
+                        free.append(row_below)
                 if not free:
                     report.changes.append(
                         MergeChange(
@@ -474,7 +488,9 @@ def merge_back(
                         )
                     )
                     report.notes.append(
-                        f"no blank row left in table {table.name}: add rows in Excel, then merge again"
+                        f"table {table.name} has no blank row left and cannot grow"
+                        f"{f' ({why})' if span else ''}: add rows to the table in the plan first, "
+                        "then merge again"
                     )
                     continue
                 excel_row = free.pop(0)
@@ -522,9 +538,13 @@ def merge_back(
                     f"{_where(tpl, table, plan.lang)}: {_short(base.get(table.key_column))!r} was removed "
                     "from the client copy; it stays in the plan"
                 )
+    for name, last in grow.items():
+        report.notes.append(
+            f"table {name} extended down to row {last}, with the styles and formulas of its rows"
+        )
     if edits and not dry_run:
         report.backup = keep_backup(plan_path)
-        patch_workbook(plan_path, edits)
+        patch_workbook(plan_path, edits, grow)
     return report
 
 
@@ -535,9 +555,9 @@ def _not_in_plan(what: str, plan: Plan, path: Path) -> str:
     )
 
 
-def _free_rows(path: Path, table: Table, used: list[int]) -> list[int]:
-    """Blank rows left inside an Excel table of the plan, where a client's new row can go."""
-    span = table_rows(path, table.name)
+def _free_rows(span: tuple[int, int] | None, used: list[int]) -> list[int]:
+    """Blank rows left inside an Excel table of the plan (its ``span`` of data rows), where a
+    client's new row can go."""
     if span is None:
         return []
     last_used = max(used, default=span[0] - 1)
