@@ -95,3 +95,16 @@ def print_areas(ws: Worksheet, areas: Sequence[tuple[int, int, int, int]]) -> No
         ws.print_area(*area)
         ranges.append(ws.print_area_range)
     ws.print_area_range = ",".join(ranges)
+
+
+HEADER_LIMIT = 255  # characters Excel keeps of a page header
+
+
+def page_header(ws: Worksheet, heading: str, note: str = "") -> None:
+    """The sheet's heading (and a note under it when both fit Excel's limit) as the page header
+    of every page, for sheets whose heading rows stay out of the print area."""
+    text = '&L&"-,Bold"&11' + heading.replace("&", "&&")
+    more = '\n&"-,Italic"&8' + note.replace("&", "&&") if note else ""
+    ws.set_header(text + more if len(text + more) <= HEADER_LIMIT else text, {"margin": 0.25})
+    if more and len(text + more) <= HEADER_LIMIT:
+        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)  # room for the second line

@@ -27,7 +27,7 @@ from .fileio import atomic_path
 from .model import Plan, Row, is_blank
 from .orgchart import layout_orgchart
 from .orgchart_paint import paint_xlsx
-from .printing import legible_print, print_areas, sheet_width
+from .printing import legible_print, page_header, print_areas, sheet_width
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .scoring import Scores, score_plan
 from .styles import (
@@ -545,7 +545,6 @@ class _PlanWriter:
             areas = [(FIRST_PRINTED_ROW, 0, last_row, max(anchors[0].last_col, layout.FIELD_VALUE_COL + 1))]
             areas += [(row_breaks[0], a.first_col, last_row, a.last_col) for a in anchors[1:]]
         print_areas(ws, areas)
-        ws.set_header(f'&L&"-,Bold"&11{_footer_text(sheet.heading[self.lang])}', {"margin": 0.25})
         if sheet.tables and not sheet.fields:
             header_row = anchors[0].header_row - 1
             ws.freeze_panes(header_row + 1, 1)
@@ -562,6 +561,7 @@ class _PlanWriter:
             col_breaks=starts,
             row_breaks=row_breaks,
         )
+        page_header(ws, sheet.heading[self.lang])
 
     def write_table(self, sheet: Sheet, ws: Worksheet, table: Table) -> None:
         s = self.s

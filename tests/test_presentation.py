@@ -185,3 +185,20 @@ def test_summary_overview_prints_legibly(summary):
     assert len(breaks) == 2
     anchors = sorted(c.anchor._from.row for c in ws._charts)
     assert anchors[0] >= breaks[0] and anchors[-1] >= breaks[1] > anchors[0]
+
+
+def test_summary_data_sheets_print_their_heading_on_every_page(summary):
+    """Each data sheet's heading and note are its page header; the print area starts at the
+    table's header row, so a continuation page never opens on a cut heading."""
+    wb = openpyxl.load_workbook(summary.output)
+    checked = 0
+    for ws in wb.worksheets[1:]:
+        if ws.sheet_state != "visible" or not ws.tables:
+            continue
+        heading = ws["A1"].value
+        if not ws.oddHeader.left.text:
+            continue
+        checked += 1
+        assert ws.oddHeader.left.text.startswith(heading), ws.title
+        assert ws.print_area.split("!")[1].startswith("$A$4:"), ws.title
+    assert checked >= 6

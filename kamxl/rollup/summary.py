@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
 from ..fileio import atomic_path
-from ..printing import legible_print, sheet_width
+from ..printing import legible_print, page_header, print_areas, sheet_width
 from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
@@ -107,6 +107,8 @@ class SummaryWriter:
         props |= {"bottom": 1, "bottom_color": self.st["border"]}
         if kind == "longtext":
             props["text_wrap"] = True
+        if kind == "date":  # left, as its header, clear of the figure on its left
+            props |= {"align": "left", "indent": 1}
         if kind == "link":
             props |= {"font_color": self.st.get("accent", "#2E75B6"), "underline": 1}
         return self.s.get(**(props | extra))
@@ -235,6 +237,9 @@ class SummaryWriter:
         self.write_view(ws, view, HEADER_ROW, 0)
         ws.freeze_panes(HEADER_ROW + 1, 1)
         legible_print(ws, sheet_width(ws), title_rows=(HEADER_ROW, HEADER_ROW), key_col=0)
+        # Heading and note print as the page header: a continuation page never opens on a cut one.
+        print_areas(ws, [(HEADER_ROW, 0, max(ws.dim_rowmax or 0, HEADER_ROW), len(view.columns) - 1)])
+        page_header(ws, heading, note)
         return view
 
     def write_view(self, ws: Worksheet, view: View, top: int, left: int) -> tuple[int, int]:
