@@ -240,7 +240,7 @@ class Formulas:
                 ),
                 "score",
                 "Relationship score",
-                "Score relation",
+                "Score relationnel",
             ),
             (
                 "actions",
@@ -311,7 +311,7 @@ class Formulas:
                 ),
                 "score",
                 "Execution score",
-                "Score exécution",
+                "Score d'exécution",
             ),
             ("attractiveness", attractiveness, "score", "Attractiveness (0-100)", "Attractivité (0-100)"),
             ("rated", rated, "int", "Attractiveness rated (1 = yes)", "Attractivité évaluée (1 = oui)"),
@@ -338,7 +338,7 @@ class Formulas:
                 ),
                 "score",
                 "Potential score",
-                "Score potentiel",
+                "Score de potentiel",
             ),
             (
                 "weighted_pipeline",
