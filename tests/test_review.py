@@ -801,6 +801,7 @@ def test_review_commands_exit_codes(
         (2, ["qbr", plan, "--no-pdf", "-o", in_the_way / "deck"], "a-file"),
         (2, ["qbr", plan, "--no-pdf", "--since", not_a_plan], "--since: "),
         (2, ["qbr", plan, "--no-pdf", "--history", in_the_way.with_suffix(".none")], "--history"),
+        (2, ["qbr", plan, "--no-pdf", "--history", not_a_plan], "history database cannot be used"),
         (0, ["share", plan, "--client", "-o", tmp_path / "copy.xlsx"], ""),
         (2, ["share", plan, "--client", "-o", in_the_way / "copy.xlsx"], "a-file"),
         (0, ["merge-back", plan, tmp_path / "copy.xlsx"], "nothing changed"),
@@ -817,6 +818,10 @@ def test_review_commands_exit_codes(
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.output)
         assert result.exit_code == expected, (args, result.output)
         assert says in result.output, (args, result.output)
+    # a file beside the plan named like the history but no history: the plan's dates only
+    (tmp_path / "portfolio-history.sqlite").write_text("not a database")
+    code, output = run("qbr", plan, "--no-pdf", "-o", tmp_path / "deck3")
+    assert code == 0, output
     # LibreOffice there but failing: the deck is written, the PDF is not (exit 1)
     monkeypatch.setattr("kamxl.review.qbr.soffice", lambda: shutil.which("false"))
     code, output = run("qbr", plan, "-o", tmp_path / "deck2")

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..model import Plan
+from ..rollup.history import HistoryError
 from ..scoring import as_date
 from ..template import Template
 from .changes import Changes, changes_since_date, compare_plans, history_baseline
@@ -40,7 +41,8 @@ def changes_for(
 ) -> Changes | None:
     """What changed since a date, a previous copy, or (by default) the plan's last review.
 
-    Raises :class:`~kamxl.findings.PlanReadError` when the previous copy cannot be read.
+    Raises :class:`~kamxl.findings.PlanReadError` when the previous copy cannot be read and
+    :class:`~kamxl.rollup.history.HistoryError` when the ``history`` given cannot be.
     """
     if isinstance(since, Path):
         from ..reader import read_plan
@@ -52,7 +54,12 @@ def changes_for(
     if day is None:
         return None
     db = history or find_history(plan_path)
-    baseline = history_baseline(db, plan.account_id, day) if db else None
+    try:
+        baseline = history_baseline(db, plan.account_id, day) if db else None
+    except HistoryError:
+        if history:
+            raise
+        baseline = None  # a file found beside the plan that is no kamxl history: the plan's dates only
     return changes_since_date(plan, template, day, baseline=baseline, as_of=as_of)
 
 
@@ -93,7 +100,11 @@ def add_changes(
             day = dt.date.fromtimestamp(Path(since).stat().st_mtime)
             changes = compare_plans(before.plan, result.plan, result.template, since=day, as_of=as_of)
         else:
-            changes = changes_for(result.plan, result.template, path, since, history=history, as_of=as_of)
+            try:
+                changes = changes_for(result.plan, result.template, path, since, history=history, as_of=as_of)
+            except HistoryError as exc:
+                problems.append(str(exc))
+                continue
         if changes is not None:
             report["changes"] = changes.as_dict(lang)
     return problems
