@@ -177,7 +177,15 @@ def test_qbr_deck_needs_no_retyping(
     assert long_action in cells and long_objective in cells
     tier = template.tier_label(score_plan(plan, template, DAY).tier, lang)
     assert {"en": f"Tier: {tier}", "fr": f"Catégorie\u00a0: {tier}"}[lang] in _texts(prs)
-    # 92.5 % shows as 93 %, as the chart's label (Excel's rounding) shows it
+    # charts write percentages as the tables do; 92.5 % shows as 93 % in both (Excel rounds half up)
+    formats = {
+        shape.chart.plots[0].data_labels.number_format
+        for slide in prs.slides
+        for shape in slide.shapes
+        if shape.has_chart and shape.chart.plots[0].has_data_labels
+    }
+    assert {"en": "0%", "fr": '0"\u202f"%'}[lang] in formats
+    assert Texts(lang).percent(0.35) == {"en": "35%", "fr": "35\u202f%"}[lang]
     assert Texts(lang).percent(0.925).startswith("93") and Texts(lang).percent(0.325).startswith("33")
 
 

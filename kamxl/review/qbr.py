@@ -36,6 +36,7 @@ from .texts import Texts, choice
 WIDE, HIGH = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
 MAX_ROWS = 7  # table rows per slide: more does not read from the back of a room
+CHART_LABEL = 60  # a bar's label wraps over two lines beside it; longer ones are cut
 CELL_TEXT = 100  # table cells and risk lines wrap; past this they would push the table off the slide
 RAG_FILL = {"G": "C6EFCE", "A": "FFEB9C", "R": "FFC7CE"}
 RAG_INK = {"G": "006100", "A": "9C5700", "R": "9C0006"}
@@ -163,8 +164,10 @@ def _rgb(hex_colour: str) -> RGBColor:
 class _Painter:
     """Slide primitives in the template's colours and font."""
 
-    def __init__(self, template: Template) -> None:
+    def __init__(self, template: Template, lang: str = "en") -> None:
         self.prs = Presentation()
+        # as Texts.percent writes them: 35 % in French (a narrow no-break space), 35% in English
+        self.percent = '0"\u202f"%' if lang == "fr" else "0%"
         self.prs.slide_width, self.prs.slide_height = WIDE, HIGH
         style = template.style
         self.font = style.get("font", "Calibri")
@@ -281,7 +284,7 @@ class _Painter:
         self, slide: Any, name: str, values: list[tuple[str, float]], left: int, maximum: float | None = None
     ) -> Any:
         """Horizontal bars of percentages, labelled, on the right-hand side of a slide."""
-        data = CategoryChartData(number_format="0%")
+        data = CategoryChartData(number_format=self.percent)
         data.categories = [label for label, _ in values]
         data.add_series(name, [value for _, value in values])
         chart = self.chart(
@@ -292,12 +295,12 @@ class _Painter:
         axis.minimum_scale = 0
         if maximum is not None:
             axis.maximum_scale = maximum
-        axis.tick_labels.number_format, axis.tick_labels.number_format_is_linked = "0%", False
+        axis.tick_labels.number_format, axis.tick_labels.number_format_is_linked = self.percent, False
         axis.has_major_gridlines = False
         chart.category_axis.tick_labels.font.size = Pt(9)
         plot = chart.plots[0]
         plot.has_data_labels = True
-        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
+        plot.data_labels.number_format, plot.data_labels.number_format_is_linked = self.percent, False
         return chart
 
 
@@ -309,8 +312,8 @@ def _clip(text: Any, limit: int = 70) -> str:
 def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "") -> Path:
     """Write the deck as a .pptx (atomically)."""
     t = Texts(deck.lang)
-    p = _Painter(template)
     lang = deck.lang
+    p = _Painter(template, lang)
     s = deck.scores
     f = s.figures
 
@@ -427,7 +430,10 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         chart = p.percent_bars(
             slide,
             t("deck.progress"),
-            [(_clip(r.get("objective"), 30), float(n0(r.get("progress")))) for r in reversed(objectives)],
+            [
+                (_clip(r.get("objective"), CHART_LABEL), float(n0(r.get("progress"))))
+                for r in reversed(objectives)
+            ],
             Inches(8.9),
             maximum=1,
         )
@@ -472,7 +478,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
             slide,
             t("deck.attainment"),
             [
-                (_clip(k.get("kpi"), 28), round(max(0.0, min(k["attainment"], 1.5)), 3))
+                (_clip(k.get("kpi"), CHART_LABEL), round(max(0.0, min(k["attainment"], 1.5)), 3))
                 for k in reversed(rated)
             ],
             Inches(9.0),
