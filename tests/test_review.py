@@ -834,3 +834,31 @@ def test_review_commands_exit_codes(
     monkeypatch.setattr("kamxl.review.qbr.soffice", lambda: shutil.which("false"))
     code, output = run("qbr", plan, "-o", tmp_path / "deck2")
     assert code == 1 and "could not convert" in output and list((tmp_path / "deck2").glob("*.pptx"))
+
+
+def test_grow_sheet_copies_shared_formulas_and_refuses_what_it_cannot_copy() -> None:
+    """Excel saves a column's formula once (shared); a formula by cell address cannot be copied."""
+    from kamxl.review.cellpatch import PatchError, TableSpot, grow_sheet
+
+    spot = TableSpot("xl/tables/table1.xml", "xl/worksheets/sheet1.xml", 1, 2, 1, 3, 0)
+    formula = 'IF(T[[#This Row],[A]]="","",1)'
+    head = '<row r="{n}" ht="30" customHeight="1"><c r="A{n}" s="4"/><c r="B{n}" s="5">'
+    xml = (
+        '<worksheet><dimension ref="A1:B3"/><sheetData><row r="1"><c r="A1"/><c r="B1"/></row>'
+        + head.format(n=2)
+        + f'<f t="shared" ref="B2:B3" si="0">{formula}</f><v>1</v></c></row>'
+        + head.format(n=3)
+        + '<f t="shared" si="0"/><v>1</v></c></row><row r="5"><c r="D5"><v>7</v></c></row>'
+        + "</sheetData></worksheet>"
+    )
+    grown = grow_sheet(xml, spot, 5)
+    assert (
+        f'<row r="4" ht="30" customHeight="1"><c r="A4" s="4"/><c r="B4" s="5"><f>{formula}</f></c></row>'
+        in grown
+    )
+    assert '<c r="A5" s="4"/><c r="B5" s="5"><f>' in grown and '<c r="D5"><v>7</v></c>' in grown  # kept
+    assert '<dimension ref="A1:B5"/>' in grown
+    with pytest.raises(PatchError, match="by address"):
+        grow_sheet(xml.replace(formula, "C3*2"), spot, 4)
+    with pytest.raises(PatchError, match="A5"):
+        grow_sheet(xml.replace('<c r="D5">', '<c r="A5">'), spot, 5)
