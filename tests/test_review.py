@@ -810,6 +810,7 @@ def test_review_commands_exit_codes(
         (2, ["qbr", plan, "--no-pdf", "--since", not_a_plan], "--since: "),
         (2, ["qbr", plan, "--no-pdf", "--history", in_the_way.with_suffix(".none")], "--history"),
         (2, ["qbr", plan, "--no-pdf", "--history", not_a_plan], "history database cannot be used"),
+        (2, ["qbr", plan, "--no-pdf", "--since", other], "not of"),  # another account's plan
         (0, ["share", plan, "--client", "-o", tmp_path / "copy.xlsx"], ""),
         (2, ["share", plan, "--client", "-o", in_the_way / "copy.xlsx"], "a-file"),
         (0, ["merge-back", plan, tmp_path / "copy.xlsx"], "nothing changed"),
@@ -820,6 +821,7 @@ def test_review_commands_exit_codes(
         (2, ["calendar", not_a_plan, "-o", tmp_path / "r.ics", *day], "no account plan"),
         (2, ["calendar", plan, "-o", in_the_way / "r.ics", *day], "a-file"),
         (2, ["calendar", plan, "-o", tmp_path / "r.ics", "--mail", "--since", not_a_plan], "--since: "),
+        (1, ["calendar", plan, "-o", tmp_path / "r.ics", "--mail", "--since", other, *day], "not of"),
     ]
     for expected, args, says in cases:
         result = CliRunner().invoke(main, [str(a) for a in args])

@@ -41,13 +41,17 @@ def changes_for(
 ) -> Changes | None:
     """What changed since a date, a previous copy, or (by default) the plan's last review.
 
-    Raises :class:`~kamxl.findings.PlanReadError` when the previous copy cannot be read and
-    :class:`~kamxl.rollup.history.HistoryError` when the ``history`` given cannot be.
+    Raises :class:`~kamxl.findings.PlanReadError` when the previous copy cannot be read or is a
+    copy of another account, :class:`~kamxl.rollup.history.HistoryError` when the ``history``
+    given cannot be read.
     """
     if isinstance(since, Path):
+        from ..findings import PlanReadError
         from ..reader import read_plan
 
         before = read_plan(since, template=template).plan
+        if before.account_id != plan.account_id:
+            raise PlanReadError(since, f"a copy of {before.name!r}, not of {plan.name!r}: nothing to compare")
         mtime = dt.date.fromtimestamp(since.stat().st_mtime)
         return compare_plans(before, plan, template, since=mtime, as_of=as_of)
     day = since or as_date(plan.fields.get("last_review"))
