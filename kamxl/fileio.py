@@ -14,8 +14,10 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,10 +51,13 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp: Path | None = None
+    held = _hold_signals()  # a SIGTERM or Ctrl-C between creating the file and `try` would leak it
     try:
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
+        _release_signals(held)  # a signal that came meanwhile is raised here, inside `try`
         yield tmp
         _fsync(tmp)
         os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
@@ -64,7 +69,24 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
             ) from exc
         _fsync_dir(target.parent)
     finally:
-        tmp.unlink(missing_ok=True)
+        _release_signals(held)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+def _hold_signals() -> set[int] | None:
+    """Block SIGINT and SIGTERM in this thread (POSIX); what to restore, or None where not possible."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, _HELD))
+
+
+def _release_signals(held: set[int] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def content_digest(data: bytes) -> str:
