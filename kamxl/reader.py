@@ -30,7 +30,7 @@ from .carried import read_carried_over, sheet_title
 from .coerce import ChoiceIndex, Coerced, Problem, coerce, error_cell, fold, formula_cell, is_blank, loose
 from .fileio import content_digest
 from .findings import EncryptedWorkbook, Finding, NotAPlan, NotAWorkbook, PlanReadError, Severity
-from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, Locations, a1, field_row, table_anchor
+from .layout import FIELD_LABEL_COL, FIELD_VALUE_COL, FIRST_FIELD_ROW, Locations, a1, field_row, table_anchor
 from .model import Plan, Row
 from .preflight import Limits, check_archive, check_file, sheet_parts, xml_attrs
 from .template import LANGS, Column, Table, Template, get_template, load_template
@@ -504,7 +504,8 @@ class _Reader:
 
     def _field_rows(self, labels: dict[str, str], grid: Grid, stop: int) -> dict[str, int]:
         found: dict[str, int] = {}
-        for r in range(min(stop, len(grid))):
+        # The title rows above the form hold the client's name, which may read like a label ("KAM").
+        for r in range(FIRST_FIELD_ROW - 1, min(stop, len(grid))):
             label = self.at(grid, r, FIELD_LABEL_COL)
             if isinstance(label, str) and (key := labels.get(loose(label))) and key not in found:
                 found[key] = r

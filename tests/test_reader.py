@@ -555,3 +555,10 @@ def test_blank_meta_values_are_blank(template, write) -> None:
         )
         result = read_plan_from_source(source, path, template=template)
     assert result.plan.account_id not in ("", "None")
+
+
+def test_a_client_named_like_a_label_keeps_its_fields(tmp_path, template):
+    """The title rows show the client's name: a client called "KAM" must not hide the KAM field."""
+    plan = new_plan(template, "en", client_name="KAM", kam="Jane Doe")
+    read = read_plan(write_plan(plan, tmp_path / "kam.xlsx", template=template))
+    assert read.plan.fields["client_name"] == "KAM" and read.plan.fields["kam"] == "Jane Doe"
