@@ -126,7 +126,8 @@ EXPECTED = {
         "stakeholders",
         0,
         "last_contact",
-        f"1 key stakeholder(s) without contact for over 45 days (oldest contact {(TODAY - 46 * DAY).isoformat()})",
+        "1 key stakeholder(s) without contact for over 45 days "
+        f"(oldest contact {(TODAY - 46 * DAY).isoformat()})",
     ),
     "rituals_overdue": (
         "medium",
@@ -184,11 +185,12 @@ def empty(template: Template, lang: str = "en", **fields) -> Plan:
 
 def test_an_empty_plan_is_unrated_until_something_is_entered(template):
     """No alert and status "unrated" while nothing is entered, even with a low NRR typed in; the
-    first stakeholder, action or rating rates the plan (as the Dashboard's grey tiles)."""
+    first stakeholder, action, rating or open opportunity rates the plan (as the Dashboard's grey
+    tiles)."""
     plan = empty(template, nrr=0.8)
     scores = score_plan(plan, template, TODAY)
     assert (scores.status, scores.alerts, alerts_of(plan, template)) == ("unrated", (), [])
-    assert template.status["rated_once"] == ["stakeholders", "actions", "rated"]
+    assert template.status["rated_once"] == ["stakeholders", "actions", "rated", "open_pipeline"]
     with_contact = empty(template)
     with_contact.tables["stakeholders"] = [{"name": "Bob", "role": "user", "stance": "neutral"}]
     assert score_plan(with_contact, template, TODAY).alerts == ("no_sponsor",)
@@ -198,6 +200,12 @@ def test_an_empty_plan_is_unrated_until_something_is_entered(template):
     rated = empty(template)
     rated.tables["assessment"][0]["rating"] = 4
     assert score_plan(rated, template, TODAY).status != "unrated"
+    deal = empty(template)
+    deal.tables["opportunities"] = [{"name": "Renewal", "amount": 50_000, "probability": 0.5}]
+    assert score_plan(deal, template, TODAY).alerts == ("no_sponsor",)
+    won = empty(template)
+    won.tables["opportunities"] = [{"name": "Renewal", "amount": 50_000, "stage": "won"}]
+    assert score_plan(won, template, TODAY).status == "unrated"  # no open pipeline yet
 
 
 def test_check_json_of_an_empty_plan(template, tmp_path):
@@ -250,6 +258,9 @@ def test_dashboard_status_and_flags_match_libreoffice(template, lo_recalc, tmp_p
     for lang in ("en", "fr"):  # unrated: nothing entered, a low NRR typed in does not fire yet
         plan = empty(template, lang, nrr=0.8)
         cases.append((plan, write_plan(plan, tmp_path / f"empty{lang}.xlsx", template=template)))
+        deal = empty(template, lang)  # one open opportunity: rated, and no sponsor yet
+        deal.tables["opportunities"] = [{"name": "Renewal", "amount": 50_000, "probability": 0.5}]
+        cases.append((deal, write_plan(deal, tmp_path / f"deal{lang}.xlsx", template=template)))
     results = lo_recalc([p for _, p in cases])
     statuses = set()
     for plan, path in cases:
