@@ -13,7 +13,7 @@ from .dashboard import Metric, unrated_test
 from .model import Plan
 from .printing import legible_print, sheet_width
 from .scoring import pipeline_by_stage
-from .styles import Styles
+from .styles import Styles, row_height
 from .template import Template
 
 
@@ -236,20 +236,22 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     big = s.get(
         bold=True, font_size=14, align="center", valign="vcenter", border=1, border_color=st["border"]
     )
-    ws.merge_range(row, 1, row, 5, "", big)
+    # Two rows of the default height, not one taller row: the score details share these rows.
+    ws.merge_range(row, 1, row + 1, 5, "", big)
     put(row, 1, "status", big)
     for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good"), ("unrated", "neutral")):
         label = _q(w.t.status[code]["label"][w.lang])
         ws.conditional_format(
-            row, 1, row, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
+            row, 1, row + 1, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
         )
-    ws.set_row(row, 24)
-    status_row = row
-    row += 1
+    row += 2
     reasons = s.get(text_wrap=True, valign="top", font_color=st["ink"])
     # Four rows: every rule firing at once, in French, still shows whole (at most one row free).
     ws.merge_range(row, 1, row + 3, 5, "", reasons)
     put(row, 1, "status_reasons", reasons)
+    reason_rows = {r: row_height(1) for r in range(row, row + 4)}
+    for r, height in reason_rows.items():  # set: LibreOffice would grow the last one to fit the text
+        ws.set_row(r, height)
     row += 2
 
     # Pipeline by stage (feeds the pipeline chart).
@@ -396,7 +398,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     # The print area stops at the live dashboard: the Python block beside it is for the screen.
     ws.print_area(0, 0, max(ws.dim_rowmax or 0, drow + 14), LAST_PRINTED_COL)
     # Page 1: tiles, key figures and the first score details; page 2: the charts and the rest.
-    heights = {0: 30, 5: 22, 6: 22, status_row: 24}
+    heights = {0: 30, 5: 22, 6: 22} | reason_rows
     legible_print(
         ws,
         sheet_width(ws, LAST_PRINTED_COL),
