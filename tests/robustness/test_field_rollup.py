@@ -252,28 +252,39 @@ def test_empty_folder_writes_nothing(tmp_path):
 
 
 def test_second_rollup_waits_and_says_for_what(tmp_path, good_plans):
+    """The second roll-up waits for the lock, says for whom, and runs once it is released."""
     from kamxl.fileio import exclusive_lock
 
     plans = _folder(tmp_path, good_plans)
     out = tmp_path / "out" / "portfolio-summary.xlsx"
+    release = tmp_path / "release"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from kamxl.fileio import exclusive_lock\n"
-            f"with exclusive_lock({str(out)!r}):\n    print('held', flush=True); time.sleep(3)",
+            "import os, time; from kamxl.fileio import exclusive_lock\n"
+            f"with exclusive_lock({str(out)!r}):\n"
+            "    print('held', flush=True)\n"
+            f"    while not os.path.exists({str(release)!r}): time.sleep(0.1)",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline().strip() == "held"
-    started = time.monotonic()
-    proc = _kamxl("rollup", str(plans), "-o", str(out), "--jobs", "1")
-    assert proc.returncode == 0, proc.stderr
-    assert time.monotonic() - started > 1.5
-    assert "waiting for kamxl process" in proc.stderr and str(holder.pid) in proc.stderr
+    second = subprocess.Popen(
+        [sys.executable, "-m", "kamxl", "rollup", str(plans), "-o", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    waiting = second.stderr.readline()  # blocks until the second run reports that it waits
+    assert "waiting for kamxl process" in waiting and str(holder.pid) in waiting
+    assert second.poll() is None and not out.exists()
+    release.touch()
+    assert second.wait(120) == 0, second.stderr.read()
+    assert out.is_file()
     holder.wait(10)
-    with exclusive_lock(out):  # released by the finished runs
+    with exclusive_lock(out):  # released by both runs
         pass
 
 
