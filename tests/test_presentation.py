@@ -122,6 +122,11 @@ def test_matrix_numbers_the_highest_priorities_with_a_key(summary):
     numbers = sorted(int(t) for t in labels if t.isdigit())
     assert numbers == list(range(1, len(names) + 1))
     assert not [t for t in labels if "Account number" in t]  # names are in the key, not on the chart
+    rated = sorted(
+        (a for a in summary.accounts if a.tier not in (None, "unrated")), key=lambda a: -a.priority
+    )
+    priority = {a.account: a.priority for a in rated}
+    assert [priority[name] for _, name in names] == [a.priority for a in rated[: len(names)]]
 
 
 def test_french_summary_writes_dates_in_text_the_french_way(summary):

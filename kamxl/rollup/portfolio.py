@@ -595,7 +595,7 @@ class Portfolio:
     def matrix_key(self) -> list[AccountRecord]:
         """The rated accounts numbered on the matrix, highest priority first."""
         rated = [a for a in self.accounts if a.tier in TIER_CODES and a.tier != "unrated"]
-        return sorted(rated, key=lambda a: (-float(a.scores.get("priority") or 0), a.account))[:MATRIX_LABELS]
+        return sorted(rated, key=lambda a: (-a.priority, a.account))[:MATRIX_LABELS]
 
     def pipeline_by_type(self) -> list[Row]:
         sums: dict[str, list[float]] = {
