@@ -1,0 +1,237 @@
+"""Where a workbook's cells come from: the file on disk (opened safely), or any :class:`WorkbookSource`.
+
+Values come from python-calamine (fast); error values and formulas in input cells are found
+in the sheet XML, since calamine shows errors as blanks and formulas as their cached result.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import python_calamine as pc
+
+from .findings import EncryptedWorkbook, NotAWorkbook, PlanReadError
+from .preflight import Limits, check_file, sheet_parts, xml_attrs
+
+META_SHEET = "_kamxl"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+Grid = list[list[Any]]
+
+
+class PlanNotFound(PlanReadError):
+    """No file at that path."""
+
+
+@dataclass(frozen=True)
+class TableSpot:
+    """Where an Excel table sits: sheet, header row and first column (0-based), last data row,
+    and how many total rows (Table Design > Total Row) follow that last data row."""
+
+    name: str
+    sheet: str
+    header_row: int
+    first_col: int
+    last_row: int | None
+    headers: list[str]
+    total_rows: int = 0
+
+
+class WorkbookSource(Protocol):
+    """What the reader needs from a workbook, wherever it comes from (file, open Excel book).
+
+    ``grid`` gives values from A1 (blanks as None or ""), ``flags`` the cells holding an error
+    value or a formula, keyed by 0-based (row, column), as ``("error", "#N/A")`` or
+    ``("formula", "=1+1")`` (``""`` when the formula's text is unknown, as in a shared
+    formula's cells); ``table`` finds an Excel table by name.
+    """
+
+    sheet_names: list[str]
+
+    def grid(self, name: str) -> Grid: ...
+
+    def flags(self, name: str) -> dict[tuple[int, int], tuple[str, str]]: ...
+
+    def table(self, name: str) -> TableSpot | None: ...
+
+
+# -- opening ----------------------------------------------------------------------------------
+def open_workbook(path: Path, limits: Limits | None = None) -> tuple[bytes, zipfile.ZipFile]:
+    """The file's bytes and its zip, or a :class:`PlanReadError` that says what the file is."""
+    data = _load_bytes(path, limits or Limits.from_env())
+    return data, _open_zip(data, path)
+
+
+def _load_bytes(path: Path, limits: Limits) -> bytes:
+    try:
+        check_file(path, limits)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PlanNotFound(path, "no such file") from None
+    except IsADirectoryError:
+        raise PlanReadError(path, "is a folder, not a workbook") from None
+    except OSError as exc:
+        raise PlanReadError(path, f"cannot be opened: {exc.strerror or exc}") from None
+
+
+def _open_zip(data: bytes, path: Path) -> zipfile.ZipFile:
+    if data.startswith(OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise EncryptedWorkbook(
+                path, "the workbook is password-protected; remove the password in Excel and save it again"
+            )
+        raise NotAWorkbook(path, "an old-format (.xls) or other binary file; save it as .xlsx")
+    if not data.startswith(b"PK"):
+        raise NotAWorkbook(path, "not an Excel workbook (.xlsx or .xlsm)")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise NotAWorkbook(path, f"the file is damaged (not a valid zip: {exc})") from None
+    if "xl/workbook.xml" not in archive.namelist():
+        archive.close()
+        raise NotAWorkbook(path, "a zip file but not an Excel workbook (.xlsx or .xlsm)")
+    return archive
+
+
+def open_calamine(data: bytes, path: Path) -> pc.CalamineWorkbook:
+    try:
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
+    except pc.PasswordError:
+        raise EncryptedWorkbook(path, "the workbook is password-protected") from None
+    except Exception:  # a damaged table part must not make the whole workbook unreadable
+        pass
+    try:
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several unrelated exception types
+        raise NotAWorkbook(path, f"the file is damaged: {exc}") from None
+
+
+# -- error values and formulas, from the sheet XML ---------------------------------------------
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_TABLE_ENTRY = re.compile(rb"<(?:\w+:)?table\b[^>]*>")
+# Excel, LibreOffice, openpyxl and XlsxWriter all write the r attribute first: matching on it
+# lets the regex engine jump from cell to cell, which keeps the scan well under a millisecond.
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)')
+_ERROR_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?\st="e"[^>]*>(?:\s*<f\b[^>]*?(?:/>|>[^<]*</f>))?\s*(?:<v>([^<]*)</v>)?'
+)
+
+
+def cell_index(ref: str) -> tuple[int, int] | None:
+    """``"F12"`` -> (11, 5): 0-based row and column."""
+    m = _CELL_REF.fullmatch(ref)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+class _SheetXml:
+    """Formulas and error values of each sheet, keyed by (row, col); parsed only when asked for."""
+
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        parts: dict[str, bytes] | None = None,
+        sheets: dict[str, str] | None = None,
+    ) -> None:
+        self.archive = archive
+        self.parts = parts or {}
+        self._paths = {sheet: part for part, sheet in sheets.items()} if sheets is not None else None
+        self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
+        self._totals: dict[str, int] | None = None
+
+    def _sheet_paths(self) -> dict[str, str]:
+        return {sheet: part for part, sheet in sheet_parts(self.archive).items()}
+
+    def _read(self, name: str) -> bytes:
+        if name in self.parts:
+            return self.parts[name]
+        try:
+            return self.archive.read(name)
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+            return b""
+
+    def total_rows(self, table_name: str) -> int:
+        """Rows of the table's total row (0 or 1), from its table part."""
+        if self._totals is None:
+            self._totals = {}
+            parts = [n for n in self.archive.namelist() if n.startswith("xl/tables/") and n.endswith(".xml")]
+            for name in parts:
+                if m := _TABLE_ENTRY.search(self._read(name)):
+                    a = xml_attrs(m.group(0))
+                    count = a.get("totalsRowCount", "0")
+                    self._totals[a.get("name", "")] = int(count) if count.isdigit() else 0
+        return self._totals.get(table_name, 0)
+
+    def flags(self, sheet_name: str) -> dict[tuple[int, int], tuple[str, str]]:
+        if sheet_name not in self._cache:
+            if self._paths is None:
+                self._paths = self._sheet_paths()
+            xml = self._read(self._paths.get(sheet_name, ""))
+            self._cache[sheet_name] = _scan(xml)
+        return self._cache[sheet_name]
+
+
+def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
+    """Cells holding an error value or a formula, keyed by 0-based (row, column)."""
+    found: dict[tuple[int, int], tuple[str, str]] = {}
+    for ref, text in _FORMULA_CELL.findall(xml):
+        if (where := _ref_index(ref)) is not None:
+            found[where] = _formula_flag(text)
+    if b't="e"' in xml:
+        for ref, code in _ERROR_CELL.findall(xml):
+            if (where := _ref_index(ref)) is not None:
+                found[where] = ("error", code.decode("utf-8", "replace") or "#N/A")
+    return found
+
+
+# Plans made from one template hold the same formulas in the same cells: both are worked out once.
+@lru_cache(maxsize=65536)
+def _ref_index(ref: bytes) -> tuple[int, int] | None:
+    return cell_index(ref.decode())
+
+
+@lru_cache(maxsize=16384)
+def _formula_flag(text: bytes) -> tuple[str, str]:
+    formula = html.unescape(text.decode("utf-8", "replace"))
+    return ("formula", "=" + formula if formula else "")
+
+
+class FileSource:
+    """A workbook file: values through calamine, error values and formulas from the XML."""
+
+    def __init__(
+        self,
+        book: pc.CalamineWorkbook,
+        archive: zipfile.ZipFile,
+        parts: dict[str, bytes] | None = None,
+        sheets: dict[str, str] | None = None,
+    ) -> None:
+        self.book = book
+        self.sheet_names: list[str] = list(book.sheet_names)
+        self.xml = _SheetXml(archive, parts, sheets)
+
+    def grid(self, name: str) -> Grid:
+        return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+    def flags(self, name: str) -> dict[tuple[int, int], tuple[str, str]]:
+        return self.xml.flags(name)
+
+    def table(self, name: str) -> TableSpot | None:
+        try:
+            found = self.book.get_table_by_name(name)
+        except Exception:  # no such table (deleted, or a file saved by another program)
+            return None
+        (first_row, first_col), (last_row, _) = found.start, found.end
+        headers = [str(h) for h in found.columns]
+        totals = self.xml.total_rows(found.name)
+        return TableSpot(name, found.sheet, first_row - 1, first_col, last_row, headers, totals)
