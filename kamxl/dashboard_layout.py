@@ -217,17 +217,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     _alert(w, ws, "days_since_review", int(w.t.scoring["stale_after_days"]))
     key_rows = {key: 9 + i for i, key in enumerate(KEY_FIGURES)}
     nr = key_rows["next_review"]
-    ws.conditional_format(
-        nr,
-        5,
-        nr,
-        5,
-        {
-            "type": "formula",
-            "criteria": f"=AND(ISNUMBER($F${nr + 1}),$F${nr + 1}<TODAY())",
-            "format": w.tone("bad"),
-        },
-    )
+    _when(ws, (nr, 5, nr, 5), f"AND(ISNUMBER($F${nr + 1}),$F${nr + 1}<TODAY())", w.tone("bad"))
 
     # Status beside the tier: healthy / watch / at risk, and the alerts behind it.
     row += 2
@@ -430,51 +420,28 @@ def _q(text: str) -> str:
 AXIS_AMOUNT = '[=0]0;[<1]"";#,##0'
 
 
+def _when(ws: Worksheet, cells: tuple[int, int, int, int], test: str, fmt: Any, stop: bool = False) -> None:
+    """Format ``cells`` (first row, first column, last row, last column) while formula ``test`` holds."""
+    rule = {"type": "formula", "criteria": "=" + test, "format": fmt}
+    ws.conditional_format(*cells, {**rule, "stop_if_true": True} if stop else rule)
+
+
 def _neutral(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, when: str) -> None:
     """Grey with a dash while ``when`` holds (checked before any colour of the same cells)."""
     st = w.t.style
-    ws.conditional_format(
-        r1,
-        c1,
-        r2,
-        c2,
-        {
-            "type": "formula",
-            "criteria": "=" + when,
-            "format": w.wb.add_format(
-                {"bg_color": st["neutral"], "font_color": st["muted"], "num_format": '"–"'}
-            ),
-            "stop_if_true": True,
-        },
-    )
+    grey = w.wb.add_format({"bg_color": st["neutral"], "font_color": st["muted"], "num_format": '"–"'})
+    _when(ws, (r1, c1, r2, c2), when, grey, stop=True)
 
 
 def _score_colors(w: DashboardWriter, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, cell: str) -> None:
     """Red, amber or green by score; grey with a dash while nothing is entered (a new plan)."""
     _neutral(w, ws, r1, c1, r2, c2, unrated_test(w.t))
     for minimum, tone in ((65, "good"), (40, "warn"), (0, "bad")):
-        ws.conditional_format(
-            r1,
-            c1,
-            r2,
-            c2,
-            {
-                "type": "formula",
-                "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum})",
-                "format": w.tone(tone),
-                "stop_if_true": True,
-            },
-        )
+        _when(ws, (r1, c1, r2, c2), f"AND(ISNUMBER({cell}),{cell}>={minimum})", w.tone(tone), stop=True)
 
 
 def _alert(w: DashboardWriter, ws: Worksheet, key: str, above: int) -> None:
     """Key figures above a limit turn red (overdue actions, high risks, days since review)."""
     row = 9 + KEY_FIGURES.index(key)
     cell = xl_rowcol_to_cell(row, 5)
-    ws.conditional_format(
-        row,
-        5,
-        row,
-        5,
-        {"type": "formula", "criteria": f"=AND(ISNUMBER({cell}),{cell}>{above})", "format": w.tone("bad")},
-    )
+    _when(ws, (row, 5, row, 5), f"AND(ISNUMBER({cell}),{cell}>{above})", w.tone("bad"))
