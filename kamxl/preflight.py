@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import os
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,28 +146,96 @@ def check_archive(
             path, f"the workbook would be {_mb(total)} once unpacked, over {_mb(limits.total_mb * MB)}"
         )
     sheets = sheet_parts(archive) if sheets is None else sheets
+    members = Members(archive)
     read: dict[str, bytes] = {}
     for info in infos:
         name = info.filename
         if not name.lower().endswith(_XML_SUFFIXES):
             continue
         if name in sheets:
-            data = _read_part(archive, info, path, limits)
+            data = members.read(info, path, int(limits.part_mb * MB))
             read[name] = data
             _check_prolog(data[:_PROLOG_BYTES], name, path)
             _check_grid(data, sheets[name], path, limits)
         else:
-            with archive.open(info) as fh:
-                head = fh.read(_PROLOG_BYTES)
+            head = members.head(info, path, _PROLOG_BYTES)
             _check_prolog(head, name, path)
             if info.file_size < _PROLOG_BYTES and len(head) == info.file_size:
                 read[name] = head  # read whole: a reader needing this part takes it from here
     return read
 
 
-def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str | Path, limits: Limits) -> bytes:
-    """The part's bytes, never more than the limit whatever its header claims."""
-    cap = int(limits.part_mb * MB)
+class Members:
+    """Parts of a zip held in memory, inflated straight from its bytes.
+
+    zipfile's ``open`` costs more than inflating a small part, and a workbook has some sixty
+    parts: reading them from the buffer the zip was opened on keeps the pre-flight cheap. Sizes
+    and checksums are held to what the zip's directory says, as zipfile does; parts zipfile
+    alone can read (encrypted, other compression methods, a zip on disk) go through zipfile.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        fp = archive.fp
+        self.data = fp.getbuffer() if isinstance(fp, io.BytesIO) else None
+
+    def read(self, info: zipfile.ZipInfo, path: str | Path, cap: int) -> bytes:
+        """The whole part, never more than ``cap`` bytes whatever its header claims."""
+        raw = self._raw(info)
+        if raw is None:
+            return _read_part(self.archive, info, path, cap)
+        try:
+            data = _inflate(raw, info, cap + 1)
+        except zlib.error as exc:
+            raise RefusedFile(path, f"{_part_label(info.filename)} is damaged ({exc})") from None
+        if len(data) > cap:
+            raise RefusedFile(path, f"{_part_label(info.filename)} unpacks to more than its header says")
+        if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+            raise _bad_size(path, info)
+        return data
+
+    def head(self, info: zipfile.ZipInfo, path: str | Path, size: int) -> bytes:
+        """The part's first ``size`` bytes (all of it when smaller, its checksum then checked)."""
+        raw = self._raw(info)
+        if raw is None:
+            try:
+                with self.archive.open(info) as fh:
+                    return fh.read(size)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise RefusedFile(path, f"{_part_label(info.filename)} is damaged ({exc})") from None
+        try:
+            head = _inflate(raw, info, size)
+        except zlib.error as exc:
+            raise RefusedFile(path, f"{_part_label(info.filename)} is damaged ({exc})") from None
+        if len(head) < size and (len(head) != info.file_size or zlib.crc32(head) != info.CRC):
+            raise _bad_size(path, info)
+        return head
+
+    def _raw(self, info: zipfile.ZipInfo) -> memoryview | None:
+        """The part's compressed bytes, or None where zipfile must read it."""
+        data = self.data
+        if (
+            data is None
+            or info.flag_bits & 0x1
+            or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        ):
+            return None
+        start = info.header_offset
+        header = bytes(data[start : start + _LOCAL_HEADER.size])
+        if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            return None  # zipfile says what is wrong
+        names, extra = _LOCAL_HEADER.unpack(header)[-2:]
+        begin = start + _LOCAL_HEADER.size + names + extra
+        raw = data[begin : begin + info.compress_size]
+        return raw if len(raw) == info.compress_size else None
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_INFLATED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str | Path, cap: int) -> bytes:
+    """The part's bytes through zipfile, never more than ``cap`` whatever its header claims."""
     try:
         with archive.open(info) as fh:
             data = fh.read(cap + 1)
@@ -173,6 +244,16 @@ def _read_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str | Path
     if len(data) > cap:
         raise RefusedFile(path, f"{_part_label(info.filename)} unpacks to more than its header says")
     return data
+
+
+def _bad_size(path: str | Path, info: zipfile.ZipInfo) -> RefusedFile:
+    return RefusedFile(path, f"{_part_label(info.filename)} is damaged (its size or checksum is wrong)")
+
+
+def _inflate(raw: memoryview, info: zipfile.ZipInfo, size: int) -> bytes:
+    if info.compress_type == zipfile.ZIP_STORED:
+        return bytes(raw[:size])
+    return zlib.decompressobj(-15).decompress(raw, size)
 
 
 def _check_prolog(head: bytes, name: str, path: str | Path) -> None:
@@ -200,8 +281,33 @@ def _usual(xml: bytes) -> bool:
     )
 
 
+def _small_grid(xml: bytes, limits: Limits) -> bool:
+    """Whether a sheet is certainly inside the limits: no reference reaches row 10,000 or a
+    three-letter column, every cell carries its reference (first, as every writer puts it) and
+    there are fewer than 10,000 rows. A few searches that find nothing cost far less than
+    collecting every reference; anything unusual takes the exact path."""
+    if (
+        limits.rows < _SMALL_ROWS
+        or limits.columns < _SMALL_COLUMNS
+        or limits.cells < _SMALL_ROWS * _SMALL_COLUMNS
+    ):
+        return False
+    if b":row" in xml or b":c" in xml or _BIG_REF.search(xml) or _REFLESS_CELL.search(xml):
+        return False
+    # A row tag takes at least 6 bytes: a shorter sheet cannot hold 10,000 of them.
+    return len(xml) < 6 * _SMALL_ROWS or xml.count(b"<row") <= _SMALL_ROWS
+
+
+# False matches only send a sheet to the exact path.
+_BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]*[0-9]{5})')
+_REFLESS_CELL = re.compile(rb'<c(?:[>/]|\s+(?!r="))')
+_SMALL_ROWS, _SMALL_COLUMNS = 9_999, 702  # what _BIG_REF lets through: rows 1-9999, columns A-ZZ
+
+
 def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> None:
     """Refuse a sheet whose cells would make a reader size a grid beyond the limits."""
+    if _small_grid(xml, limits):
+        return
     usual = _usual(xml)
     if usual:  # one pass: rows' references (digits) and cells' (letters and digits)
         refs = set(_REF_SPACED.findall(xml))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -100,14 +101,11 @@ def _open_zip(data: bytes, path: Path) -> zipfile.ZipFile:
 
 
 def open_calamine(data: bytes, path: Path) -> pc.CalamineWorkbook:
-    try:
-        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=True)
-    except pc.PasswordError:
-        raise EncryptedWorkbook(path, "the workbook is password-protected") from None
-    except Exception:  # a damaged table part must not make the whole workbook unreadable
-        pass
+    """Values only: where tables sit is read from their parts (:meth:`_SheetXml.tables`)."""
     try:
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        raise EncryptedWorkbook(path, "the workbook is password-protected") from None
     except Exception as exc:  # calamine raises several unrelated exception types
         raise NotAWorkbook(path, f"the file is damaged: {exc}") from None
 
@@ -147,7 +145,7 @@ class _SheetXml:
         self.parts = parts or {}
         self._paths = {sheet: part for part, sheet in sheets.items()} if sheets is not None else None
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
-        self._totals: dict[str, int] | None = None
+        self._tables: dict[str, TableSpot] | None = None
 
     def _sheet_paths(self) -> dict[str, str]:
         return {sheet: part for part, sheet in sheet_parts(self.archive).items()}
@@ -160,17 +158,25 @@ class _SheetXml:
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
             return b""
 
-    def total_rows(self, table_name: str) -> int:
-        """Rows of the table's total row (0 or 1), from its table part."""
-        if self._totals is None:
-            self._totals = {}
-            parts = [n for n in self.archive.namelist() if n.startswith("xl/tables/") and n.endswith(".xml")]
-            for name in parts:
-                if m := _TABLE_ENTRY.search(self._read(name)):
-                    a = xml_attrs(m.group(0))
-                    count = a.get("totalsRowCount", "0")
-                    self._totals[a.get("name", "")] = int(count) if count.isdigit() else 0
-        return self._totals.get(table_name, 0)
+    def tables(self) -> dict[str, TableSpot]:
+        """Every Excel table by name, from the table parts and the sheets' relationships.
+
+        calamine parses a table's whole sheet again to answer for one table: the parts say
+        where each table sits for a fraction of that.
+        """
+        if self._tables is None:
+            if self._paths is None:
+                self._paths = self._sheet_paths()
+            self._tables = {}
+            for sheet, part in self._paths.items():
+                folder, base = part.rsplit("/", 1) if "/" in part else ("", part)
+                for tag in _REL.findall(self._read(f"{folder}/_rels/{base}.rels")):
+                    a = xml_attrs(tag)
+                    if a.get("Type", "").endswith("/table") and a.get("TargetMode") != "External":
+                        spot = _table_spot(self._read(_resolve(folder, a.get("Target", ""))), sheet)
+                        if spot is not None:
+                            self._tables.setdefault(spot.name, spot)
+        return self._tables
 
     def flags(self, sheet_name: str) -> dict[tuple[int, int], tuple[str, str]]:
         if sheet_name not in self._cache:
@@ -179,6 +185,47 @@ class _SheetXml:
             xml = self._read(self._paths.get(sheet_name, ""))
             self._cache[sheet_name] = _scan(xml)
         return self._cache[sheet_name]
+
+
+def _resolve(folder: str, target: str) -> str:
+    """A relationship's target as a part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(folder, target))
+
+
+def _table_spot(xml: bytes, sheet: str) -> TableSpot | None:
+    """Where a table part says its table sits (None for a part that is no table)."""
+    entry = _TABLE_ENTRY.search(xml)
+    if entry is None:
+        return None
+    a = xml_attrs(entry.group(0))
+    name = a.get("displayName") or a.get("name", "")
+    first, _, last = a.get("ref", "").partition(":")
+    start, end = cell_index(first), cell_index(last or first)
+    if not name or start is None or end is None:
+        return None
+    header_rows = _count(a.get("headerRowCount"), 1)
+    totals = _count(a.get("totalsRowCount"), 0)
+    headers = [_header(name) for name in _TABLE_COLUMN.findall(xml, entry.end())]
+    last_row = end[0] - totals
+    return TableSpot(name, sheet, start[0] + header_rows - 1, start[1], last_row, headers, totals)
+
+
+def _count(text: str | None, default: int) -> int:
+    return int(text) if text and text.isdigit() else default
+
+
+_TABLE_COLUMN = re.compile(rb'<(?:\w+:)?tableColumn\b[^>]*?\sname="([^"]*)"')
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+@lru_cache(maxsize=4096)
+def _header(raw: bytes) -> str:
+    """A column's name as Excel shows it: XML entities and Excel's ``_xHHHH_`` escapes undone."""
+    text = html.unescape(raw.decode("utf-8", "replace"))
+    return _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
@@ -228,10 +275,6 @@ class FileSource:
 
     def table(self, name: str) -> TableSpot | None:
         try:
-            found = self.book.get_table_by_name(name)
-        except Exception:  # no such table (deleted, or a file saved by another program)
+            return self.xml.tables().get(name)
+        except Exception:  # damaged table parts: the tables are read from their usual place
             return None
-        (first_row, first_col), (last_row, _) = found.start, found.end
-        headers = [str(h) for h in found.columns]
-        totals = self.xml.total_rows(found.name)
-        return TableSpot(name, found.sheet, first_row - 1, first_col, last_row, headers, totals)
