@@ -32,6 +32,7 @@ from ..writer import add_macros
 from .history import Movement, Snapshot
 from .overview import render_overview
 from .portfolio import Col, Portfolio, View
+from .sheetxml import RowWriter, StreamedSheet
 from .sheetrefs import TIER_TONES
 from .sheetrefs import quote_sheet as _quote
 
@@ -161,7 +162,7 @@ class SummaryWriter:
             names.append(("contacts", "sheet_contacts", "#7030A0"))
         names.append(("chart_data", "sheet_chart_data", "#7F7F7F"))
         for key, text_key, color in names:
-            ws = self.wb.add_worksheet(p.t(text_key))
+            ws = self.wb.add_worksheet(p.t(text_key), worksheet_class=StreamedSheet)
             ws.set_tab_color(color)
             self.sheets[key] = ws
         self.sheets["chart_data"].hide()
@@ -234,7 +235,7 @@ class SummaryWriter:
         if not view.rows:
             note = f"{note} {self.p.t('nothing')}"
         self.frame(ws, heading, note)
-        self.write_view(ws, view, HEADER_ROW, 0)
+        self.write_view(ws, view, HEADER_ROW, 0, stream=True)
         ws.freeze_panes(HEADER_ROW + 1, 1)
         legible_print(ws, sheet_width(ws), title_rows=(HEADER_ROW, HEADER_ROW), key_col=0)
         # Heading and note print as the page header: a continuation page never opens on a cut one.
@@ -242,8 +243,13 @@ class SummaryWriter:
         page_header(ws, heading, note)
         return view
 
-    def write_view(self, ws: Worksheet, view: View, top: int, left: int) -> tuple[int, int]:
-        """Write ``view`` as an Excel table; returns its first and last data rows (0-based)."""
+    def write_view(
+        self, ws: Worksheet, view: View, top: int, left: int, *, stream: bool = False
+    ) -> tuple[int, int]:
+        """Write ``view`` as an Excel table; returns its first and last data rows (0-based).
+
+        ``stream``: the rows go to the sheet as XML (:mod:`.sheetxml`), for a sheet whose table
+        no chart reads (charts take their cached values from XlsxWriter's cells)."""
         cols, rows = view.columns, view.rows
         n = max(len(rows), 1)
         totals = bool(rows) and any(c.total for c in cols)
@@ -262,26 +268,26 @@ class SummaryWriter:
             elif totals and col.total:
                 entry |= self.total_spec(view, col)
             spec.append(entry)
-        ws.add_table(
-            top,
-            left,
-            last,
-            left + len(cols) - 1,
-            {
-                "name": view.name,
-                "columns": spec,
-                "style": self.st.get("table_style", "Table Style Light 9"),
-                "total_row": totals,
-                "autofilter": True,
-            },
-        )
+        options = {
+            "name": view.name,
+            "columns": spec,
+            "style": self.st.get("table_style", "Table Style Light 9"),
+            "total_row": totals,
+            "autofilter": True,
+        }
         ws.set_row(top, 30)
         formats = [self.fmt(col.kind) for col in cols]  # once per column: tables run to thousands of rows
-        for r, row in enumerate(rows, start=top + 1):
-            for i, col in enumerate(cols):
-                self.write_cell(ws, r, left + i, col, row, formats[i])
-            if (lines := _lines(cols, row)) > 1:
-                ws.set_row(r, row_height(lines))
+        if stream and isinstance(ws, StreamedSheet):
+            ws.add_streamed_table(top, left, last, left + len(cols) - 1, options)
+            xml = self.rows_xml(RowWriter(ws, left, len(cols)), top + 1, cols, rows, formats)
+            ws.stream(top + 1, xml, (left, left + len(cols) - 1))
+        else:
+            ws.add_table(top, left, last, left + len(cols) - 1, options)
+            for r, row in enumerate(rows, start=top + 1):
+                for i, col in enumerate(cols):
+                    self.write_cell(ws, r, left + i, col, row, formats[i])
+                if (lines := _lines(cols, row)) > 1:
+                    ws.set_row(r, row_height(lines))
         for i, col in enumerate(cols):
             if col.choices == "_tier" and rows:
                 self.tier_formats(ws, top + 1, top + len(rows), left + i)
@@ -300,44 +306,86 @@ class SummaryWriter:
             border_color=st["primary"],
         )
 
+    def rows_xml(
+        self, w: RowWriter, first: int, cols: list[Col], rows: list[dict[str, Any]], formats: list[Format]
+    ) -> list[str]:
+        """The rows as :meth:`write_cell` writes them, as XML (one string per row)."""
+        styles = [w.style(f) for f in formats]
+        empty, link, plain = (
+            w.style(self.empty_format()),
+            w.style(self.fmt("link")),
+            w.style(self.fmt("text")),
+        )
+        out = []
+        for r, row in enumerate(rows, start=first):
+            cells = []
+            for i, col in enumerate(cols):
+                kind = col.kind
+                if kind == "link" or kind == "celllink":
+                    url, shown = self.link_of(col, row)
+                    cell = w.link(r, i, url, link) if url is not None else None
+                    if cell is None:
+                        blank = not row.get(col.key)
+                        cell = w.value(r, i, None, link) if blank else w.text(r, i, safe_text(shown), plain)
+                    cells.append(cell)
+                    continue
+                value = self.p.label(col.choices, row.get(col.key))
+                if (value is None or value == "") and col.empty:
+                    cells.append(w.text(r, i, col.empty, empty))
+                    continue
+                if (kind == "text" or kind == "longtext") and value is not None and not isinstance(value, str):
+                    value = _plain(value)
+                cells.append(w.value(r, i, value, styles[i]))
+            lines = _lines(cols, row)
+            out.append(w.row(r, cells, row_height(lines) if lines > 1 else None))
+        return out
+
+    def empty_format(self) -> Format:
+        """A missing value shown as a word ("never"), in the bad tone."""
+        return self.fmt("text", font_color=self.st["bad_text"], align="right")
+
+    def link_of(self, col: Col, row: dict[str, Any]) -> tuple[Url | None, Any]:
+        """The link of a ``link`` or ``celllink`` cell (None: shown as text) and the text shown."""
+        value = row.get(col.key)
+        if col.kind == "link":
+            path, shown, where = value, row.get("file") or value, ""
+        else:
+            where = f"{_quote(str(row.get('sheet') or ''))}!{row.get('cell') or 'A1'}"
+            path, shown = value, f"{row.get('file') or value} › {row.get('sheet')}!{row.get('cell')}"
+        if not path:
+            return None, shown
+        target = _link_target(Path(str(path)), self.final.parent)
+        if not target or "#" in target:
+            return None, shown
+        try:
+            return _file_url(target, where), shown
+        except ValueError:
+            return None, shown
+
     def write_cell(
         self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any], fmt: Format | None = None
     ) -> None:
         value = row.get(col.key)
-        if col.kind == "link":
-            self.write_link(ws, r, c, value, row.get("file") or value)
-            return
-        if col.kind == "celllink":
-            where = f"{_quote(str(row.get('sheet') or ''))}!{row.get('cell') or 'A1'}"
-            self.write_link(
-                ws, r, c, value, f"{row.get('file') or value} › {row.get('sheet')}!{row.get('cell')}", where
-            )
+        if col.kind in ("link", "celllink"):
+            self.write_link(ws, r, c, col, row)
             return
         value = self.p.label(col.choices, value)
         if (value is None or value == "") and col.empty:
-            ws.write_string(r, c, col.empty, self.fmt("text", font_color=self.st["bad_text"], align="right"))
+            ws.write_string(r, c, col.empty, self.empty_format())
             return
         if col.kind in ("text", "longtext") and value is not None and not isinstance(value, str):
             value = _plain(value)
         self.put(ws, r, c, value, fmt or self.fmt(col.kind))
 
-    def write_link(self, ws: Worksheet, r: int, c: int, path: Any, shown: Any, where: str = "") -> None:
-        """A link that opens the source workbook (at ``where``, a cell such as 'Risks'!G6),
+    def write_link(self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any]) -> None:
+        """A link that opens the source workbook (a ``celllink`` at its cell, such as 'Risks'!G6),
         relative to the summary when possible."""
         fmt = self.fmt("link")
-        if not path:
+        if not row.get(col.key):
             ws.write_blank(r, c, None, fmt)
             return
-        target = _link_target(Path(str(path)), self.final.parent)
-        written = -1
-        if target and "#" not in target:
-            try:
-                written = ws.write_url(
-                    r, c, _file_url(target, where), fmt, safe_text(shown)[:255], tip=safe_text(shown)[:255]
-                )
-            except ValueError:
-                written = -1
-        if written != 0:
+        url, shown = self.link_of(col, row)
+        if url is None or ws.write_url(r, c, url, fmt) != 0:
             ws.write_string(r, c, safe_text(shown), self.fmt("text"))
 
     def total_spec(self, view: View, col: Col) -> dict[str, Any]:

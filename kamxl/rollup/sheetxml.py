@@ -1,0 +1,150 @@
+"""Table rows of the summary's data sheets, written as sheet XML while they are made.
+
+XlsxWriter keeps an object per cell until the workbook is saved (and one more per table cell
+for its overlap check): for a large portfolio's data sheets that is most of the roll-up's memory
+and a large share of its CPU time. A :class:`StreamedSheet` takes its table's rows as finished
+XML instead, with strings in the workbook's shared-string table and formats by their style
+index, exactly as XlsxWriter would write them, and puts them in place when the workbook is
+saved; heading, table header, total row, links and conditional formats stay XlsxWriter's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.url import Url
+from xlsxwriter.utility import _datetime_to_excel_datetime, xl_col_to_name, xl_range
+from xlsxwriter.worksheet import Worksheet
+
+MAX_LINKS = 65530  # Excel's limit of links per sheet
+
+
+class StreamedSheet(Worksheet):
+    """A worksheet whose one table's data rows arrive as XML (see :class:`RowWriter`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.streamed: tuple[int, int, list[str]] | None = None  # first row, last row, rows' XML
+        self.streamed_cols = (0, 0)  # first and last column of the streamed rows
+
+    def add_streamed_table(self, top: int, left: int, last: int, right: int, options: dict[str, Any]) -> None:
+        """``add_table`` over rows ``top`` to ``last``, without XlsxWriter's cell-by-cell overlap
+        check (the sheet holds one table): declared over one data row, then stretched."""
+        totals = bool(options.get("total_row"))
+        short = top + 1 + (1 if totals else 0)
+        if self.add_table(top, left, min(short, last), right, options) != 0:
+            raise ValueError(f"table {options.get('name')!r} not added")
+        if last <= short:
+            return
+        table = self.tables[-1]
+        if totals:
+            self.table[last] = self.table.pop(short)
+        data_last = last - (1 if totals else 0)
+        table["range"] = xl_range(top, left, last, right)
+        table["a_range"] = xl_range(top, left, data_last, right)
+        if table.get("autofilter"):
+            table["autofilter"] = table["a_range"]
+        self._check_dimensions(last, right)
+
+    def stream(self, first: int, rows: list[str], cols: tuple[int, int]) -> None:
+        """The data rows' XML, from row ``first`` down (0-based), in columns ``cols`` (first, last)."""
+        if rows:
+            self.streamed, self.streamed_cols = (first, first + len(rows) - 1, rows), cols
+            self._check_dimensions(first + len(rows) - 1, cols[1])
+
+    def _calculate_spans(self) -> None:
+        """XlsxWriter's spans (columns used per block of 16 rows), the streamed rows included."""
+        super()._calculate_spans()
+        if self.streamed is None:
+            return
+        first, last, _ = self.streamed
+        low, high = self.streamed_cols
+        for block in {first // 16, last // 16}:
+            if block in self.row_spans:
+                a, b = map(int, self.row_spans[block].split(":"))
+                self.row_spans[block] = f"{min(a, low + 1)}:{max(b, high + 1)}"
+
+    def _write_rows(self) -> None:
+        if self.streamed is None:
+            super()._write_rows()
+            return
+        first, last, rows = self.streamed
+        low, high = self.dim_rowmin, self.dim_rowmax
+        try:
+            if low < first:
+                self.dim_rowmax = first - 1
+                super()._write_rows()
+            if self.excel_version == 2010:  # set by a data bar after the rows were made
+                rows = [xml.replace(">", ' x14ac:dyDescent="0.25">', 1) for xml in rows]
+            for xml in rows:
+                self.fh.write(xml)
+            if last < high:
+                self.dim_rowmin, self.dim_rowmax = last + 1, high
+                super()._write_rows()
+        finally:
+            self.dim_rowmin, self.dim_rowmax = low, high
+            self.streamed = None  # written once: the rows' memory goes with it
+
+
+class RowWriter:
+    """Cells of a :class:`StreamedSheet`'s rows as XML, typed as ``Worksheet.write_*`` types them."""
+
+    def __init__(self, ws: StreamedSheet, left: int, width: int) -> None:
+        self.ws, self.sst, self.left = ws, ws.str_table, left
+        self.letters = [xl_col_to_name(left + i) for i in range(width)]
+        self.spans = f"{left + 1}:{left + width}"
+        self.default_px = ws.default_row_height
+        self._dates: dict[Any, float] = {}
+
+    @staticmethod
+    def style(fmt: Format | None) -> str:
+        return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+
+    def row(self, r: int, cells: list[str], height: float | None = None) -> str:
+        """A whole ``<row>``: ``height`` in points, as ``set_row`` takes it."""
+        px = int(height * 4.0 / 3.0 + 0.5) if height is not None else self.default_px
+        size = f' ht="{px * 0.75:.16g}" customHeight="1"' if px != self.default_px else ""
+        return f'<row r="{r + 1}" spans="{self.spans}"{size}>' + "".join(cells) + "</row>"
+
+    def ref(self, r: int, i: int) -> str:
+        return f"{self.letters[i]}{r + 1}"
+
+    def value(self, r: int, i: int, value: Any, style: str) -> str:
+        """A value by its Python type (``SummaryWriter.put``): strings always string cells."""
+        if value is None or value == "":
+            return f'<c r="{self.letters[i]}{r + 1}"{style}/>'
+        if isinstance(value, str):
+            return self.text(r, i, value[:32767], style)
+        if isinstance(value, bool):
+            return f'<c r="{self.letters[i]}{r + 1}"{style} t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, int | float):
+            if isinstance(value, float) and not math.isfinite(value):
+                return f'<c r="{self.letters[i]}{r + 1}"{style}/>'
+            return f'<c r="{self.letters[i]}{r + 1}"{style}><v>{value:.16G}</v></c>'
+        if isinstance(value, dt.date):
+            return f'<c r="{self.letters[i]}{r + 1}"{style}><v>{self.serial(value):.16G}</v></c>'
+        return self.text(r, i, str(value)[:32767], style)
+
+    def text(self, r: int, i: int, text: str, style: str) -> str:
+        index = self.sst._get_shared_string_index(text)
+        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{index}</v></c>'
+
+    def serial(self, value: dt.date) -> float:
+        if (serial := self._dates.get(value)) is None:
+            when = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+            serial = self._dates[value] = _datetime_to_excel_datetime(
+                when, self.ws.date_1904, self.ws.remove_timezone
+            )
+        return serial
+
+    def link(self, r: int, i: int, url: Url, style: str) -> str | None:
+        """A link cell (``write_url``), or None when the sheet holds as many links as Excel allows."""
+        ws = self.ws
+        ws.hlink_count += 1
+        if ws.hlink_count > MAX_LINKS:
+            return None
+        ws.hyperlinks[r][self.left + i] = url
+        return self.text(r, i, url.text, style)
