@@ -377,10 +377,10 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A part of at most 16 MB, or nothing when it is missing or damaged."""
     try:
-        with archive.open(name) as fh:
-            return fh.read(16 * MB)
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        return Members(archive).head(archive.getinfo(name), name, 16 * MB)
+    except (KeyError, RefusedFile):
         return b""
 
 

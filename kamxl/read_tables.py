@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
 from .coerce import is_blank, loose
 from .layout import a1, table_anchor
 from .model import Row
 from .read_context import ReadContext, quoted
-from .template import Table
+from .read_values import MEMO_TYPES
+from .template import Column, Table
 from .workbook_source import TableSpot
 
 
@@ -94,17 +99,27 @@ def read_table(ctx: ReadContext, table: Table, block: TableSpot) -> list[Row]:
     inputs = [(col, columns[col.key]) for col in input_columns if col.key in columns]
     grid = ctx.grid(block.sheet)
     flags = ctx.flags(block.sheet)
-    flagged_rows = {r for r, _ in flags}
+    input_cols = {c for _, c in inputs}
+    flagged_rows = {r for r, c in flags if c in input_cols}
     rows: list[Row] = []
     where: list[int] = []
     below: list[int] = []
     totals = (
         () if block.last_row is None else range(block.last_row + 1, block.last_row + 1 + block.total_rows)
     )
+    inputs_of, blank = _inputs_getter(inputs)
+    memo, memo_types = ctx.values.labels.coerced, MEMO_TYPES
     for r in range(block.header_row + 1, len(grid)):
         if r in totals:
             continue
-        line, width = grid[r], len(grid[r])
+        line = grid[r]
+        if r not in flagged_rows:
+            try:
+                if inputs_of(line) == blank:  # most rows of a pre-sized table: skipped in one step
+                    continue
+            except IndexError:
+                pass
+        width = len(line)
         raws = [(col, c, line[c]) for col, c in inputs if c < width and line[c] is not None and line[c] != ""]
         if r in flagged_rows:
             raws += [(col, c, None) for col, c in inputs if (r, c) in flags and (c >= width or line[c] == "")]
@@ -117,7 +132,12 @@ def read_table(ctx: ReadContext, table: Table, block: TableSpot) -> list[Row]:
             continue
         row: Row = dict.fromkeys(keys)
         for col, c, raw in filled:
-            row[col.key] = ctx.values.value(block.sheet, r, c, col, raw, flags)
+            # A value read before in this portfolio, without a problem: taken as it was coerced.
+            known = memo.get((id(col), type(raw), raw)) if type(raw) in memo_types else None
+            if known is not None and known.problem is None and (r, c) not in flags:
+                row[col.key] = known.value
+            else:
+                row[col.key] = ctx.values.value(block.sheet, r, c, col, raw, flags)
         rows.append(row)
         where.append(r + 1)
         if block.last_row is not None and r > block.last_row:
@@ -134,6 +154,17 @@ def read_table(ctx: ReadContext, table: Table, block: TableSpot) -> list[Row]:
         )
     ctx.locations.rows[table.key] = where
     return rows
+
+
+def _inputs_getter(inputs: list[tuple[Column, int]]) -> tuple[Callable[[list[Any]], tuple[Any, ...]], tuple]:
+    """A function giving a grid row's input cells as a tuple, and that tuple for a blank row."""
+    cols = [c for _, c in inputs]
+    if not cols:
+        return (lambda line: ()), ()
+    getter = itemgetter(*cols)
+    if len(cols) == 1:
+        return (lambda line: (getter(line),)), ("",)
+    return getter, ("",) * len(cols)
 
 
 def _check_key(

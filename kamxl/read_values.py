@@ -32,7 +32,7 @@ class Labels:
 
 _LABELS: dict[tuple[int, str], tuple[Template, Labels]] = {}
 _MEMO_SIZE = 200_000  # coerced cells remembered per template and language
-_MEMO_TYPES = frozenset({str, float, int, bool, dt.date, dt.datetime})
+MEMO_TYPES = frozenset({str, float, int, bool, dt.date, dt.datetime})
 
 
 def label_index(columns: tuple[Column, ...], lang: str) -> dict[str, str]:
@@ -86,7 +86,7 @@ class CellValues:
             kind, text = flag
             result = error_cell(text) if kind == "error" else formula_cell(text)
         elif (
-            type(raw) not in _MEMO_TYPES
+            type(raw) not in MEMO_TYPES
             or (result := self.labels.coerced.get((id(column), type(raw), raw))) is None
         ):
             try:
@@ -95,7 +95,7 @@ class CellValues:
                 )
             except Exception as exc:  # never raise on content
                 result = Coerced(None, Problem(f"could not be read ({exc})"))
-            if type(raw) in _MEMO_TYPES:
+            if type(raw) in MEMO_TYPES:
                 if len(self.labels.coerced) > _MEMO_SIZE:
                     self.labels.coerced.clear()
                 self.labels.coerced[(id(column), type(raw), raw)] = result
