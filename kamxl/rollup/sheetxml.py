@@ -93,7 +93,8 @@ class RowWriter:
     """Cells of a :class:`StreamedSheet`'s rows as XML, typed as ``Worksheet.write_*`` types them."""
 
     def __init__(self, ws: StreamedSheet, left: int, width: int) -> None:
-        self.ws, self.sst, self.left = ws, ws.str_table, left
+        self.ws, self.left = ws, left
+        self.index = ws.str_table._get_shared_string_index  # a string's number in the workbook's table
         self.letters = [xl_col_to_name(left + i) for i in range(width)]
         self.spans = f"{left + 1}:{left + width}"
         self.default_px = ws.default_row_height
@@ -114,27 +115,35 @@ class RowWriter:
 
     def value(self, r: int, i: int, value: Any, style: str) -> str:
         """A value by its Python type (``SummaryWriter.put``): strings always string cells."""
-        if value is None or value == "":
+        kind = type(value)
+        if kind is str:
+            return (
+                self.text(r, i, value[:32767], style)
+                if value
+                else f'<c r="{self.letters[i]}{r + 1}"{style}/>'
+            )
+        if kind is int or (kind is float and math.isfinite(value)):
+            return f'<c r="{self.letters[i]}{r + 1}"{style}><v>{value:.16G}</v></c>'
+        if value is None or value == "" or kind is float:  # nan and infinities: blank, as put writes them
             return f'<c r="{self.letters[i]}{r + 1}"{style}/>'
-        if isinstance(value, str):
-            return self.text(r, i, value[:32767], style)
         if isinstance(value, bool):
             return f'<c r="{self.letters[i]}{r + 1}"{style} t="b"><v>{int(value)}</v></c>'
-        if isinstance(value, int | float):
-            if isinstance(value, float) and not math.isfinite(value):
-                return f'<c r="{self.letters[i]}{r + 1}"{style}/>'
-            return f'<c r="{self.letters[i]}{r + 1}"{style}><v>{value:.16G}</v></c>'
         if isinstance(value, dt.date):
             return f'<c r="{self.letters[i]}{r + 1}"{style}><v>{self.serial(value):.16G}</v></c>'
+        if isinstance(value, str):
+            return self.value(r, i, str(value), style)
+        if isinstance(value, int | float):
+            return self.value(r, i, float(value) if isinstance(value, float) else int(value), style)
         return self.text(r, i, str(value)[:32767], style)
 
     def text(self, r: int, i: int, text: str, style: str) -> str:
-        index = self.sst._get_shared_string_index(text)
-        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{index}</v></c>'
+        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index(text)}</v></c>'
 
     def serial(self, value: dt.date) -> float:
         if (serial := self._dates.get(value)) is None:
-            when = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+            when = (
+                value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+            )
             serial = self._dates[value] = _datetime_to_excel_datetime(
                 when, self.ws.date_1904, self.ws.remove_timezone
             )

@@ -32,9 +32,9 @@ from ..writer import add_macros
 from .history import Movement, Snapshot
 from .overview import render_overview
 from .portfolio import Col, Portfolio, View
-from .sheetxml import RowWriter, StreamedSheet
 from .sheetrefs import TIER_TONES
 from .sheetrefs import quote_sheet as _quote
+from .sheetxml import RowWriter, StreamedSheet
 
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
@@ -82,6 +82,8 @@ def safe_text(value: Any) -> str:
 class SummaryWriter:
     """Renders a Portfolio; one instance per file."""
 
+    STREAM = True  # data sheets' rows as XML (:mod:`.sheetxml`); False: XlsxWriter's cells, as a check
+
     def __init__(self, portfolio: Portfolio, tmp: Path, final: Path, trends: Trends, macros: bool) -> None:
         self.p, self.trends, self.final, self.macros = portfolio, trends, final, macros
         self.t = portfolio.template
@@ -99,6 +101,7 @@ class SummaryWriter:
         self.s = Styles(self.wb, self.t, portfolio.lang)
         self.sheets: dict[str, Worksheet] = {}
         self._tones: dict[str, Format] = {}
+        self._folders: dict[str, str] = {}  # folder -> its path relative to the summary's
         self.symbol = _currency_symbol(self.t.formats.get("currency", ""))
 
     # -- formats -----------------------------------------------------------------------------
@@ -235,7 +238,7 @@ class SummaryWriter:
         if not view.rows:
             note = f"{note} {self.p.t('nothing')}"
         self.frame(ws, heading, note)
-        self.write_view(ws, view, HEADER_ROW, 0, stream=True)
+        self.write_view(ws, view, HEADER_ROW, 0, stream=self.STREAM)
         ws.freeze_panes(HEADER_ROW + 1, 1)
         legible_print(ws, sheet_width(ws), title_rows=(HEADER_ROW, HEADER_ROW), key_col=0)
         # Heading and note print as the page header: a continuation page never opens on a cut one.
@@ -286,7 +289,7 @@ class SummaryWriter:
             for r, row in enumerate(rows, start=top + 1):
                 for i, col in enumerate(cols):
                     self.write_cell(ws, r, left + i, col, row, formats[i])
-                if (lines := _lines(cols, row)) > 1:
+                if (lines := _lines(_wrapped(cols), row)) > 1:
                     ws.set_row(r, row_height(lines))
         for i, col in enumerate(cols):
             if col.choices == "_tier" and rows:
@@ -310,33 +313,41 @@ class SummaryWriter:
         self, w: RowWriter, first: int, cols: list[Col], rows: list[dict[str, Any]], formats: list[Format]
     ) -> list[str]:
         """The rows as :meth:`write_cell` writes them, as XML (one string per row)."""
-        styles = [w.style(f) for f in formats]
         empty, link, plain = (
             w.style(self.empty_format()),
             w.style(self.fmt("link")),
             w.style(self.fmt("text")),
         )
+        label, value_xml, text_xml = self.p.label, w.value, w.text
+        plan = [
+            (i, c.key, c.kind, c.choices, c.empty, w.style(f))
+            for i, (c, f) in enumerate(zip(cols, formats, strict=True))
+        ]
+        wrapped = _wrapped(cols)
         out = []
         for r, row in enumerate(rows, start=first):
             cells = []
-            for i, col in enumerate(cols):
-                kind = col.kind
+            for i, key, kind, choices, when_empty, style in plan:
                 if kind == "link" or kind == "celllink":
-                    url, shown = self.link_of(col, row)
+                    url, shown = self.link_of(cols[i], row)
                     cell = w.link(r, i, url, link) if url is not None else None
                     if cell is None:
-                        blank = not row.get(col.key)
-                        cell = w.value(r, i, None, link) if blank else w.text(r, i, safe_text(shown), plain)
+                        blank = not row.get(key)
+                        cell = (
+                            value_xml(r, i, None, link) if blank else text_xml(r, i, safe_text(shown), plain)
+                        )
                     cells.append(cell)
                     continue
-                value = self.p.label(col.choices, row.get(col.key))
-                if (value is None or value == "") and col.empty:
-                    cells.append(w.text(r, i, col.empty, empty))
+                value = row.get(key)
+                if choices is not None:
+                    value = label(choices, value)
+                if when_empty and (value is None or value == ""):
+                    cells.append(text_xml(r, i, when_empty, empty))
                     continue
-                if (kind == "text" or kind == "longtext") and value is not None and not isinstance(value, str):
+                if kind in ("text", "longtext") and value is not None and not isinstance(value, str):
                     value = _plain(value)
-                cells.append(w.value(r, i, value, styles[i]))
-            lines = _lines(cols, row)
+                cells.append(value_xml(r, i, value, style))
+            lines = _lines(wrapped, row)
             out.append(w.row(r, cells, row_height(lines) if lines > 1 else None))
         return out
 
@@ -354,13 +365,24 @@ class SummaryWriter:
             path, shown = value, f"{row.get('file') or value} › {row.get('sheet')}!{row.get('cell')}"
         if not path:
             return None, shown
-        target = _link_target(Path(str(path)), self.final.parent)
+        target = self.link_target(str(path))
         if not target or "#" in target:
             return None, shown
         try:
             return _file_url(target, where), shown
         except ValueError:
             return None, shown
+
+    def link_target(self, path: str) -> str | None:
+        """:func:`_link_target`, with one relative path computed per folder (links run to thousands)."""
+        folder, name = os.path.split(path)
+        rel = self._folders.get(folder)
+        if rel is None:
+            try:
+                rel = self._folders[folder] = os.path.relpath(folder or os.curdir, self.final.parent)
+            except ValueError:
+                return _link_target(Path(path), self.final.parent)
+        return name if rel == os.curdir else os.path.join(rel, name)
 
     def write_cell(
         self, ws: Worksheet, r: int, c: int, col: Col, row: dict[str, Any], fmt: Format | None = None
@@ -681,13 +703,23 @@ def movements_view(p: Portfolio, movements: list[Movement]) -> View:
     return View("TierMovements", cols, rows)
 
 
-def _lines(cols: list[Col], row: dict[str, Any]) -> int:
+def _wrapped(cols: list[Col]) -> list[tuple[str, float, int]]:
+    """Key, width and the characters a line surely holds, of each wrapped (long text) column."""
+    out = []
+    for col in cols:
+        if col.kind == "longtext":
+            width = col.width or KIND_WIDTHS["longtext"]
+            out.append((col.key, width, max(4, int((width - 1.5) * 1.1))))  # as text_lines counts
+    return out
+
+
+def _lines(wrapped: list[tuple[str, float, int]], row: dict[str, Any]) -> int:
     """Lines the longest wrapped text of a row needs (row heights are not computed by every reader)."""
     lines = 1
-    for col in cols:
-        value = row.get(col.key)
-        if col.kind == "longtext" and isinstance(value, str) and value:
-            lines = max(lines, text_lines(value, col.width or KIND_WIDTHS["longtext"]))
+    for key, width, one_line in wrapped:
+        value = row.get(key)
+        if isinstance(value, str) and (len(value) > one_line or "\n" in value or "\t" in value):
+            lines = max(lines, text_lines(value, width))
     return min(lines, MAX_LINES)
 
 
