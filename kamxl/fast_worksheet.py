@@ -1,16 +1,31 @@
-"""XlsxWriter's worksheet with each formula prepared once per process."""
+"""XlsxWriter's worksheet with each formula prepared once per process and cells written fast."""
 
 from __future__ import annotations
 
-from xlsxwriter.worksheet import Worksheet
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellFormulaTuple,
+    Worksheet,
+    re_dynamic_function,
+)
 
 _PREPARED: dict[tuple[str, bool, bool], str] = {}
+_COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
+_ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 
 
 class FastWorksheet(Worksheet):
     """A plan repeats the same formulas on every pre-sized table row, and XlsxWriter runs some
     thirty regular expressions over each formula it writes (a pure function of the text and two
-    flags): the prepared text is kept instead of being recomputed."""
+    flags): the prepared text is kept instead of being recomputed.
+
+    Saving writes each cell's XML through a generic tag writer (an escaping test per attribute,
+    the format's index worked out again for every cell); the cells a plan holds (blank, number,
+    text, formula) are written here directly, byte for byte as XlsxWriter writes them."""
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         key = (formula, expand_future_functions, bool(self.use_future_functions))
@@ -20,3 +35,98 @@ class FastWorksheet(Worksheet):
                 _PREPARED.clear()
             prepared = _PREPARED[key] = super()._prepare_formula(formula, expand_future_functions)
         return prepared
+
+    def write_blanks(self, first_row: int, last_row: int, col: int, fmt: Format) -> None:
+        """Formatted blank cells down a column (a pre-sized table's empty rows), as ``write_blank``
+        would write them one by one."""
+        if first_row > last_row:
+            return
+        if self._check_dimensions(first_row, col) or self._check_dimensions(last_row, col):
+            raise ValueError(f"rows {first_row}-{last_row}, column {col}: outside the worksheet")
+        cell = CellBlankTuple(fmt)
+        for row in range(first_row, last_row + 1):
+            self.table[row][col] = cell
+
+    def write_formulas(
+        self, first_row: int, last_row: int, col: int, formula: str, fmt: Format, value: Any
+    ) -> None:
+        """The same formula and cached value down a column, as ``write_formula`` would write them."""
+        if first_row > last_row:
+            return
+        if re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}")):
+            for row in range(first_row, last_row + 1):  # an array formula: XlsxWriter's way
+                self.write_formula(row, col, formula, fmt, value)
+            return
+        prepared = self._prepare_formula(formula)
+        if self._check_dimensions(first_row, col) or self._check_dimensions(last_row, col):
+            raise ValueError(f"rows {first_row}-{last_row}, column {col}: outside the worksheet")
+        cell = CellFormulaTuple(prepared, fmt, value)
+        for row in range(first_row, last_row + 1):
+            self.table[row][col] = cell
+
+    def _calculate_spans(self) -> None:
+        if self.comments:
+            super()._calculate_spans()
+            return
+        spans: dict[int, str] = {}
+        table, low, high = self.table, self.dim_rowmin, self.dim_rowmax
+        for block in range(low // 16, high // 16 + 1):
+            cols = [
+                c
+                for r in range(max(low, block * 16), min(high, block * 16 + 15) + 1)
+                if (cells := table.get(r))
+                for c in (min(cells), max(cells))
+            ]
+            if cols:
+                spans[block] = f"{min(cols) + 1}:{max(cols) + 1}"
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        if self.constant_memory or self.comments:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        table, row_info, spans, write = self.table, self.row_info, self.row_spans, self.fh.write
+        xf_index: dict[int, int] = {}
+        low, high = self.dim_rowmin, self.dim_rowmax
+        rows = sorted(r for r in {*table, *row_info} if low <= r <= high and (table.get(r) or r in row_info))
+        for row in rows:
+            cells = table.get(row)
+            if not cells:
+                self._write_empty_row(row, spans.get(row // 16), row_info.get(row))
+                continue
+            self._write_row(row, spans.get(row // 16), row_info.get(row))
+            number = str(row + 1)
+            for col in sorted(cells):
+                cell = cells[col]
+                ref = (_COLUMNS[col] if col < 64 else xl_col_to_name(col)) + number
+                fmt = cell.format
+                if fmt is None or (row in row_info and row_info[row].row_format):
+                    self._write_cell(row, col, cell)  # a row or column format: XlsxWriter's way
+                    continue
+                index = xf_index.get(id(fmt))
+                if index is None:
+                    index = xf_index[id(fmt)] = fmt._get_xf_index()
+                kind = type(cell).__name__
+                if kind == "Blank":
+                    write(f'<c r="{ref}" s="{index}"/>')
+                elif kind == "String":
+                    write(f'<c r="{ref}" s="{index}" t="s"><v>{cell.string}</v></c>')
+                elif kind in ("Number", "Datetime"):
+                    write(f'<c r="{ref}" s="{index}"><v>{cell.number:.16G}</v></c>')
+                elif kind == "Formula":
+                    write(self._formula_xml(ref, index, cell.formula, cell.value))
+                else:
+                    self._write_cell(row, col, cell)
+            write("</row>")
+
+    def _formula_xml(self, ref: str, index: int, formula: str, value: Any) -> str:
+        kind = ""
+        if isinstance(value, bool):
+            kind, value = ' t="b"', int(value)
+        elif isinstance(value, str) and value:
+            kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
+        return (
+            f'<c r="{ref}" s="{index}"{kind}><f>{self._escape_data(formula)}</f>'
+            f"<v>{self._escape_data(value)}</v></c>"
+        )

@@ -7,6 +7,7 @@ from xlsxwriter.worksheet import Worksheet
 from . import layout
 from .cell_rules import validation
 from .cell_values import write_value
+from .fast_worksheet import FastWorksheet
 from .orgchart import layout_orgchart
 from .orgchart_paint import paint_xlsx
 from .plan_tables import write_table
@@ -16,7 +17,7 @@ from .template import Sheet
 from .write_context import WriteContext
 
 
-def write_sheet(ctx: WriteContext, sheet: Sheet, ws: Worksheet) -> None:
+def write_sheet(ctx: WriteContext, sheet: Sheet, ws: FastWorksheet) -> None:
     """A sheet's form (label, value, help per field) above or beside its tables."""
     s, t, lang = ctx.s, ctx.t, ctx.lang
     sheet_frame(ctx, sheet, ws)

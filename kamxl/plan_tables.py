@@ -6,12 +6,12 @@ import re
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
 
 from . import layout
 from .cell_rules import conditional, name_list, validation
 from .cell_values import cell_value, display, write_value
 from .dashboard import number
+from .fast_worksheet import FastWorksheet
 from .model import Row
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .row_lines import RowLines
@@ -109,7 +109,7 @@ def unit_format(ctx: WriteContext, table: Table, col: Column, row: Row) -> str |
 
 def write_table(
     ctx: WriteContext,
-    ws: Worksheet,
+    ws: FastWorksheet,
     table: Table,
     row_lines: RowLines,
     min_widths: dict[int, float],
@@ -160,11 +160,14 @@ def write_table(
         width = widths[i]
         ws.set_column(c, c, width, s.cell(col, tinted=False) if col.is_input else None)
         if col.is_input:
-            for r in range(size):
-                value = rows[r].get(col.key) if r < len(rows) else None
-                fmt = s.cell(col, fmt_key=unit_format(ctx, table, col, rows[r] if r < len(rows) else {}))
+            for r, row in enumerate(rows):
+                value = row.get(col.key)
+                fmt = s.cell(col, fmt_key=unit_format(ctx, table, col, row))
                 write_value(ws, header_row + 1 + r, c, col, value, fmt, t, lang)
                 row_lines.note(header_row + 1 + r, col, value, width)
+            # the rows left to type in: blank, tinted, one line high
+            empty = s.cell(col, fmt_key=unit_format(ctx, table, col, {}))
+            ws.write_blanks(header_row + 1 + len(rows), last_row, c, empty)
             ws.data_validation(header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, validation(col, lang))
         conditional(ctx.wb, ws, t, lang, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
     write_row_formulas(ctx, ws, table, header_row, first_col, rows, size)
@@ -176,7 +179,7 @@ def write_table(
 
 def write_row_formulas(
     ctx: WriteContext,
-    ws: Worksheet,
+    ws: FastWorksheet,
     table: Table,
     header_row: int,
     first_col: int,
@@ -187,8 +190,7 @@ def write_row_formulas(
     formulas = {
         col.key: table_formula(ctx.t, table, col.formula, ctx.lang) for col in table.columns if col.formula
     }
-    for r in range(size):
-        row = rows[r] if r < len(rows) else {}
+    for r, row in enumerate(rows):
         values = row_values(ctx.t, table, row, ctx.lang, formulas)
         for i, col in enumerate(table.columns):
             if col.formula:
@@ -197,5 +199,18 @@ def write_row_formulas(
                     first_col + i,
                     formulas[col.key],
                     ctx.s.cell(col, fmt_key=unit_format(ctx, table, col, row)),
+                    values[col.key],
+                )
+    if size > len(rows):  # every empty row shows the same results
+        values = row_values(ctx.t, table, {}, ctx.lang, formulas)
+        for i, col in enumerate(table.columns):
+            if col.formula:
+                fmt = ctx.s.cell(col, fmt_key=unit_format(ctx, table, col, {}))
+                ws.write_formulas(
+                    header_row + 1 + len(rows),
+                    header_row + size,
+                    first_col + i,
+                    formulas[col.key],
+                    fmt,
                     values[col.key],
                 )

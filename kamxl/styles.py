@@ -63,6 +63,8 @@ class Styles:
             "valign": "top",
         }
         self._cache: dict[tuple, Format] = {}
+        # a column's format, by the column's identity: the column is kept so its id stays its own
+        self._cells: dict[tuple, tuple[Column, Format]] = {}
 
     def get(self, **props: Any) -> Format:
         key = tuple(sorted(props.items()))
@@ -85,7 +87,16 @@ class Styles:
         self, col: Column, *, form: bool = False, fmt_key: str | None = None, tinted: bool = True
     ) -> Format:
         """Input cells are unlocked and tinted (LibreOffice does not draw table styles); formula
-        cells are locked and grey. Text and numbers keep an indent so neighbours never touch."""
+        cells are locked and grey. Text and numbers keep an indent so neighbours never touch.
+
+        Asked for every cell of every pre-sized table row: worked out once per column."""
+        key = (id(col), form, fmt_key, tinted)
+        found = self._cells.get(key)
+        if found is None:
+            found = self._cells[key] = (col, self._cell(col, form, fmt_key, tinted))
+        return found[1]
+
+    def _cell(self, col: Column, form: bool, fmt_key: str | None, tinted: bool) -> Format:
         st = self.t.style
         props: dict[str, Any] = self.num_format(fmt_key or col.format_key)
         if col.type in WRAPPED:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.workbook import Workbook
-
 from . import layout
 from .cell_rules import message, tone_format
+from .fast_workbook import FastWorkbook
 from .model import Plan
 from .styles import Styles
 from .template import Template
@@ -20,7 +19,7 @@ class WriteContext:
         if lang not in ("en", "fr"):
             raise ValueError(f"unknown language {lang!r}: use 'en' or 'fr'")
         self.plan, self.t, self.lang = plan, template, lang
-        self.wb = Workbook(
+        self.wb = FastWorkbook(
             str(path),
             {
                 "strings_to_formulas": False,

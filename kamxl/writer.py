@@ -62,7 +62,7 @@ class _PlanWriter(WriteContext):
     """Puts the sheets together in the template's order; each kind of sheet has its module."""
 
     def write(self) -> None:
-        sheets: dict[str, Worksheet] = {}
+        sheets: dict[str, FastWorksheet] = {}
         for sheet in self.t.sheets:
             ws = self.wb.add_worksheet(sheet.title[self.lang], worksheet_class=FastWorksheet)
             ws.set_tab_color(sheet.tab_color)

@@ -1,0 +1,39 @@
+"""XlsxWriter's workbook with each cell format built once per process."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+_PROTOTYPES: dict[tuple, Format] = {}
+
+
+class FastWorkbook(Workbook):
+    """Every plan asks for the same hundred-odd formats, and XlsxWriter builds each one by
+    parsing its properties (colours, borders) and, when saving, by working out its key: a
+    pure function of the properties. A format is built once, then copied into each workbook.
+
+    The copies must not be changed after ``add_format`` (kamxl never does: a different look is
+    a different format), since they carry the key worked out for their properties.
+    """
+
+    def add_format(self, properties: dict[str, Any] | None = None) -> Format:
+        merged = self.default_format_properties | (properties or {})
+        try:
+            key = tuple(sorted(merged.items()))
+            prototype = _PROTOTYPES.get(key)
+        except TypeError:  # a property XlsxWriter takes as a list or dict: built as usual
+            return super().add_format(properties)
+        if prototype is None:
+            if len(_PROTOTYPES) > 10_000:
+                _PROTOTYPES.clear()
+            prototype = _PROTOTYPES[key] = Format(merged)
+            prototype._get_format_key()
+        xf_format = copy.copy(prototype)
+        xf_format.xf_format_indices = self.xf_format_indices
+        xf_format.dxf_format_indices = self.dxf_format_indices
+        self.formats.append(xf_format)
+        return xf_format

@@ -1,0 +1,95 @@
+"""The writer's faster XlsxWriter workbook and worksheet write the very bytes XlsxWriter writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from kamxl.fast_workbook import FastWorkbook
+from kamxl.fast_worksheet import FastWorksheet
+
+
+def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
+    """Every kind of cell a plan holds, and the odd ones the fast path hands back to XlsxWriter."""
+    fmt = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
+    same = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
+    other = wb.add_format({"bold": True, "font_color": "#1F2937", "text_wrap": True})
+    ws = wb.add_worksheet("Cells", worksheet_class=worksheet_class)
+    ws.set_column(3, 3, 20, other)
+    ws.set_row(4, 30)
+    ws.set_row(7, None, other)  # a row format
+    ws.set_row(90, 40)  # a row with a height and no cells
+    ws.write_string(0, 0, "text & <tags>", other)
+    ws.write_string(0, 1, "text")  # no format
+    ws.write_number(1, 0, 3.25, fmt)
+    ws.write_number(1, 70, 1e20, same)  # past the 64 columns the fast path names ahead
+    ws.write_datetime(2, 0, dt.datetime(2026, 3, 15, 12), fmt)
+    ws.write_boolean(2, 1, True, fmt)
+    ws.write_blank(3, 3, None)  # no format: not written
+    ws.write_blank(7, 2, None, fmt)
+    ws.write_number(7, 4, 5)  # takes the row's format
+    ws.write_number(8, 3, 6)  # takes the column's format
+    ws.write_formula(5, 0, '=IF(A2>1,"a & b","")', fmt, "a & b")
+    ws.write_formula(5, 1, "=A2>1", fmt, True)
+    ws.write_formula(5, 2, "=1/0", fmt, "#DIV/0!")
+    ws.write_formula(5, 3, "=A2*2", other, 6.5)
+    ws.write_formula(5, 4, "=A2", fmt, "")
+    ws.write_formula(5, 5, "=_xlfn.UNIQUE(A1:A3)", fmt, 0)
+    ws.write_array_formula(6, 0, 6, 0, "{=SUM(A1:A3*2)}", fmt, 2)
+    ws.write_url(9, 0, "https://example.com/a?b=1&c=2", other, string="link")
+    ws.merge_range(10, 0, 10, 3, "merged", other)
+    if bulk:
+        ws.write_blanks(20, 60, 1, fmt)
+        ws.write_blanks(61, 60, 1, fmt)  # an empty run writes nothing
+        ws.write_formulas(20, 60, 2, '=IF(B21="","",B21*2)', same, "")
+        ws.write_formulas(20, 22, 3, "=_xlfn.UNIQUE(A1:A3)", same, 0)
+    else:
+        for row in range(20, 61):
+            ws.write_blank(row, 1, None, fmt)
+            ws.write_formula(row, 2, '=IF(B21="","",B21*2)', same, "")
+        for row in range(20, 23):
+            ws.write_formula(row, 3, "=_xlfn.UNIQUE(A1:A3)", same, 0)
+    commented = wb.add_worksheet("Commented", worksheet_class=worksheet_class)
+    commented.write_string(0, 0, "note", fmt)
+    commented.write_comment(0, 0, "a comment")
+    wb.add_worksheet("Empty", worksheet_class=worksheet_class)
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+
+def test_fast_workbook_and_worksheet_write_what_xlsxwriter_writes(tmp_path):
+    plain, fast = tmp_path / "plain.xlsx", tmp_path / "fast.xlsx"
+    wb = Workbook(str(plain), {"in_memory": True})
+    _fill(wb, Worksheet, bulk=False)
+    wb.close()
+    for _ in range(2):  # the second time, every format comes from the per-process copies
+        fast.unlink(missing_ok=True)
+        fwb = FastWorkbook(str(fast), {"in_memory": True})
+        _fill(fwb, FastWorksheet, bulk=True)
+        fwb.close()
+        expected, got = _parts(plain), _parts(fast)
+        assert got.keys() == expected.keys()
+        for name in expected:
+            assert got[name] == expected[name], name
+
+
+def test_formats_are_copies_each_workbook_owns(tmp_path):
+    first = FastWorkbook(str(tmp_path / "a.xlsx"), {"in_memory": True})
+    second = FastWorkbook(str(tmp_path / "b.xlsx"), {"in_memory": True})
+    a = first.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    b = second.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    assert a is not b and a in first.formats and b not in first.formats
+    assert a.xf_format_indices is first.xf_format_indices
+    assert b.xf_format_indices is second.xf_format_indices
+    # an index worked out for one workbook is not carried to the other
+    first.add_worksheet(worksheet_class=FastWorksheet).write_string(0, 0, "x", a)
+    first.close()
+    assert a.xf_index is not None and b.xf_index is None
+    second.close()
