@@ -170,26 +170,26 @@ class SummaryWriter:
             self.sheets[key] = ws
         self.sheets["chart_data"].hide()
 
-        accounts = self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
-        self.accounts_formats(accounts)
-        low, high = p.kam_band
-        by_kam = self.data_sheet(
-            "by_kam", p.by_kam_view(), p.t("head_by_kam"), p.t("note_by_kam", low=low, high=high)
+        # Each view lives while its sheet is written only: a large portfolio's rows never all at once.
+        self.accounts_formats(
+            self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
         )
-        self.band_formats(by_kam)
+        low, high = p.kam_band
+        self.band_formats(
+            self.data_sheet(
+                "by_kam", p.by_kam_view(), p.t("head_by_kam"), p.t("note_by_kam", low=low, high=high)
+            )
+        )
         self.data_sheet("by_sector", p.by_sector_view(), p.t("head_by_sector"), p.t("note_by_sector"))
         self.data_sheet("pipeline", p.pipeline_view(), p.t("head_pipeline"), p.t("note_pipeline"))
         until = p.as_of + dt.timedelta(days=30)
-        actions = self.data_sheet(
-            "actions", p.actions_view(), p.t("head_actions"), p.t("note_actions", until=p.date(until))
+        self.actions_formats(
+            self.data_sheet(
+                "actions", p.actions_view(), p.t("head_actions"), p.t("note_actions", until=p.date(until))
+            )
         )
-        self.actions_formats(actions)
-        risks = self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks"))
-        self.risk_formats(risks)
-        alerts = self.data_sheet("alerts", p.alerts_view(), p.t("head_alerts"), p.t("note_alerts"))
-        for severity, tone in (("high", "bad"), ("medium", "warn")):
-            when = _excel_text(p.t(f"severity_{severity}"))
-            self.when(self.sheets["alerts"], alerts, "severity", "==", when, tone)
+        self.risk_formats(self.data_sheet("risks", p.risks_view(), p.t("head_risks"), p.t("note_risks")))
+        self.alert_formats(self.data_sheet("alerts", p.alerts_view(), p.t("head_alerts"), p.t("note_alerts")))
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
         self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
         self.write_trends()
@@ -512,6 +512,11 @@ class SummaryWriter:
 
     def actions_formats(self, view: View) -> None:
         self.when(self.sheets["actions"], view, "when", "==", _excel_text(self.p.t("when_overdue")), "bad")
+
+    def alert_formats(self, view: View) -> None:
+        for severity, tone in (("high", "bad"), ("medium", "warn")):
+            when = _excel_text(self.p.t(f"severity_{severity}"))
+            self.when(self.sheets["alerts"], view, "severity", "==", when, tone)
 
     def risk_formats(self, view: View) -> None:
         ws = self.sheets["risks"]
