@@ -48,7 +48,33 @@ def find_table(ctx: ReadContext, table: Table) -> TableSpot | None:
 
 
 def _map_headers(ctx: ReadContext, table: Table, block: TableSpot) -> dict[str, int]:
-    """Column key -> sheet column, by header label in either language, then by position."""
+    """Column key -> sheet column, by header label in either language, then by position.
+
+    A portfolio's plans share their headers: each layout is matched once, its findings replayed."""
+    key = (
+        table.key,
+        tuple(block.headers),
+        block.sheet,
+        block.header_row,
+        block.first_col,
+        ctx.added.columns.get(table.key, ()),
+    )
+    memo = ctx.labels.layouts
+    if (known := memo.get(key)) is None:
+        found = len(ctx.findings)
+        mapped = _match_headers(ctx, table, block)
+        if len(memo) > _LAYOUTS:
+            memo.clear()
+        known = memo[key] = (mapped, ctx.findings[found:])
+    else:
+        ctx.findings.extend(known[1])
+    return dict(known[0])
+
+
+_LAYOUTS = 4096  # table layouts remembered per template and language
+
+
+def _match_headers(ctx: ReadContext, table: Table, block: TableSpot) -> dict[str, int]:
     index = ctx.labels.headers[table.key]
     mapped: dict[str, int] = {}
     unmatched: dict[int, str] = {}

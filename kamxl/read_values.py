@@ -28,6 +28,8 @@ class Labels:
     fields: dict[str, dict[str, str]]  # sheet key -> loose label -> field key
     # (id(column), type, raw) -> coerced: a portfolio repeats the same choices, dates and numbers
     coerced: dict[tuple[int, type, Any], Coerced] = field(default_factory=dict)
+    # table layout -> (column key -> sheet column, findings): see read_tables._map_headers
+    layouts: dict[tuple[Any, ...], tuple[dict[str, int], list[Any]]] = field(default_factory=dict)
 
 
 _LABELS: dict[tuple[int, str], tuple[Template, Labels]] = {}

@@ -11,10 +11,11 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import python_calamine as pc
 
@@ -170,12 +171,10 @@ class _SheetXml:
             self._tables = {}
             for sheet, part in self._paths.items():
                 folder, base = part.rsplit("/", 1) if "/" in part else ("", part)
-                for tag in _REL.findall(self._read(f"{folder}/_rels/{base}.rels")):
-                    a = xml_attrs(tag)
-                    if a.get("Type", "").endswith("/table") and a.get("TargetMode") != "External":
-                        spot = _table_spot(self._read(_resolve(folder, a.get("Target", ""))), sheet)
-                        if spot is not None:
-                            self._tables.setdefault(spot.name, spot)
+                for target in _small(_table_targets, self._read(f"{folder}/_rels/{base}.rels")):
+                    spot = _small(_table_spot, self._read(_resolve(folder, target)), sheet)
+                    if spot is not None:
+                        self._tables.setdefault(spot.name, spot)
         return self._tables
 
     def flags(self, sheet_name: str) -> dict[tuple[int, int], tuple[str, str]]:
@@ -194,8 +193,33 @@ def _resolve(folder: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(folder, target))
 
 
+def _small(func: Callable[..., T], xml: bytes, *args: Any) -> T:
+    """``func(xml, *args)``, remembered when the part is small (plans made from one template
+    repeat the same relationship and table parts: each is read once)."""
+    if len(xml) > _REMEMBERED:
+        return func.__wrapped__(xml, *args)  # type: ignore[attr-defined]
+    return func(xml, *args)
+
+
+_REMEMBERED = 65536  # bytes of a part worth remembering
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=4096)
+def _table_targets(rels: bytes) -> tuple[str, ...]:
+    """Targets of a sheet's table relationships."""
+    targets = []
+    for tag in _REL.findall(rels):
+        a = xml_attrs(tag)
+        if a.get("Type", "").endswith("/table") and a.get("TargetMode") != "External":
+            targets.append(a.get("Target", ""))
+    return tuple(targets)
+
+
+@lru_cache(maxsize=4096)
 def _table_spot(xml: bytes, sheet: str) -> TableSpot | None:
-    """Where a table part says its table sits (None for a part that is no table)."""
+    """Where a table part says its table sits (None for a part that is no table); shared, never
+    changed."""
     entry = _TABLE_ENTRY.search(xml)
     if entry is None:
         return None
