@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..alerts import Alert, plan_alerts, status_label
@@ -146,17 +147,40 @@ def redactor(names: Iterable[str]) -> Callable[[Any], Any]:
     """A function that replaces those names in text with a placeholder (other values unchanged).
 
     KAMs write names into free text ("Confirm budget with Fiona Clarke"): without this, the
-    summary would carry the names the stakeholder sheet keeps private.
+    summary would carry the names the stakeholder sheet keeps private. Most text names nobody:
+    a plain search finds that, and the pattern is compiled only for text that does.
     """
     ordered = sorted(set(names), key=len, reverse=True)
     if not ordered:
         return lambda value: value
-    pattern = re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
+    folded = [n.casefold() for n in ordered] if all(map(_foldable, ordered)) else None
+    pattern: re.Pattern[str] | None = None
 
     def scrub(value: Any) -> Any:
-        return pattern.sub(REDACTED, value) if isinstance(value, str) else value
+        nonlocal pattern
+        if not isinstance(value, str):
+            return value
+        if folded is not None and _foldable(value):
+            text = value.casefold()
+            if not any(n in text for n in folded):
+                return value
+        if pattern is None:
+            pattern = re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
+        return pattern.sub(REDACTED, value)
 
     return scrub
+
+
+def _foldable(text: str) -> bool:
+    """Whether case-folding finds in ``text`` exactly what a case-insensitive pattern finds: true
+    unless it holds a letter with irregular case rules (dotless i, long s, sharp s, final sigma)."""
+    return text.isascii() or not any(_irregular(ch) for ch in text if not ch.isascii())
+
+
+@lru_cache(maxsize=4096)
+def _irregular(ch: str) -> bool:
+    low = ch.lower()
+    return ch.casefold() != low or ch.upper().lower() != low or low.upper() != ch.upper()
 
 
 def _scrub_rows(rows: list[Row], scrub: Callable[[Any], Any]) -> list[Row]:
