@@ -10,6 +10,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import layout
+from .memo import per_template
 from .template import Column, Table, Template
 
 
@@ -22,8 +23,11 @@ def message(lang: str, en: str, fr: str) -> str:
     return en if lang == "en" else fr
 
 
+@per_template
 def validation(col: Column, lang: str) -> dict[str, Any]:
-    """Data validation with an input message: dropdowns for choices, ranges for numbers."""
+    """Data validation with an input message: dropdowns for choices, ranges for numbers.
+
+    Shared by every plan (XlsxWriter copies it): callers must not change it."""
     help_text = col.help[lang][:255]
     base: dict[str, Any] = {"input_title": col.label[lang][:32], "input_message": help_text}
     if col.type == "choice":

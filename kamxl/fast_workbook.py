@@ -23,7 +23,7 @@ class FastWorkbook(Workbook):
     def add_format(self, properties: dict[str, Any] | None = None) -> Format:
         merged = self.default_format_properties | (properties or {})
         try:
-            key = tuple(sorted(merged.items()))
+            key = tuple(merged.items())  # the same look asked in another order: one more copy
             prototype = _PROTOTYPES.get(key)
         except TypeError:  # a property XlsxWriter takes as a list or dict: built as usual
             return super().add_format(properties)

@@ -14,8 +14,21 @@ from xlsxwriter.worksheet import (
 )
 
 _PREPARED: dict[tuple[str, bool, bool], str] = {}
+_PLAIN_FORMULA: dict[str, bool] = {}  # not a dynamic array or array formula
 _COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
 _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+
+
+def _plain(formula: str) -> bool:
+    """Not empty, not a dynamic array or array formula (XlsxWriter writes those differently)."""
+    plain = _PLAIN_FORMULA.get(formula)
+    if plain is None:
+        if len(_PLAIN_FORMULA) > 50_000:
+            _PLAIN_FORMULA.clear()
+        plain = _PLAIN_FORMULA[formula] = bool(formula) and not (
+            re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}"))
+        )
+    return plain
 
 
 class FastWorksheet(Worksheet):
@@ -36,6 +49,17 @@ class FastWorksheet(Worksheet):
             prepared = _PREPARED[key] = super()._prepare_formula(formula, expand_future_functions)
         return prepared
 
+    def _write_formula(
+        self, row: int, col: int, formula: str, cell_format: Format | None = None, value: Any = 0
+    ) -> int:
+        """XlsxWriter's, with its search for dynamic array functions done once per formula."""
+        if not _plain(formula) or self.constant_memory:
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
+        return 0
+
     def write_blanks(self, first_row: int, last_row: int, col: int, fmt: Format) -> None:
         """Formatted blank cells down a column (a pre-sized table's empty rows), as ``write_blank``
         would write them one by one."""
@@ -53,8 +77,8 @@ class FastWorksheet(Worksheet):
         """The same formula and cached value down a column, as ``write_formula`` would write them."""
         if first_row > last_row:
             return
-        if re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}")):
-            for row in range(first_row, last_row + 1):  # an array formula: XlsxWriter's way
+        if not _plain(formula) or self.constant_memory:
+            for row in range(first_row, last_row + 1):  # XlsxWriter's way
                 self.write_formula(row, col, formula, fmt, value)
             return
         prepared = self._prepare_formula(formula)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ from .cell_rules import conditional, name_list, validation
 from .cell_values import cell_value, display, write_value
 from .dashboard import number
 from .fast_worksheet import FastWorksheet
+from .memo import per_template
 from .model import Row
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .row_lines import RowLines
@@ -23,6 +25,7 @@ EXTRA_VALIDATED_ROWS = 200  # rows typed just below a table keep their dropdowns
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\.([a-z0-9_]+))?\}")
 
 
+@per_template
 def table_formula(template: Template, table: Table, formula: str, lang: str) -> str:
     """Turn a template column formula into Excel syntax for one language."""
     periods = [c for c in table.columns if c.period]
@@ -70,6 +73,13 @@ def row_values(
     for col in table.columns:
         cell(col.label[lang])
     return {k: "" if v is None else v for k, v in done.items()}
+
+
+@per_template
+def empty_row_values(template: Template, table: Table, lang: str, today: str) -> dict[str, Any]:
+    """What an empty row's formula columns show (``today``: their results may depend on it)."""
+    formulas = {c.key: table_formula(template, table, c.formula, lang) for c in table.columns if c.formula}
+    return row_values(template, table, {}, lang, formulas)
 
 
 def content_width(col: Column, values: list[Any], base: float, lang: str) -> float:
@@ -202,7 +212,7 @@ def write_row_formulas(
                     values[col.key],
                 )
     if size > len(rows):  # every empty row shows the same results
-        values = row_values(ctx.t, table, {}, ctx.lang, formulas)
+        values = empty_row_values(ctx.t, table, ctx.lang, dt.date.today().isoformat())
         for i, col in enumerate(table.columns):
             if col.formula:
                 fmt = ctx.s.cell(col, fmt_key=unit_format(ctx, table, col, {}))

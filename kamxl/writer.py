@@ -21,6 +21,8 @@ from .fast_worksheet import FastWorksheet
 from .fileio import atomic_path
 from .form_sheets import write_orgchart, write_sheet
 from .hidden_sheets import LISTS_SHEET, META_SHEET, write_lists, write_meta
+from .layout import field_ref
+from .memo import per_template
 from .model import Plan
 from .plan_tables import define_name_lists, table_formula
 from .scoring import score_plan
@@ -58,6 +60,12 @@ def write_plan(
     return path
 
 
+@per_template
+def dashboard_metrics(template: Template, lang: str) -> list[Metric]:
+    """The Dashboard's metric formulas (the same for every plan of a template and language)."""
+    return Formulas(template, lang, lambda key: field_ref(template, key, lang)).metrics()
+
+
 class _PlanWriter(WriteContext):
     """Puts the sheets together in the template's order; each kind of sheet has its module."""
 
@@ -92,7 +100,7 @@ class _PlanWriter(WriteContext):
 
     # -- dashboard -----------------------------------------------------------------------
     def write_dashboard(self, ws: Worksheet) -> None:
-        metrics = Formulas(self.t, self.lang, self.field_ref).metrics()
+        metrics = dashboard_metrics(self.t, self.lang)
         self.cached = cached_values(score_plan(self.plan, self.t), self.t, self.lang)
         render_dashboard(self, ws, metrics)
 
