@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 LANGS = ("en", "fr")
@@ -179,35 +181,37 @@ class Template:
         return {code: list(lab.get("was", [])) for code, lab in items.items() if isinstance(lab, dict)}
 
     def sheet(self, key: str) -> Sheet:
-        for sheet in self.sheets:
-            if sheet.key == key:
-                return sheet
-        raise KeyError(key)
+        return self._index["sheets"][key]
 
     def table(self, key: str) -> Table:
-        for sheet in self.sheets:
-            for table in sheet.tables:
-                if table.key == key:
-                    return table
-        raise KeyError(key)
+        return self._index["tables"][key]
 
     def table_sheet(self, key: str) -> Sheet:
-        for sheet in self.sheets:
-            if any(t.key == key for t in sheet.tables):
-                return sheet
-        raise KeyError(key)
+        return self._index["table_sheets"][key]
 
     @property
-    def fields(self) -> dict[str, Column]:
-        return {f.key: f for s in self.sheets for f in s.fields}
+    def fields(self) -> Mapping[str, Column]:
+        return self._index["fields"]
 
     @property
-    def field_sheets(self) -> dict[str, Sheet]:
-        return {f.key: s for s in self.sheets for f in s.fields}
+    def field_sheets(self) -> Mapping[str, Sheet]:
+        return self._index["field_sheets"]
 
     @property
-    def tables(self) -> dict[str, Table]:
-        return {t.key: t for s in self.sheets for t in s.tables}
+    def tables(self) -> Mapping[str, Table]:
+        return self._index["tables"]
+
+    @cached_property
+    def _index(self) -> dict[str, Mapping[str, Any]]:
+        """Sheets, tables and fields by key, built once: scoring and reading look them up for
+        every row of every plan. Read-only, since every caller shares them."""
+        return {
+            "sheets": MappingProxyType({s.key: s for s in self.sheets}),
+            "tables": MappingProxyType({t.key: t for s in self.sheets for t in s.tables}),
+            "table_sheets": MappingProxyType({t.key: s for s in self.sheets for t in s.tables}),
+            "fields": MappingProxyType({f.key: f for s in self.sheets for f in s.fields}),
+            "field_sheets": MappingProxyType({f.key: s for s in self.sheets for f in s.fields}),
+        }
 
     def added_since(self, version: str) -> Version:
         """Sheets, fields and table columns that versions after ``version`` added: what a workbook

@@ -3,6 +3,7 @@ live Dashboard formulas give the same flags, status and reasons (LibreOffice).""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -171,7 +172,7 @@ def test_thresholds_come_from_the_template(template):
     plan = calm(template)
     plan.fields["nrr"] = 0.85
     assert [a.code for a in alerts_of(plan, template)] == ["nrr_low"]
-    lenient = template.__class__(**{**vars(template), "alerts": {**template.alerts}})
+    lenient = dataclasses.replace(template, alerts={**template.alerts})
     lenient.alerts["nrr_low"] = {**template.alerts["nrr_low"], "below": 0.8}
     assert alerts_of(plan, lenient) == []
 
