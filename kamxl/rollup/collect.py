@@ -165,15 +165,34 @@ def compact(record: AccountRecord) -> AccountRecord:
 
 
 def _shared(value: Any) -> Any:
-    if type(value) is str:
-        return sys.intern(value) if len(value) <= _SHARED_LENGTH else value
-    if type(value) is dict:
-        return {_shared(k): _shared(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_shared(v) for v in value]
+    kind = type(value)
+    if kind is str:
+        return _intern(value) if len(value) <= _SHARED_LENGTH else value
+    if kind is dict:
+        return _shared_dict(value)
+    if kind is list:
+        return [v if type(v) not in _CONTAINERS else _shared(v) for v in value]
     return value
 
 
+def _shared_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    """A table row (or a figure dict): keys always short, values mostly numbers and short codes."""
+    out = {}
+    for k, v in value.items():
+        if type(k) is str:
+            k = _intern(k)
+        kind = type(v)
+        if kind is str:
+            if len(v) <= _SHARED_LENGTH:
+                v = _intern(v)
+        elif kind is dict or kind is list:
+            v = _shared(v)
+        out[k] = v
+    return out
+
+
+_intern = sys.intern
+_CONTAINERS = (str, dict, list)
 _SHARED_LENGTH = 40  # longer texts are free text, seldom repeated
 
 

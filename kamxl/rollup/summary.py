@@ -50,6 +50,8 @@ KIND_WIDTHS = {
     "link": 28,
 }
 MAX_LINES = 5
+MAX_TEXT = 32767  # characters Excel keeps in a cell
+INF = math.inf
 TREND_CHART = (520, 300)  # pixels
 
 
@@ -76,7 +78,7 @@ def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | No
 
 def safe_text(value: Any) -> str:
     """Text from a workbook, as it will show: never more than Excel's cell limit."""
-    return str(value)[:32767]
+    return str(value)[:MAX_TEXT]
 
 
 class SummaryWriter:
@@ -318,16 +320,28 @@ class SummaryWriter:
             w.style(self.fmt("link")),
             w.style(self.fmt("text")),
         )
-        label, value_xml, text_xml = self.p.label, w.value, w.text
+        label, value_xml, text_xml, index, letters = self.p.label, w.value, w.text, w.index, w.letters
         plan = [
-            (i, c.key, c.kind, c.choices, c.empty, w.style(f))
+            (i, c.key, c.kind, c.choices, c.empty, w.style(f), c.kind in ("text", "longtext"))
             for i, (c, f) in enumerate(zip(cols, formats, strict=True))
         ]
         wrapped = _wrapped(cols)
         out = []
         for r, row in enumerate(rows, start=first):
             cells = []
-            for i, key, kind, choices, when_empty, style in plan:
+            n = r + 1
+            for i, key, kind, choices, when_empty, style, textual in plan:
+                value = row.get(key)
+                if choices is not None:
+                    value = label(choices, value)
+                # The usual cells first, written here: a text, a finite number in a number column.
+                if type(value) is str and value and kind != "link" and kind != "celllink":
+                    text = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
+                    cells.append(f'<c r="{letters[i]}{n}"{style} t="s"><v>{index(text)}</v></c>')
+                    continue
+                if (type(value) is float or type(value) is int) and not textual and -INF < value < INF:
+                    cells.append(f'<c r="{letters[i]}{n}"{style}><v>{value:.16G}</v></c>')
+                    continue
                 if kind == "link" or kind == "celllink":
                     url, shown = self.link_of(cols[i], row)
                     cell = w.link(r, i, url, link) if url is not None else None
@@ -338,13 +352,10 @@ class SummaryWriter:
                         )
                     cells.append(cell)
                     continue
-                value = row.get(key)
-                if choices is not None:
-                    value = label(choices, value)
                 if when_empty and (value is None or value == ""):
                     cells.append(text_xml(r, i, when_empty, empty))
                     continue
-                if kind in ("text", "longtext") and value is not None and not isinstance(value, str):
+                if textual and value is not None and not isinstance(value, str):
                     value = _plain(value)
                 cells.append(value_xml(r, i, value, style))
             lines = _lines(wrapped, row)
