@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import copy
+import io
+import os
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -18,7 +19,23 @@ class FastWorkbook(Workbook):
 
     The copies must not be changed after ``add_format`` (kamxl never does: a different look is
     a different format), since they carry the key worked out for their properties.
+
+    The zip is put together in memory and written to the file at once, not part by part.
     """
+
+    def _store_workbook(self) -> None:
+        target = self.filename
+        if not isinstance(target, (str, os.PathLike)):
+            super()._store_workbook()
+            return
+        buffer = io.BytesIO()
+        self.filename = buffer
+        try:
+            super()._store_workbook()
+        finally:
+            self.filename = target
+        with open(target, "wb") as fh:
+            fh.write(buffer.getbuffer())
 
     def add_format(self, properties: dict[str, Any] | None = None) -> Format:
         merged = self.default_format_properties | (properties or {})
@@ -32,7 +49,8 @@ class FastWorkbook(Workbook):
                 _PROTOTYPES.clear()
             prototype = _PROTOTYPES[key] = Format(merged)
             prototype._get_format_key()
-        xf_format = copy.copy(prototype)
+        xf_format = Format.__new__(Format)  # a shallow copy: every attribute is a plain value
+        xf_format.__dict__.update(prototype.__dict__)
         xf_format.xf_format_indices = self.xf_format_indices
         xf_format.dxf_format_indices = self.dxf_format_indices
         self.formats.append(xf_format)

@@ -18,6 +18,7 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
     fmt = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
     same = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
     other = wb.add_format({"bold": True, "font_color": "#1F2937", "text_wrap": True})
+    wb.set_properties({"created": dt.datetime(2026, 1, 2, 3, 4, 5)})  # the same bytes throughout
     ws = wb.add_worksheet("Cells", worksheet_class=worksheet_class)
     ws.set_column(3, 3, 20, other)
     ws.set_row(4, 30)
@@ -61,7 +62,7 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
 
 def _parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
-        return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+        return {n: archive.read(n) for n in archive.namelist()}
 
 
 def test_fast_workbook_and_worksheet_write_what_xlsxwriter_writes(tmp_path):
@@ -78,6 +79,7 @@ def test_fast_workbook_and_worksheet_write_what_xlsxwriter_writes(tmp_path):
         assert got.keys() == expected.keys()
         for name in expected:
             assert got[name] == expected[name], name
+        assert fast.read_bytes() == plain.read_bytes()  # the zip itself, put together in memory
 
 
 def test_formats_are_copies_each_workbook_owns(tmp_path):
