@@ -6,20 +6,93 @@ and a large share of its CPU time. A :class:`StreamedSheet` takes its table's ro
 XML instead, with strings in the workbook's shared-string table and formats by their style
 index, exactly as XlsxWriter would write them, and puts them in place when the workbook is
 saved; heading, table header, total row, links and conditional formats stay XlsxWriter's.
+
+Those rows, and every sheet's XML once made, are kept deflated until the zip is written (a
+:class:`StreamedWorkbook`): XlsxWriter would otherwise hold all the sheets' text at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
+import re
+import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.packager import Packager
 from xlsxwriter.url import Url
 from xlsxwriter.utility import _datetime_to_excel_datetime, xl_col_to_name, xl_range
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 MAX_LINKS = 65530  # Excel's limit of links per sheet
+CHUNK = 1 << 18  # characters of XML deflated together
+ROW_TAG = re.compile(r"(<row [^>]*)>")
+
+
+class Deflated:
+    """Text kept as independently deflated chunks of whole writes (XML rows, a sheet)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self._buffer: list[str] = []
+        self._size = 0
+
+    def add(self, text: str) -> None:
+        self._buffer.append(text)
+        self._size += len(text)
+        if self._size >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.chunks.append(zlib.compress("".join(self._buffer).encode("utf-8"), 1))
+            self._buffer, self._size = [], 0
+
+    def texts(self) -> Iterator[str]:
+        self.flush()
+        for chunk in self.chunks:
+            yield zlib.decompress(chunk).decode("utf-8")
+
+
+class DeflatedXml(io.StringIO):
+    """A package part written by XlsxWriter's XML writer, deflated as it comes; ``getvalue``
+    gives its UTF-8 bytes, once, when the zip is written (the part is listed as binary)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = Deflated()
+
+    def write(self, text: str) -> int:
+        self.text.add(text)
+        return len(text)
+
+    def getvalue(self) -> bytes:  # type: ignore[override]
+        self.text.flush()
+        data = b"".join(zlib.decompress(chunk) for chunk in self.text.chunks)
+        self.text = Deflated()
+        return data
+
+
+class DeflatingPackager(Packager):
+    """XlsxWriter's packager, with the worksheets' XML deflated until the zip is written."""
+
+    def _filename(self, xml_filename: str) -> Any:
+        if not (self.in_memory and xml_filename.startswith("xl/worksheets/sheet")):
+            return super()._filename(xml_filename)
+        part = DeflatedXml()
+        self.filenames.append((part, xml_filename, True))
+        return part
+
+
+class StreamedWorkbook(Workbook):
+    """A workbook whose worksheets' XML is held deflated until it is saved (``in_memory`` only)."""
+
+    def _get_packager(self) -> Packager:
+        return DeflatingPackager()
 
 
 class StreamedSheet(Worksheet):
@@ -27,7 +100,7 @@ class StreamedSheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self.streamed: tuple[int, int, list[str]] | None = None  # first row, last row, rows' XML
+        self.streamed: tuple[int, int, Deflated] | None = None  # first row, last row, rows' XML
         self.streamed_cols = (0, 0)  # first and last column of the streamed rows
 
     def add_streamed_table(self, top: int, left: int, last: int, right: int, options: dict[str, Any]) -> None:
@@ -49,11 +122,18 @@ class StreamedSheet(Worksheet):
             table["autofilter"] = table["a_range"]
         self._check_dimensions(last, right)
 
-    def stream(self, first: int, rows: list[str], cols: tuple[int, int]) -> None:
-        """The data rows' XML, from row ``first`` down (0-based), in columns ``cols`` (first, last)."""
-        if rows:
-            self.streamed, self.streamed_cols = (first, first + len(rows) - 1, rows), cols
-            self._check_dimensions(first + len(rows) - 1, cols[1])
+    def stream(self, first: int, rows: Iterable[str], cols: tuple[int, int]) -> int:
+        """The data rows' XML, from row ``first`` down (0-based), in columns ``cols`` (first, last),
+        kept deflated until the sheet is saved; returns the number of rows."""
+        text, count = Deflated(), 0
+        for xml in rows:
+            text.add(xml)
+            count += 1
+        if count:
+            text.flush()
+            self.streamed, self.streamed_cols = (first, first + count - 1, text), cols
+            self._check_dimensions(first + count - 1, cols[1])
+        return count
 
     def _calculate_spans(self) -> None:
         """XlsxWriter's spans (columns used per block of 16 rows), the streamed rows included."""
@@ -77,9 +157,9 @@ class StreamedSheet(Worksheet):
             if low < first:
                 self.dim_rowmax = first - 1
                 super()._write_rows()
-            if self.excel_version == 2010:  # set by a data bar after the rows were made
-                rows = [xml.replace(">", ' x14ac:dyDescent="0.25">', 1) for xml in rows]
-            for xml in rows:
+            for xml in rows.texts():  # whole rows: cells hold numbers and string numbers only
+                if self.excel_version == 2010:  # set by a data bar after the rows were made
+                    xml = ROW_TAG.sub(r'\1 x14ac:dyDescent="0.25">', xml)
                 self.fh.write(xml)
             if last < high:
                 self.dim_rowmin, self.dim_rowmax = last + 1, high

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.url import Url
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
@@ -34,7 +34,7 @@ from .overview import render_overview
 from .portfolio import Col, Portfolio, View
 from .sheetrefs import TIER_TONES
 from .sheetrefs import quote_sheet as _quote
-from .sheetxml import RowWriter, StreamedSheet
+from .sheetxml import RowWriter, StreamedSheet, StreamedWorkbook
 
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
@@ -90,7 +90,7 @@ class SummaryWriter:
         self.p, self.trends, self.final, self.macros = portfolio, trends, final, macros
         self.t = portfolio.template
         self.st = self.t.style
-        self.wb = Workbook(
+        self.wb = StreamedWorkbook(
             str(tmp),
             {
                 "strings_to_formulas": False,
@@ -313,7 +313,7 @@ class SummaryWriter:
 
     def rows_xml(
         self, w: RowWriter, first: int, cols: list[Col], rows: list[dict[str, Any]], formats: list[Format]
-    ) -> list[str]:
+    ) -> Iterator[str]:
         """The rows as :meth:`write_cell` writes them, as XML (one string per row)."""
         empty, link, plain = (
             w.style(self.empty_format()),
@@ -326,7 +326,6 @@ class SummaryWriter:
             for i, (c, f) in enumerate(zip(cols, formats, strict=True))
         ]
         wrapped = _wrapped(cols)
-        out = []
         for r, row in enumerate(rows, start=first):
             cells = []
             n = r + 1
@@ -359,8 +358,7 @@ class SummaryWriter:
                     value = _plain(value)
                 cells.append(value_xml(r, i, value, style))
             lines = _lines(wrapped, row)
-            out.append(w.row(r, cells, row_height(lines) if lines > 1 else None))
-        return out
+            yield w.row(r, cells, row_height(lines) if lines > 1 else None)
 
     def empty_format(self) -> Format:
         """A missing value shown as a word ("never"), in the bad tone."""
