@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellFormulaTuple,
@@ -16,6 +17,9 @@ from xlsxwriter.worksheet import (
 _PREPARED: dict[tuple[str, bool, bool], str] = {}
 _PLAIN_FORMULA: dict[str, bool] = {}  # not a dynamic array or array formula
 _COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
+# a data validation's options as XlsxWriter checks and converts them, and its XML around the cells
+_VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]] = {}
+_VALIDATION_XML: dict[tuple, list[str]] = {}
 _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 
 
@@ -87,6 +91,63 @@ class FastWorksheet(Worksheet):
         cell = CellFormulaTuple(prepared, fmt, value)
         for row in range(first_row, last_row + 1):
             self.table[row][col] = cell
+
+    def data_validation(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+        """XlsxWriter's, with a rule's options checked and converted once per process: a plan
+        gives every table column the same rule as the last plan did."""
+        if kwargs or len(args) != 5 or not all(type(a) is int for a in args[:4]):
+            return super().data_validation(*args, **kwargs)
+        first_row, first_col, last_row, last_col, options = args
+        if not isinstance(options, dict) or "other_cells" in options or "multi_range" in options:
+            return super().data_validation(*args)
+        key = (id(options), self.date_1904, self.remove_timezone)
+        found = _VALIDATIONS.get(key)
+        if found is None or found[0] != options:
+            count = len(self.validations)
+            result = super().data_validation(*args)
+            if result == 0 and len(self.validations) == count + 1:
+                if len(_VALIDATIONS) > 10_000:
+                    _VALIDATIONS.clear()
+                checked = {k: v for k, v in self.validations[-1].items() if k != "cells"}
+                _VALIDATIONS[key] = (dict(options), checked)
+            return result
+        if self._check_dimensions(first_row, first_col, True, True):
+            return -1
+        if self._check_dimensions(last_row, last_col, True, True):
+            return -1
+        self.validations.append(found[1] | {"cells": [[first_row, first_col, last_row, last_col]]})
+        return 0
+
+    def _write_data_validation(self, options: dict[str, Any]) -> None:
+        """XlsxWriter's, with the XML of a rule written once per process and its cells put in."""
+        try:
+            key = (bool(self.use_future_functions), *((k, v) for k, v in options.items() if k != "cells"))
+            parts = _VALIDATION_XML.get(key)
+        except TypeError:  # a list of values: XlsxWriter's way
+            super()._write_data_validation(options)
+            return
+        if options.get("multi_range"):
+            super()._write_data_validation(options)
+            return
+        if parts is None:
+            fh, self.fh = self.fh, StringIO()
+            try:
+                super()._write_data_validation(options | {"cells": [], "multi_range": "\x00"})
+                parts = self.fh.getvalue().split("\x00")
+            finally:
+                self.fh = fh
+            if len(parts) != 2:  # the marker met in a message: XlsxWriter's way
+                super()._write_data_validation(options)
+                return
+            if len(_VALIDATION_XML) > 10_000:
+                _VALIDATION_XML.clear()
+            _VALIDATION_XML[key] = parts
+        ranges = []
+        for row_first, col_first, row_last, col_last in options["cells"]:
+            row_first, row_last = min(row_first, row_last), max(row_first, row_last)
+            col_first, col_last = min(col_first, col_last), max(col_first, col_last)
+            ranges.append(xl_range(row_first, col_first, row_last, col_last))
+        self.fh.write(parts[0] + " ".join(ranges) + parts[1])
 
     def _calculate_spans(self) -> None:
         if self.comments:

@@ -9,6 +9,7 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
+from .memo import per_template
 from .template import Column, Template
 
 DEFAULT_WIDTHS = {
@@ -50,6 +51,44 @@ def row_height(lines: int) -> float:
 WRAPPED = ("text", "longtext")  # text past its column's width wraps; the writer sizes the rows
 
 
+def num_format(template: Template, lang: str, fmt_key: str | None) -> dict[str, Any]:
+    """The template's number format for a key in a language (``date_fr``), as format properties."""
+    if not fmt_key or fmt_key == "text":
+        return {}
+    formats = template.formats
+    return {"num_format": formats.get(f"{fmt_key}_{lang}", formats[fmt_key])}
+
+
+@per_template
+def cell_props(
+    template: Template, lang: str, col: Column, form: bool, fmt_key: str | None, tinted: bool
+) -> dict[str, Any]:
+    """Format properties of a column's cells (see ``Styles.cell``), the same in every plan."""
+    st = template.style
+    props: dict[str, Any] = num_format(template, lang, fmt_key or col.format_key)
+    if col.type in WRAPPED:
+        props["text_wrap"] = True
+    if col.type in ("rating",):
+        props["align"] = "center"
+    elif col.is_numeric or col.type == "date" or (fmt_key or col.format_key) not in (None, "text"):
+        props |= {"align": "right", "indent": 1}
+    else:  # indent only shows with an explicit alignment (LibreOffice, Excel)
+        props |= {"align": "left", "indent": 1}
+    if col.is_input and not tinted:  # a column's default: unlocked, no fill outside the table
+        props["locked"] = False
+    elif col.is_input:
+        props |= {"locked": False, "bg_color": st["input_fill"]}
+        props |= {
+            "border": 1,
+            "border_color": st["border"] if form else st.get("input_border", "#EDE3B8"),
+        }
+    else:
+        props |= {"bg_color": st["calc_fill"], "locked": True}
+    if col.type == "url":
+        props |= {"font_color": st.get("accent", "#2E75B6"), "underline": 1}
+    return props
+
+
 class Styles:
     """Caches XlsxWriter formats: every distinct format object costs a style record."""
 
@@ -74,10 +113,7 @@ class Styles:
 
     def num_format(self, fmt_key: str | None) -> dict[str, Any]:
         """The template's number format for a key, in this workbook's language (``date_fr``)."""
-        if not fmt_key or fmt_key == "text":
-            return {}
-        formats = self.t.formats
-        return {"num_format": formats.get(f"{fmt_key}_{self.lang}", formats[fmt_key])}
+        return num_format(self.t, self.lang, fmt_key)
 
     def unit_format(self, unit: Any) -> str:
         """Format key for a KPI value in ``unit`` (``%`` -> percent), from ``[unit_formats]``."""
@@ -93,33 +129,9 @@ class Styles:
         key = (id(col), form, fmt_key, tinted)
         found = self._cells.get(key)
         if found is None:
-            found = self._cells[key] = (col, self._cell(col, form, fmt_key, tinted))
+            props = cell_props(self.t, self.lang, col, form, fmt_key, tinted)
+            found = self._cells[key] = (col, self.get(**props))
         return found[1]
-
-    def _cell(self, col: Column, form: bool, fmt_key: str | None, tinted: bool) -> Format:
-        st = self.t.style
-        props: dict[str, Any] = self.num_format(fmt_key or col.format_key)
-        if col.type in WRAPPED:
-            props["text_wrap"] = True
-        if col.type in ("rating",):
-            props["align"] = "center"
-        elif col.is_numeric or col.type == "date" or (fmt_key or col.format_key) not in (None, "text"):
-            props |= {"align": "right", "indent": 1}
-        else:  # indent only shows with an explicit alignment (LibreOffice, Excel)
-            props |= {"align": "left", "indent": 1}
-        if col.is_input and not tinted:  # a column's default: unlocked, no fill outside the table
-            props["locked"] = False
-        elif col.is_input:
-            props |= {"locked": False, "bg_color": st["input_fill"]}
-            props |= {
-                "border": 1,
-                "border_color": st["border"] if form else st.get("input_border", "#EDE3B8"),
-            }
-        else:
-            props |= {"bg_color": st["calc_fill"], "locked": True}
-        if col.type == "url":
-            props |= {"font_color": st.get("accent", "#2E75B6"), "underline": 1}
-        return self.get(**props)
 
     # Named styles used across sheets.
     @property

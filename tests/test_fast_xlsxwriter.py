@@ -54,6 +54,27 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
             ws.write_formula(row, 2, '=IF(B21="","",B21*2)', same, "")
         for row in range(20, 23):
             ws.write_formula(row, 3, "=_xlfn.UNIQUE(A1:A3)", same, 0)
+    rules = [
+        {"validate": "list", "source": "=List_stage", "error_type": "information", "input_title": "T"},
+        {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5, "input_message": "&<>"},
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": dt.date(1990, 1, 1),
+            "maximum": dt.date(2100, 1, 1),
+        },
+        {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning"},
+        {"validate": "any", "input_title": "Help", "input_message": "Type a name"},
+        {"validate": "list", "source": ["a", "b, c"]},
+    ]
+    for i, rule in enumerate(rules):
+        ws.data_validation(30, 10 + i, 40, 10 + i, rule)
+        ws.data_validation(50, 10 + i, 50, 10 + i, rule)  # the same rule again: from the cache
+    rules[1]["maximum"] = 9  # a rule changed in place is checked again
+    ws.data_validation(60, 11, 70, 11, rules[1])
+    ws.data_validation(71, 11, 72, 12, rules[1] | {"other_cells": ((80, 1, 81, 2), (90, 3, 85, 1))})
+    ws.data_validation(73, 11, 73, 11, rules[0] | {"multi_range": "L74 $M$74:M75"})
+    ws.data_validation("N1:N4", rules[0])
     commented = wb.add_worksheet("Commented", worksheet_class=worksheet_class)
     commented.write_string(0, 0, "note", fmt)
     commented.write_comment(0, 0, "a comment")
