@@ -7,8 +7,10 @@ changed file is always read again, even when its size and modification time were
 The whole cache is void when kamxl's version, the template (its files), the day scores refer
 to, the folder or the contacts option differ from the run that wrote it.
 
-The cache is one JSON file beside the history (JSON, never pickle: a file on a shared drive
-must not be able to run code), written atomically; a damaged or foreign file is ignored.
+The cache is one gzipped file of JSON lines beside the history (JSON, never pickle: a file on a
+shared drive must not be able to run code), written atomically: the context first, then one
+workbook a line, then what the outputs were made from. It is read a line at a time, so a large
+portfolio's cache is never one string in memory; a damaged or foreign file is ignored.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..template import Template
 from .records import AccountRecord
 
 CACHE_NAME = "portfolio-cache.json.gz"
-FORMAT = 1
+FORMAT = 2  # 1 was one JSON object
 _MAX_BYTES = 512 * 1024 * 1024  # a cache larger than this, unpacked, is not ours: ignored
 _FIELDS = {f.name for f in fields(AccountRecord)}
 
@@ -90,20 +92,26 @@ class ReadCache:
         return cls(path, context)
 
     def _load(self) -> None:
+        entries: dict[str, dict[str, Any]] = {}
+        written: dict[str, Any] = {}
+        size = 0
         try:
-            with gzip.open(self.path, "rb") as fh:
-                raw = fh.read(_MAX_BYTES + 1)
-            if len(raw) > _MAX_BYTES:
-                return
-            data = json.loads(raw, object_hook=_decode)
+            with gzip.open(self.path, "rt", encoding="utf-8") as fh:
+                for number, line in enumerate(fh):
+                    size += len(line)
+                    if size > _MAX_BYTES:
+                        return
+                    item = json.loads(line, object_hook=_decode)
+                    if number == 0:
+                        if not isinstance(item, dict) or item.get("context") != self.context:
+                            return  # another version, template, day or folder: every file is read
+                    elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):
+                        entries[item[0]] = item[1]
+                    elif isinstance(item, dict) and isinstance(item.get("outputs"), dict):
+                        written = item["outputs"]
         except (OSError, EOFError, ValueError, TypeError, gzip.BadGzipFile):
             return  # absent, damaged or foreign: every file is read
-        if isinstance(data, dict) and data.get("context") == self.context:
-            entries = data.get("entries")
-            if isinstance(entries, dict):
-                self.old = entries
-            if isinstance(data.get("outputs"), dict):
-                self.written = data["outputs"]
+        self.old, self.written = entries, written
 
     def lookup(self, path: str, stamp: Stamp | None) -> AccountRecord | None:
         """The cached record of ``path`` if its size, time and content are those it was made from."""
@@ -163,16 +171,16 @@ class ReadCache:
     def save(self) -> Path:
         """Write the entries of this run (files gone or unreadable drop out), atomically.
 
-        Entries are streamed one by one: the cache of a large portfolio is never one string.
+        One line per workbook: the cache of a large portfolio is never one string.
         """
         self.old.clear()
         with atomic_path(self.path) as tmp, gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as fh:
-            fh.write('{"context":' + _dumps(self.context) + ',"entries":{')
-            for i, (path, (stamp, digest, record)) in enumerate(self.new.items()):
+            fh.write('{"context":' + _dumps(self.context) + "}\n")
+            for path, (stamp, digest, record) in self.new.items():
                 entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
                 entry["record"] = vars(record)  # plain dicts and lists: JSON takes them as they are
-                fh.write(("," if i else "") + _dumps(path) + ":" + _dumps(entry))
-            fh.write('},"outputs":' + _dumps(self.written) + "}")
+                fh.write("[" + _dumps(path) + "," + _dumps(entry) + "]\n")
+            fh.write('{"outputs":' + _dumps(self.written) + "}\n")
         return self.path
 
 
