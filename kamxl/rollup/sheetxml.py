@@ -29,6 +29,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 MAX_LINKS = 65530  # Excel's limit of links per sheet
+MAX_TEXT = 32767  # characters Excel keeps in a cell
 CHUNK = 1 << 18  # characters of XML deflated together
 ROW_TAG = re.compile(r"(<row [^>]*)>")
 
@@ -190,15 +191,12 @@ class RowWriter:
         size = f' ht="{px * 0.75:.16g}" customHeight="1"' if px != self.default_px else ""
         return f'<row r="{r + 1}" spans="{self.spans}"{size}>' + "".join(cells) + "</row>"
 
-    def ref(self, r: int, i: int) -> str:
-        return f"{self.letters[i]}{r + 1}"
-
     def value(self, r: int, i: int, value: Any, style: str) -> str:
         """A value by its Python type (``SummaryWriter.put``): strings always string cells."""
         kind = type(value)
         if kind is str:
             return (
-                self.text(r, i, value[:32767], style)
+                self.text(r, i, value[:MAX_TEXT], style)
                 if value
                 else f'<c r="{self.letters[i]}{r + 1}"{style}/>'
             )
@@ -214,7 +212,7 @@ class RowWriter:
             return self.value(r, i, str(value), style)
         if isinstance(value, int | float):
             return self.value(r, i, float(value) if isinstance(value, float) else int(value), style)
-        return self.text(r, i, str(value)[:32767], style)
+        return self.text(r, i, str(value)[:MAX_TEXT], style)
 
     def text(self, r: int, i: int, text: str, style: str) -> str:
         return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index(text)}</v></c>'

@@ -34,7 +34,7 @@ from .overview import render_overview
 from .portfolio import Col, Portfolio, View
 from .sheetrefs import TIER_TONES
 from .sheetrefs import quote_sheet as _quote
-from .sheetxml import RowWriter, StreamedSheet, StreamedWorkbook
+from .sheetxml import MAX_TEXT, RowWriter, StreamedSheet, StreamedWorkbook
 
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
 HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
@@ -50,7 +50,6 @@ KIND_WIDTHS = {
     "link": 28,
 }
 MAX_LINES = 5
-MAX_TEXT = 32767  # characters Excel keeps in a cell
 INF = math.inf
 TREND_CHART = (520, 300)  # pixels
 
