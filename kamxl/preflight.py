@@ -103,10 +103,12 @@ _ROW_REF = re.compile(rb'row\b[^>]*?\br="(\d+)"')
 # Only cells carry a reference with letters (a row's is digits; ref= and sqref= are other names).
 _CELL_REF = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 _REF_SPACED = re.compile(rb' r="([A-Z]*)([0-9]+)"')
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_NO_REF_CELL = re.compile(rb'<(?:\w+:)?c(?=[\s>/])(?![^>]*\sr=")')
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _DECLARATION = 256  # bytes an XML declaration may take
 _PROLOG_BYTES = 65536
+_FIRST_BYTES = 2048  # enough for the prolog of every part Excel and the libraries write
 
 
 def check_archive(
@@ -114,12 +116,16 @@ def check_archive(
     path: str | Path,
     limits: Limits | None = None,
     sheets: dict[str, str] | None = None,
+    *,
+    check_sheets: bool = True,
 ) -> dict[str, bytes]:
     """Refuse a zip whose parts are too large, too compressed or declare a DTD; check every sheet.
 
     ``sheets``: :func:`sheet_parts` of the archive, when the caller has it already.
-    Returns the parts it read whole (part name -> XML: every worksheet and the small parts), so a
-    reader does not inflate them twice.
+    ``check_sheets=False`` leaves each sheet's cells to :func:`check_sheet`, for a reader that
+    checks a sheet right before it parses it and never inflates the sheets it does not read.
+    Returns the parts it read whole (part name -> XML: every checked worksheet and the small
+    parts), so a reader does not inflate them twice.
     """
     limits = limits or Limits.from_env()
     infos = archive.infolist()
@@ -152,17 +158,24 @@ def check_archive(
         name = info.filename
         if not name.lower().endswith(_XML_SUFFIXES):
             continue
-        if name in sheets:
+        if name in sheets and check_sheets:
             data = members.read(info, path, int(limits.part_mb * MB))
             read[name] = data
-            _check_prolog(data[:_PROLOG_BYTES], name, path)
-            _check_grid(data, sheets[name], path, limits)
-        else:
-            head = members.head(info, path, _PROLOG_BYTES)
-            _check_prolog(head, name, path)
-            if info.file_size < _PROLOG_BYTES and len(head) == info.file_size:
-                read[name] = head  # read whole: a reader needing this part takes it from here
+            check_sheet(data, name, sheets[name], path, limits)
+            continue
+        head = members.head(info, path, _FIRST_BYTES)
+        if len(head) == _FIRST_BYTES and _ROOT_START.search(head) is None:
+            head = members.head(info, path, _PROLOG_BYTES)  # a long prolog: read on to its end
+        _check_prolog(head, name, path)
+        if len(head) == info.file_size:
+            read[name] = head  # read whole: a reader needing this part takes it from here
     return read
+
+
+def check_sheet(xml: bytes, part: str, sheet: str, path: str | Path, limits: Limits) -> None:
+    """Refuse a worksheet that declares a DTD or whose cells would size a grid beyond the limits."""
+    _check_prolog(xml[:_PROLOG_BYTES], part, path)
+    _check_grid(xml, sheet, path, limits)
 
 
 class Members:
@@ -324,8 +337,8 @@ def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> Non
     # Rows and cells may leave out their reference: then their position is their count.
     tags = xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/") if usual else 0
     rows = max(rows, tags if usual else len(_ROW_TAG.findall(xml)))
-    if cols == 0 and _CELL_TAG.search(xml):
-        cols = max((len(_CELL_TAG.findall(r)) for r in xml.split(b"</row>")), default=0)
+    if _NO_REF_CELL.search(xml):  # each such cell sits one column right of the previous one
+        cols += max((len(_NO_REF_CELL.findall(r)) for r in _ROW_END.split(xml)), default=0)
     if rows > limits.rows or cols > limits.columns or rows * cols > limits.cells:
         where = far.decode() + max((r for c, r in refs if c == far), key=int).decode() if far else ""
         stray = f" (the farthest cell is {where})" if where else ""

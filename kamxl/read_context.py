@@ -13,6 +13,7 @@ from typing import Any
 from .coerce import fold
 from .findings import Finding, NotAPlan, Severity
 from .layout import Locations
+from .preflight import RefusedFile
 from .read_values import CellValues, Flags, labels_for
 from .template import LANGS, Template, get_template, load_template
 from .workbook_source import META_SHEET, Grid, WorkbookSource
@@ -50,6 +51,8 @@ class ReadContext:
         if name not in self.grids:
             try:
                 self.grids[name] = self.src.grid(name)
+            except RefusedFile:
+                raise  # a sheet no parser may see: the whole file is refused, with the reason
             except Exception:  # never raise on content: report the sheet and go on
                 self.add("error", name, "A1", "this sheet could not be read")
                 self.grids[name] = []
@@ -59,6 +62,8 @@ class ReadContext:
         if name not in self.flag_cache:
             try:
                 self.flag_cache[name] = self.src.flags(name)
+            except RefusedFile:
+                raise
             except Exception:  # formulas and error values unknown: values are still read
                 self.flag_cache[name] = {}
         return self.flag_cache[name]

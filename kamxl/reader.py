@@ -87,13 +87,15 @@ def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits 
     data, archive = open_workbook(path, limits)
     try:
         sheets = sheet_parts(archive)
-        parts = check_archive(archive, path, limits, sheets)
+        # Each sheet is checked when it is first read: sheets the reader never parses cost nothing.
+        parts = check_archive(archive, path, limits, sheets, check_sheets=False)
         book = open_calamine(data, path)
     except PlanReadError:
         archive.close()
         raise
     try:
-        result = read_plan_from_source(FileSource(book, archive, parts, sheets), path, template=template)
+        source = FileSource(book, archive, parts, sheets, checks=(path, limits))
+        result = read_plan_from_source(source, path, template=template)
         result.digest = content_digest(data)
         return result
     finally:

@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 import python_calamine as pc
 
 from .findings import EncryptedWorkbook, NotAWorkbook, PlanReadError
-from .preflight import Limits, check_file, sheet_parts, xml_attrs
+from .preflight import MB, Limits, Members, check_file, check_sheet, sheet_parts, xml_attrs
 
 META_SHEET = "_kamxl"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -134,19 +134,27 @@ def cell_index(ref: str) -> tuple[int, int] | None:
 
 
 class _SheetXml:
-    """Formulas and error values of each sheet, keyed by (row, col); parsed only when asked for."""
+    """Formulas and error values of each sheet, keyed by (row, col); parsed only when asked for.
+
+    With ``checks`` (the workbook's path and limits), a sheet the pre-flight left unchecked is
+    checked (:func:`~kamxl.preflight.check_sheet`) the first time it is asked for, before any
+    parser sees it.
+    """
 
     def __init__(
         self,
         archive: zipfile.ZipFile,
         parts: dict[str, bytes] | None = None,
         sheets: dict[str, str] | None = None,
+        checks: tuple[Path, Limits] | None = None,
     ) -> None:
         self.archive = archive
         self.parts = parts or {}
         self._paths = {sheet: part for part, sheet in sheets.items()} if sheets is not None else None
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
         self._tables: dict[str, TableSpot] | None = None
+        self.checks = checks
+        self._checked: set[str] = set()
 
     def _sheet_paths(self) -> dict[str, str]:
         return {sheet: part for part, sheet in sheet_parts(self.archive).items()}
@@ -155,9 +163,26 @@ class _SheetXml:
         if name in self.parts:
             return self.parts[name]
         try:
-            return self.archive.read(name)
+            info = self.archive.getinfo(name)
+            if self.checks is None:
+                return self.archive.read(info)
+            path, limits = self.checks
+            return Members(self.archive).read(info, path, int(limits.part_mb * MB))
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
             return b""
+
+    def sheet(self, sheet_name: str) -> bytes:
+        """A worksheet's XML, checked before it is first given out."""
+        if self._paths is None:
+            self._paths = self._sheet_paths()
+        part = self._paths.get(sheet_name, "")
+        xml = self._read(part)
+        if self.checks is not None and part not in self._checked:
+            path, limits = self.checks
+            check_sheet(xml, part, sheet_name, path, limits)
+            self._checked.add(part)
+            self.parts[part] = xml
+        return xml
 
     def tables(self) -> dict[str, TableSpot]:
         """Every Excel table by name, from the table parts and the sheets' relationships.
@@ -179,10 +204,7 @@ class _SheetXml:
 
     def flags(self, sheet_name: str) -> dict[tuple[int, int], tuple[str, str]]:
         if sheet_name not in self._cache:
-            if self._paths is None:
-                self._paths = self._sheet_paths()
-            xml = self._read(self._paths.get(sheet_name, ""))
-            self._cache[sheet_name] = _scan(xml)
+            self._cache[sheet_name] = _scan(self.sheet(sheet_name))
         return self._cache[sheet_name]
 
 
@@ -286,12 +308,15 @@ class FileSource:
         archive: zipfile.ZipFile,
         parts: dict[str, bytes] | None = None,
         sheets: dict[str, str] | None = None,
+        checks: tuple[Path, Limits] | None = None,
     ) -> None:
         self.book = book
         self.sheet_names: list[str] = list(book.sheet_names)
-        self.xml = _SheetXml(archive, parts, sheets)
+        self.xml = _SheetXml(archive, parts, sheets, checks)
 
     def grid(self, name: str) -> Grid:
+        if self.xml.checks is not None:
+            self.xml.sheet(name)  # checked before calamine parses it
         return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
     def flags(self, name: str) -> dict[tuple[int, int], tuple[str, str]]:

@@ -13,6 +13,7 @@ import pytest
 
 from kamxl.model import new_plan
 from kamxl.preflight import RefusedFile, check_workbook_file
+from kamxl.reader import read_plan
 from kamxl.writer import write_plan
 
 from .robustness.hostile import rewrite_part, sheet_part
@@ -50,3 +51,46 @@ def test_a_far_cell_is_refused_in_every_layout(plan, tmp_path, layout):
     )
     with pytest.raises(RefusedFile, match="rows ×"):
         check_workbook_file(target)
+
+
+STRAY["no references"] = b"<row>" + b"<c><v>1</v></c>" * 1100 + b"</row>"
+
+
+@pytest.mark.parametrize("layout", ["excel", "tabs", "prefixed", "far row only", "no references"])
+def test_the_reader_checks_each_sheet_before_it_parses_it(plan, tmp_path, layout):
+    part = sheet_part(plan, "Info")
+    target = rewrite_part(
+        plan,
+        tmp_path / "stray.xlsx",
+        lambda n, d: d.replace(b"</sheetData>", STRAY[layout] + b"</sheetData>") if n == part else None,
+    )
+    with pytest.raises(RefusedFile, match="the Info sheet claims"):
+        read_plan(target)
+
+
+def test_a_sheet_the_reader_never_parses_does_not_cost_the_plan(plan, tmp_path):
+    """The Dashboard is formulas only: the reader never parses it, so its stray cell is harmless
+    to the roll-up (the full pre-flight, as run before an import, still refuses the file)."""
+    part = sheet_part(plan, "Dashboard")
+    target = rewrite_part(
+        plan,
+        tmp_path / "stray.xlsx",
+        lambda n, d: d.replace(b"</sheetData>", STRAY["excel"] + b"</sheetData>") if n == part else None,
+    )
+    assert read_plan(target).plan.name == "Grid"
+    with pytest.raises(RefusedFile, match="the Dashboard sheet claims"):
+        check_workbook_file(target)
+
+
+def test_a_part_whose_checksum_is_wrong_is_refused(plan, tmp_path):
+    part = sheet_part(plan, "Info").encode()
+    data = bytearray(plan.read_bytes())
+    entry = data.find(b"PK\x01\x02")  # the central directory: one entry per part
+    while data[entry + 46 : entry + 46 + int.from_bytes(data[entry + 28 : entry + 30], "little")] != part:
+        entry = data.find(b"PK\x01\x02", entry + 4)
+        assert entry != -1
+    data[entry + 16] ^= 0xFF  # the stored checksum no longer matches the part's bytes
+    target = tmp_path / "crc.xlsx"
+    target.write_bytes(bytes(data))
+    with pytest.raises(RefusedFile, match="damaged"):
+        read_plan(target)
