@@ -20,6 +20,8 @@ _COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
 # a data validation's options as XlsxWriter checks and converts them, and its XML around the cells
 _VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]] = {}
 _VALIDATION_XML: dict[tuple, list[str]] = {}
+# a "cell" or "formula" colour rule as XlsxWriter checks it, less its format and priority
+_RULES: dict[tuple, dict[str, Any]] = {}
 _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 
 
@@ -116,6 +118,48 @@ class FastWorksheet(Worksheet):
         if self._check_dimensions(last_row, last_col, True, True):
             return -1
         self.validations.append(found[1] | {"cells": [[first_row, first_col, last_row, last_col]]})
+        return 0
+
+    def conditional_format(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+        """XlsxWriter's, with a "cell" or "formula" rule checked once per process: only its
+        format (a workbook's own), priority and cells change from one use to the next."""
+        if kwargs or len(args) != 5 or not all(type(a) is int for a in args[:4]):
+            return super().conditional_format(*args, **kwargs)
+        first_row, first_col, last_row, last_col, options = args
+        if (
+            not isinstance(options, dict)
+            or options.get("type") not in ("cell", "formula")
+            or self.use_data_bars_2010
+            or any(k == "multi_range" or k.startswith(("bar_", "data_bar")) for k in options)
+        ):
+            return super().conditional_format(*args)
+        try:
+            key = tuple((k, v.__class__, v) for k, v in options.items() if k != "format")
+            rule = _RULES.get(key)
+        except TypeError:
+            return super().conditional_format(*args)
+        first_row, last_row = min(first_row, last_row), max(first_row, last_row)
+        first_col, last_col = min(first_col, last_col), max(first_col, last_col)
+        cell_range = xl_range(first_row, first_col, last_row, last_col)
+        if rule is None:
+            result = super().conditional_format(*args)
+            if result == 0:
+                if len(_RULES) > 10_000:
+                    _RULES.clear()
+                done = self.cond_formats[cell_range][-1]
+                _RULES[key] = {k: v for k, v in done.items() if k not in ("format", "priority")}
+            return result
+        if self._check_dimensions(first_row, first_col, True, True):
+            return -1
+        if self._check_dimensions(last_row, last_col, True, True):
+            return -1
+        done = dict(rule)
+        if "format" in options:
+            fmt = options["format"]
+            done["format"] = fmt._get_dxf_index() if fmt else fmt
+        done["priority"] = self.dxf_priority
+        self.dxf_priority += 1
+        self.cond_formats.setdefault(cell_range, []).append(done)
         return 0
 
     def _write_data_validation(self, options: dict[str, Any]) -> None:

@@ -12,26 +12,29 @@ from typing import Any, TypeVar
 
 R = TypeVar("R")
 MAX_ENTRIES = 4096
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = frozenset((str, int, type(None)))  # keys as they are; anything else by identity
 
 
 def per_template(fn: Callable[..., R]) -> Callable[..., R]:
     """Cache ``fn(template, *args)`` for arguments that are the template's own objects (tables,
-    columns: compared by identity, kept alive by the cache) or plain values (language, text).
+    columns; flags: compared by identity, kept alive by the cache) or plain values (language, text).
 
     The result is shared: callers must not change it."""
     cache: dict[tuple, tuple[tuple, R]] = {}
 
     @wraps(fn)
     def cached(*args: Any) -> R:
-        key = tuple(a if isinstance(a, _PLAIN) else id(a) for a in args)
+        key = tuple([a if a.__class__ in _PLAIN else (id(a),) for a in args])
         found = cache.get(key)
-        if found is None or any(
-            x is not y for x, y in zip(found[0], args, strict=True) if not isinstance(y, _PLAIN)
-        ):
-            if len(cache) >= MAX_ENTRIES:
-                cache.clear()
-            found = cache[key] = (args, fn(*args))
+        if found is not None:
+            for held, given in zip(found[0], args, strict=True):
+                if held is not given and given.__class__ not in _PLAIN:
+                    break  # another object that had the same id: worked out again
+            else:
+                return found[1]
+        if len(cache) >= MAX_ENTRIES:
+            cache.clear()
+        found = cache[key] = (args, fn(*args))
         return found[1]
 
     cached.cache_clear = cache.clear  # type: ignore[attr-defined]

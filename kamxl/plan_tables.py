@@ -112,9 +112,15 @@ def define_name_lists(ctx: WriteContext) -> None:
 
 def unit_format(ctx: WriteContext, table: Table, col: Column, row: Row) -> str | None:
     """A KPI's values take the format of its unit (35 % for "%", 1,200 € for "€")."""
-    if col.format_key != "number" or "unit" not in {c.key for c in table.columns}:
+    if not formatted_by_unit(table, col):
         return None
     return ctx.s.unit_format(row.get("unit"))
+
+
+@per_template
+def formatted_by_unit(table: Table, col: Column) -> bool:
+    """Whether a column's number format follows each row's unit (asked for every cell)."""
+    return col.format_key == "number" and "unit" in {c.key for c in table.columns}
 
 
 def write_table(

@@ -75,6 +75,22 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
     ws.data_validation(71, 11, 72, 12, rules[1] | {"other_cells": ((80, 1, 81, 2), (90, 3, 85, 1))})
     ws.data_validation(73, 11, 73, 11, rules[0] | {"multi_range": "L74 $M$74:M75"})
     ws.data_validation("N1:N4", rules[0])
+    good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+    bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+    colours = [
+        {"type": "cell", "criteria": "==", "value": '"Won"', "format": good},
+        {"type": "cell", "criteria": ">=", "value": 3, "format": bad},
+        {"type": "cell", "criteria": "==", "value": True, "format": good},
+        {"type": "formula", "criteria": "=AND(ISNUMBER($B2),$B2>=65)", "format": good, "stop_if_true": True},
+        {"type": "formula", "criteria": '=AND(ISTEXT($C2),$C2<>"")', "format": None},
+        {"type": "text", "criteria": "containing", "value": "risk", "format": bad},
+    ]
+    for i, rule in enumerate(colours):
+        ws.conditional_format(100, i, 140, i, rule)
+        ws.conditional_format(150, i, 145, i, rule | {"format": bad if i % 2 else good})  # reversed rows
+        ws.conditional_format(100, i, 140, i, rule)  # a second rule on the same cells
+    ws.conditional_format(160, 0, 170, 3, colours[0] | {"multi_range": "A161:D171 F161"})
+    ws.conditional_format("H1:H9", colours[1])
     commented = wb.add_worksheet("Commented", worksheet_class=worksheet_class)
     commented.write_string(0, 0, "note", fmt)
     commented.write_comment(0, 0, "a comment")
@@ -116,3 +132,25 @@ def test_formats_are_copies_each_workbook_owns(tmp_path):
     first.close()
     assert a.xf_index is not None and b.xf_index is None
     second.close()
+
+
+def test_per_template_cache_tells_objects_and_values_apart():
+    from kamxl.memo import per_template
+
+    calls: list[tuple] = []
+
+    @per_template
+    def worked_out(*args: object) -> int:
+        calls.append(args)
+        return len(calls)
+
+    class Part:  # a template's table or column: compared by identity
+        pass
+
+    part, other = Part(), Part()
+    assert worked_out(part, "en", True) == 1
+    assert worked_out(part, "en", True) == 1  # from the cache
+    assert worked_out(part, "en", 1) == 2  # 1 is not True
+    assert worked_out(part, "fr", True) == 3
+    assert worked_out(other, "en", True) == 4
+    assert len(calls) == 4
