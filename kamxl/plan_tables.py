@@ -176,9 +176,12 @@ def write_table(
         width = widths[i]
         ws.set_column(c, c, width, s.cell(col, tinted=False) if col.is_input else None)
         if col.is_input:
+            by_unit = formatted_by_unit(table, col)
+            fmt = s.cell(col)
             for r, row in enumerate(rows):
                 value = row.get(col.key)
-                fmt = s.cell(col, fmt_key=unit_format(ctx, table, col, row))
+                if by_unit:
+                    fmt = s.cell(col, fmt_key=s.unit_format(row.get("unit")))
                 write_value(ws, header_row + 1 + r, c, col, value, fmt, t, lang)
                 row_lines.note(header_row + 1 + r, col, value, width)
             # the rows left to type in: blank, tinted, one line high
@@ -206,17 +209,22 @@ def write_row_formulas(
     formulas = {
         col.key: table_formula(ctx.t, table, col.formula, ctx.lang) for col in table.columns if col.formula
     }
+    # (column index, column, its format unless it follows each row's unit)
+    columns = [
+        (i, col, None if formatted_by_unit(table, col) else ctx.s.cell(col))
+        for i, col in enumerate(table.columns)
+        if col.formula
+    ]
     for r, row in enumerate(rows):
         values = row_values(ctx.t, table, row, ctx.lang, formulas)
-        for i, col in enumerate(table.columns):
-            if col.formula:
-                ws.write_formula(
-                    header_row + 1 + r,
-                    first_col + i,
-                    formulas[col.key],
-                    ctx.s.cell(col, fmt_key=unit_format(ctx, table, col, row)),
-                    values[col.key],
-                )
+        for i, col, fmt in columns:
+            ws.write_formula(
+                header_row + 1 + r,
+                first_col + i,
+                formulas[col.key],
+                fmt or ctx.s.cell(col, fmt_key=ctx.s.unit_format(row.get("unit"))),
+                values[col.key],
+            )
     if size > len(rows):  # every empty row shows the same results
         values = empty_row_values(ctx.t, table, ctx.lang, dt.date.today().isoformat())
         for i, col in enumerate(table.columns):
