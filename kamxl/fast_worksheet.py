@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from itertools import product
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -22,6 +23,11 @@ _VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]
 _VALIDATION_XML: dict[tuple, list[str]] = {}
 # a "cell" or "formula" colour rule as XlsxWriter checks it, less its format and priority
 _RULES: dict[tuple, dict[str, Any]] = {}
+# add_table options the fast path takes (no totals row, no data, always a header row)
+_TABLE_OPTIONS = frozenset(
+    {"name", "columns", "style", "autofilter", "banded_rows", "banded_columns", "first_column"}
+    | {"last_column", "description", "title"}
+)
 _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
 
 
@@ -66,6 +72,43 @@ class FastWorksheet(Worksheet):
         self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
         return 0
 
+    def add_table(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+        """XlsxWriter's, without its cell-by-cell walk over a pre-sized table's rows: XlsxWriter
+        sets the table up on its header and first row, then the table is stretched to its rows."""
+        if kwargs or len(args) != 5 or not all(type(a) is int for a in args[:4]):
+            return super().add_table(*args, **kwargs)
+        first_row, first_col, last_row, last_col, options = args
+        if (
+            not isinstance(options, dict)
+            or not options.keys() <= _TABLE_OPTIONS
+            or first_row > last_row - 2
+            or first_col > last_col
+        ):
+            return super().add_table(*args)
+        cells = list(product(range(first_row, last_row + 1), range(first_col, last_col + 1)))
+        if not (self.table_cells.keys().isdisjoint(cells) and self.merged_cells.keys().isdisjoint(cells)):
+            return super().add_table(*args)  # the overlap, reported as XlsxWriter reports it
+        count = len(self.tables)
+        result = super().add_table(first_row, first_col, first_row + 1, last_col, options)
+        full = xl_range(first_row, first_col, last_row, last_col)
+        self.table_cells.update(dict.fromkeys(cells, full))
+        if result != 0 or len(self.tables) != count + 1:
+            return result
+        table = self.tables[-1]
+        short = table["range"]
+        table["range"] = table["a_range"] = full
+        if "autofilter" in table:
+            table["autofilter"] = full
+        for col in range(first_col, last_col + 1):
+            if self.filter_cells.get((first_row, col)) == ("table", short):
+                self.filter_cells[(first_row, col)] = ("table", full)
+        columns = options.get("columns") or []
+        for i, column in enumerate(table["columns"]):
+            if column["formula"]:
+                fmt = columns[i].get("format") if i < len(columns) and columns[i] else None
+                self.write_formulas(first_row + 2, last_row, first_col + i, column["formula"], fmt, 0)
+        return result
+
     def write_blanks(self, first_row: int, last_row: int, col: int, fmt: Format) -> None:
         """Formatted blank cells down a column (a pre-sized table's empty rows), as ``write_blank``
         would write them one by one."""
@@ -78,7 +121,7 @@ class FastWorksheet(Worksheet):
             self.table[row][col] = cell
 
     def write_formulas(
-        self, first_row: int, last_row: int, col: int, formula: str, fmt: Format, value: Any
+        self, first_row: int, last_row: int, col: int, formula: str, fmt: Format | None, value: Any
     ) -> None:
         """The same formula and cached value down a column, as ``write_formula`` would write them."""
         if first_row > last_row:

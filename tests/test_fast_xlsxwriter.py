@@ -6,6 +6,7 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
+import pytest
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -91,6 +92,18 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
         ws.conditional_format(100, i, 140, i, rule)  # a second rule on the same cells
     ws.conditional_format(160, 0, 170, 3, colours[0] | {"multi_range": "A161:D171 F161"})
     ws.conditional_format("H1:H9", colours[1])
+    tables = wb.add_worksheet("Tables", worksheet_class=worksheet_class)
+    columns = [
+        {"header": "Name", "header_format": other, "format": fmt},
+        {"header": "Amount", "format": same},
+        {"header": "Weighted", "formula": "=[@Amount]*0.5", "format": fmt},
+        {"header": "Flag", "formula": '=IF([@Amount]>10,"big","")'},
+    ]
+    tables.add_table(2, 1, 40, 4, {"name": "Deals", "columns": columns, "style": "Table Style Light 9"})
+    tables.add_table(2, 6, 4, 7, {"name": "Small", "columns": columns[:2]})  # header and 2 rows
+    tables.add_table(2, 9, 30, 12, {"columns": columns, "autofilter": False, "banded_rows": False})
+    tables.add_table(50, 1, 60, 2, {"name": "Totals", "columns": columns[:2], "total_row": True})
+    tables.write_string(45, 1, "after the tables", other)
     commented = wb.add_worksheet("Commented", worksheet_class=worksheet_class)
     commented.write_string(0, 0, "note", fmt)
     commented.write_comment(0, 0, "a comment")
@@ -117,6 +130,26 @@ def test_fast_workbook_and_worksheet_write_what_xlsxwriter_writes(tmp_path):
         for name in expected:
             assert got[name] == expected[name], name
         assert fast.read_bytes() == plain.read_bytes()  # the zip itself, put together in memory
+
+
+def test_overlapping_tables_are_refused_as_xlsxwriter_refuses_them(tmp_path):
+    from xlsxwriter.exceptions import OverlappingRange
+
+    messages = []
+    for worksheet_class in (Worksheet, FastWorksheet):
+        wb = FastWorkbook(str(tmp_path / "t.xlsx"), {"in_memory": True})
+        ws = wb.add_worksheet(worksheet_class=worksheet_class)
+        ws.add_table(2, 1, 40, 4, {"name": "First"})
+        got = []
+        with pytest.raises(OverlappingRange) as caught:
+            ws.add_table(30, 3, 60, 6, {"name": "Second"})  # a table over the first
+        got.append(str(caught.value))
+        with pytest.raises(OverlappingRange) as caught:
+            ws.merge_range(39, 4, 41, 5, "x")  # a merge over its last rows
+        got.append(str(caught.value))
+        ws.merge_range(41, 1, 41, 4, "just below")
+        messages.append(got)
+    assert messages[0] == messages[1]
 
 
 def test_formats_are_copies_each_workbook_owns(tmp_path):
