@@ -166,11 +166,8 @@ class _Check:
         return Finding(severity, sheet, cell, message)
 
     def missing(self, table: str, row: Row, columns: tuple[str, ...]) -> list[str]:
-        return [
-            c
-            for c in columns
-            if c in {col.key for col in self.t.table(table).columns} and is_blank(row.get(c))
-        ]
+        known = {col.key for col in self.t.table(table).columns}
+        return [c for c in columns if c in known and is_blank(row.get(c))]
 
     def incomplete(self, table: str, key: str, columns: tuple[str, ...]) -> Iterator[Finding]:
         name_col = self.t.table(table).key_column

@@ -40,3 +40,10 @@ def test_names_in_free_text_are_replaced_and_other_values_kept() -> None:
     assert scrub("Nothing to hide") == "Nothing to hide"
     assert scrub(12.5) == 12.5
     assert redactor([])("Fiona Clarke") == "Fiona Clarke"
+
+
+def test_rows_are_scrubbed_where_a_name_appears_in_any_text() -> None:
+    scrub = redactor(["Fiona Clarke"])
+    rows = [{"action": "Call fiona CLARKE", "due": 3}, {"action": "Send the deck", "owner": None}]
+    assert scrub.rows(rows) == [{"action": f"Call {REDACTED}", "due": 3}, rows[1]]
+    assert rows[0]["action"] == "Call fiona CLARKE"  # the plan's own rows are left as they are

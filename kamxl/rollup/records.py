@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 from typing import Any
 
@@ -143,32 +144,44 @@ def contact_names(plan: Plan, template: Template) -> set[str]:
     return {v.strip() for v in values if len(v.strip()) >= MIN_REDACTED}
 
 
-def redactor(names: Iterable[str]) -> Callable[[Any], Any]:
+def redactor(names: Iterable[str]) -> Redactor:
     """A function that replaces those names in text with a placeholder (other values unchanged).
 
     KAMs write names into free text ("Confirm budget with Fiona Clarke"): without this, the
-    summary would carry the names the stakeholder sheet keeps private. Most text names nobody:
-    a plain search finds that, and the pattern is compiled only for text that does.
+    summary would carry the names the stakeholder sheet keeps private.
     """
-    ordered = sorted(set(names), key=len, reverse=True)
-    if not ordered:
-        return lambda value: value
-    folded = [n.casefold() for n in ordered] if all(map(_foldable, ordered)) else None
-    pattern: re.Pattern[str] | None = None
+    return Redactor(names)
 
-    def scrub(value: Any) -> Any:
-        nonlocal pattern
-        if not isinstance(value, str):
+
+class Redactor:
+    """Replaces names in text. Most text names nobody: a plain search over a whole row finds
+    that, and the case-insensitive pattern is compiled only for text that does."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = sorted(set(names), key=len, reverse=True)
+        self.folded = [n.casefold() for n in self.names] if all(map(_foldable, self.names)) else None
+        self._pattern: re.Pattern[str] | None = None
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or not self.names or not self._may_hold(value):
             return value
-        if folded is not None and _foldable(value):
-            text = value.casefold()
-            if not any(n in text for n in folded):
-                return value
-        if pattern is None:
-            pattern = re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
-        return pattern.sub(REDACTED, value)
+        if self._pattern is None:
+            self._pattern = re.compile("|".join(re.escape(n) for n in self.names), re.IGNORECASE)
+        return self._pattern.sub(REDACTED, value)
 
-    return scrub
+    def rows(self, rows: list[Row]) -> list[Row]:
+        """Copies of the rows, names replaced in their text."""
+        out = []
+        for row in rows:
+            text = "\n".join(v for v in row.values() if isinstance(v, str))
+            out.append({k: self(v) for k, v in row.items()} if self._may_hold(text) else dict(row))
+        return out
+
+    def _may_hold(self, text: str) -> bool:
+        if self.folded is None or not _foldable(text):
+            return bool(self.names)
+        folded = text.casefold()
+        return any(n in folded for n in self.folded)
 
 
 def _foldable(text: str) -> bool:
@@ -181,10 +194,6 @@ def _foldable(text: str) -> bool:
 def _irregular(ch: str) -> bool:
     low = ch.lower()
     return ch.casefold() != low or ch.upper().lower() != low or low.upper() != ch.upper()
-
-
-def _scrub_rows(rows: list[Row], scrub: Callable[[Any], Any]) -> list[Row]:
-    return [{k: scrub(v) for k, v in row.items()} for row in rows]
 
 
 def contact_rows(plan: Plan, template: Template) -> list[Row]:
@@ -216,7 +225,7 @@ def record_from_plan(
     if alerts is None:
         alerts = plan_alerts(plan, template, scores, as_of)
     tier_labels = template.tiers.get(scores.tier, {}).get("label", {})
-    scrub = (lambda value: value) if include_contacts else redactor(contact_names(plan, template))
+    scrub = redactor(() if include_contacts else contact_names(plan, template))
     return AccountRecord(
         file=file,
         path=path,
@@ -231,20 +240,25 @@ def record_from_plan(
         priority=float(scores.priority),
         tier=scores.tier,
         tier_label=tier_labels.get(plan.lang, scores.tier),
-        figures=asdict(scores.figures),
-        findings=_scrub_rows([f.as_dict() for f in findings], scrub),
+        figures=_fields(scores.figures),
+        findings=scrub.rows([f.as_dict() for f in findings]),
         status=scores.status,
         status_label=status_label(template, scores.status, plan.lang if plan.lang in ("en", "fr") else "en"),
-        alerts=_scrub_rows([a.as_dict() for a in alerts], scrub),
-        opportunities=_scrub_rows(opportunity_rows(plan, template, include_contacts), scrub),
-        actions=_scrub_rows(action_rows(plan, template, include_contacts), scrub),
-        risks=_scrub_rows(risk_rows(plan, template, include_contacts), scrub),
+        alerts=scrub.rows([a.as_dict() for a in alerts]),
+        opportunities=scrub.rows(opportunity_rows(plan, template, include_contacts)),
+        actions=scrub.rows(action_rows(plan, template, include_contacts)),
+        risks=scrub.rows(risk_rows(plan, template, include_contacts)),
         rituals=_pick(plan.rows("rituals", template), RITUAL_COLUMNS),
         contacts=contact_rows(plan, template) if include_contacts else [],
         competitors=competitor_rows(plan, template),
         review_changes=_review_changes(plan, template, as_of),
         check=check,
     )
+
+
+def _fields(figures: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, values shared (``asdict`` deep-copies every one)."""
+    return {f.name: getattr(figures, f.name) for f in dataclass_fields(figures)}
 
 
 def _review_changes(plan: Plan, template: Template, as_of: dt.date | None) -> dict[str, int]:
