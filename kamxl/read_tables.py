@@ -134,36 +134,39 @@ def read_table(ctx: ReadContext, table: Table, block: TableSpot) -> list[Row]:
         () if block.last_row is None else range(block.last_row + 1, block.last_row + 1 + block.total_rows)
     )
     inputs_of, blank = _inputs_getter(inputs)
-    memo, memo_types = ctx.values.labels.coerced, MEMO_TYPES
+    specs = [(col, c, col.key, id(col)) for col, c in inputs]
+    memo, memo_types, value = ctx.values.labels.coerced, MEMO_TYPES, ctx.values.value
     for r in range(block.header_row + 1, len(grid)):
         if r in totals:
             continue
         line = grid[r]
+        row: Row | None = None
         if r not in flagged_rows:
             try:
-                if inputs_of(line) == blank:  # most rows of a pre-sized table: skipped in one step
+                cells = inputs_of(line)
+            except IndexError:  # a short row (a source other than calamine): read cell by cell
+                cells = None
+            if cells == blank:  # most rows of a pre-sized table: skipped in one step
+                continue
+            if cells is not None:
+                for (col, c, key, ident), raw in zip(specs, cells, strict=True):
+                    kind = type(raw)
+                    if raw is None or raw == "" or (kind is str and not raw.strip()):
+                        continue
+                    if row is None:
+                        row = dict.fromkeys(keys)
+                    # A value read before in this portfolio, without a problem: taken as coerced then.
+                    known = memo.get((ident, kind, raw)) if kind in memo_types else None
+                    if known is not None and known.problem is None:
+                        row[key] = known.value
+                    else:
+                        row[key] = value(block.sheet, r, c, col, raw, flags)
+                if row is None:
                     continue
-            except IndexError:
-                pass
-        width = len(line)
-        raws = [(col, c, line[c]) for col, c in inputs if c < width and line[c] is not None and line[c] != ""]
-        if r in flagged_rows:
-            raws += [(col, c, None) for col, c in inputs if (r, c) in flags and (c >= width or line[c] == "")]
-        filled = [
-            (col, c, raw)
-            for col, c, raw in raws
-            if type(raw) is not str or raw.strip() or raw is None or (r, c) in flags
-        ]
-        if not filled:
-            continue
-        row: Row = dict.fromkeys(keys)
-        for col, c, raw in filled:
-            # A value read before in this portfolio, without a problem: taken as it was coerced.
-            known = memo.get((id(col), type(raw), raw)) if type(raw) in memo_types else None
-            if known is not None and known.problem is None and (r, c) not in flags:
-                row[col.key] = known.value
-            else:
-                row[col.key] = ctx.values.value(block.sheet, r, c, col, raw, flags)
+        if row is None:
+            row = _flagged_row(ctx, block.sheet, inputs, keys, line, r, flags)
+            if row is None:
+                continue
         rows.append(row)
         where.append(r + 1)
         if block.last_row is not None and r > block.last_row:
@@ -180,6 +183,32 @@ def read_table(ctx: ReadContext, table: Table, block: TableSpot) -> list[Row]:
         )
     ctx.locations.rows[table.key] = where
     return rows
+
+
+def _flagged_row(
+    ctx: ReadContext,
+    sheet: str,
+    inputs: list[tuple[Column, int]],
+    keys: list[str],
+    line: list[Any],
+    r: int,
+    flags: dict[tuple[int, int], tuple[str, str]],
+) -> Row | None:
+    """A row holding formulas or error values in its input cells (or shorter than the table)."""
+    width = len(line)
+    raws = [(col, c, line[c]) for col, c in inputs if c < width and line[c] is not None and line[c] != ""]
+    raws += [(col, c, None) for col, c in inputs if (r, c) in flags and (c >= width or line[c] == "")]
+    filled = [
+        (col, c, raw)
+        for col, c, raw in raws
+        if type(raw) is not str or raw.strip() or raw is None or (r, c) in flags
+    ]
+    if not filled:
+        return None
+    row: Row = dict.fromkeys(keys)
+    for col, c, raw in filled:
+        row[col.key] = ctx.values.value(sheet, r, c, col, raw, flags)
+    return row
 
 
 def _inputs_getter(inputs: list[tuple[Column, int]]) -> tuple[Callable[[list[Any]], tuple[Any, ...]], tuple]:

@@ -109,12 +109,16 @@ class Table:
     share_when: dict[str, str] = field(default_factory=dict)  # only rows holding these are shared
 
     def column(self, key: str) -> Column:
-        for col in self.columns:
-            if col.key == key:
-                return col
-        raise KeyError(f"{self.key}.{key}")
+        try:
+            return self._columns[key]
+        except KeyError:
+            raise KeyError(f"{self.key}.{key}") from None
 
-    @property
+    @cached_property
+    def _columns(self) -> dict[str, Column]:
+        return {col.key: col for col in reversed(self.columns)}  # the first of a key, as before
+
+    @cached_property
     def input_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.is_input)
 
