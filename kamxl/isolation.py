@@ -192,13 +192,13 @@ class GuardedPool(Generic[T, R]):
         """``func`` over ``items``, in order; an item whose worker failed gives :class:`Failed`."""
         results: dict[int, R | Failed] = {}
         pending = deque(range(len(items)))
+        arrived: list[int] = []
 
         def finish(index: int, value: R | Failed) -> None:
             results[index] = value
-            if on_result:
-                on_result(index, value)
+            arrived.append(index)
 
-        while len(results) < len(items):
+        while True:
             while pending and (idle := self._idle()) is not None:
                 index = pending.popleft()
                 idle.index, idle.started = index, time.monotonic()
@@ -207,6 +207,14 @@ class GuardedPool(Generic[T, R]):
                 except (OSError, ValueError) as exc:
                     self._retire(idle, kill=True)
                     finish(index, Failed(f"the reading process could not be started ({exc})"))
+            # Results are handed on once every idle worker has its next item: the caller's work
+            # on them overlaps the workers' instead of holding them up.
+            for index in arrived:
+                if on_result:
+                    on_result(index, results[index])
+            arrived.clear()
+            if len(results) >= len(items):
+                break
             busy = [s for s in self.slots if s.index is not None]
             if not busy:
                 continue

@@ -141,17 +141,20 @@ def collect(
                 outcomes[i] = compact(hit)
                 tick(i)
     todo = [i for i, o in enumerate(outcomes) if o is None]
-    results = run_guarded(
-        read_digested, [tasks[i] for i in todo], jobs=jobs, guard=guard, on_result=lambda k, _: tick(todo[k])
-    )
-    for i, result in zip(todo, results, strict=True):
+
+    def arrived(k: int, result: tuple[Outcome, str] | Failed) -> None:
+        """Each record is kept (and cached) as it arrives, while the workers read on."""
+        i = todo[k]
         if isinstance(result, Failed):
             outcomes[i] = Problem(tasks[i].file, result.reason)
-            continue
-        outcome, digest = result
-        outcomes[i] = compact(outcome) if isinstance(outcome, AccountRecord) else outcome
-        if cache is not None and isinstance(outcome, AccountRecord):
-            cache.store(tasks[i].path, stamps[i], digest, outcome)
+        else:
+            outcome, digest = result
+            outcomes[i] = compact(outcome) if isinstance(outcome, AccountRecord) else outcome
+            if cache is not None and isinstance(outcome, AccountRecord):
+                cache.store(tasks[i].path, stamps[i], digest, outcome)
+        tick(i)
+
+    run_guarded(read_digested, [tasks[i] for i in todo], jobs=jobs, guard=guard, on_result=arrived)
     return [o for o in outcomes if o is not None]
 
 
