@@ -23,6 +23,15 @@ class FastWorkbook(Workbook):
     The zip is put together in memory and written to the file at once, not part by part.
     """
 
+    def close(self) -> None:
+        """Save, then let go of the worksheets: each holds the workbook's ``add_format``, a cycle
+        that would keep every cell of the workbook for the garbage collector to find and free."""
+        try:
+            super().close()
+        finally:
+            for worksheet in self.worksheets_objs:
+                worksheet.workbook_add_format = None
+
     def _store_workbook(self) -> None:
         target = self.filename
         if not isinstance(target, (str, os.PathLike)):

@@ -55,24 +55,34 @@ def row_values(
     template: Template, table: Table, row: Row, lang: str, formulas: dict[str, str]
 ) -> dict[str, Any]:
     """Every column of one table row as Excel shows it, formula columns computed in Python."""
-    by_label = {c.label[lang]: c for c in table.columns}
-    done: dict[str, Any] = {}
-
-    def cell(label: str) -> Value:
-        col = by_label.get(label)
-        if col is None:
-            raise FormulaError(f"no column {label!r} in table {table.name}")
-        if col.key not in done:
-            if col.formula:
-                result = evaluate(formulas[col.key], cell)
-                done[col.key] = result.code if isinstance(result, ExcelError) else result
-            else:
-                done[col.key] = cell_value(col, row.get(col.key), template, lang)
-        return done[col.key]
-
+    values = _RowValues(template, table, row, lang, formulas)
     for col in table.columns:
-        cell(col.label[lang])
-    return {k: "" if v is None else v for k, v in done.items()}
+        values.cell(col.label[lang])
+    return {k: "" if v is None else v for k, v in values.done.items()}
+
+
+class _RowValues:
+    """One row's cells, each worked out when a formula first reads it (an object rather than
+    a closure that calls itself: that would be a reference cycle per row)."""
+
+    def __init__(
+        self, template: Template, table: Table, row: Row, lang: str, formulas: dict[str, str]
+    ) -> None:
+        self.template, self.table, self.row, self.lang, self.formulas = template, table, row, lang, formulas
+        self.by_label = {c.label[lang]: c for c in table.columns}
+        self.done: dict[str, Any] = {}
+
+    def cell(self, label: str) -> Value:
+        col = self.by_label.get(label)
+        if col is None:
+            raise FormulaError(f"no column {label!r} in table {self.table.name}")
+        if col.key not in self.done:
+            if col.formula:
+                result = evaluate(self.formulas[col.key], self.cell)
+                self.done[col.key] = result.code if isinstance(result, ExcelError) else result
+            else:
+                self.done[col.key] = cell_value(col, self.row.get(col.key), self.template, self.lang)
+        return self.done[col.key]
 
 
 @per_template

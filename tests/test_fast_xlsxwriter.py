@@ -187,3 +187,22 @@ def test_per_template_cache_tells_objects_and_values_apart():
     assert worked_out(part, "fr", True) == 3
     assert worked_out(other, "en", True) == 4
     assert len(calls) == 4
+
+
+def test_a_written_plan_leaves_no_reference_cycles(template, tmp_path):
+    """Writing many plans in one process (the demo, a CRM import) frees each workbook as soon as
+    it is saved: a cycle would keep its cells for the garbage collector to scan and free."""
+    import gc
+
+    from kamxl.demo import demo_plans
+    from kamxl.writer import write_plan
+
+    first, second = demo_plans(template, seed=3, count=2)
+    write_plan(first, tmp_path / "first.xlsm", template=template)  # per-process caches filled
+    gc.collect()
+    gc.disable()
+    try:
+        write_plan(second, tmp_path / "second.xlsm", template=template)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
