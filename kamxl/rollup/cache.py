@@ -28,6 +28,7 @@ from .. import __version__
 from ..fileio import atomic_path, content_digest
 from ..template import Template
 from .records import AccountRecord
+from .sharing import shared_json_object
 
 CACHE_NAME = "portfolio-cache.json.gz"
 FORMAT = 2  # 1 was one JSON object
@@ -220,4 +221,4 @@ def _decode(obj: dict[str, Any]) -> Any:
             return dt.date.fromisoformat(text)
         if isinstance(text := obj.get("$datetime"), str):
             return dt.datetime.fromisoformat(text)
-    return obj
+    return shared_json_object(obj)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..alerts import plan_alerts
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
@@ -29,6 +27,7 @@ from .cache import ReadCache, Stamp
 from .discover import printable
 from .portfolio import Problem
 from .records import AccountRecord, record_from_plan
+from .sharing import shared
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file just done)
 
@@ -159,44 +158,10 @@ def collect(
 
 
 def compact(record: AccountRecord) -> AccountRecord:
-    """The record with its short strings shared (keys, codes, stages, owners, dates as text):
-    records arrive one by one from the workers, each with its own copies, and a roll-up of
-    thousands of accounts keeps them all until the summary is written."""
+    """The record with its short strings shared (:mod:`.sharing`)."""
     for name, value in vars(record).items():
-        setattr(record, name, _shared(value))
+        setattr(record, name, shared(value))
     return record
-
-
-def _shared(value: Any) -> Any:
-    kind = type(value)
-    if kind is str:
-        return _intern(value) if len(value) <= _SHARED_LENGTH else value
-    if kind is dict:
-        return _shared_dict(value)
-    if kind is list:
-        return [v if type(v) not in _CONTAINERS else _shared(v) for v in value]
-    return value
-
-
-def _shared_dict(value: dict[Any, Any]) -> dict[Any, Any]:
-    """A table row (or a figure dict): keys always short, values mostly numbers and short codes."""
-    out = {}
-    for k, v in value.items():
-        if type(k) is str:
-            k = _intern(k)
-        kind = type(v)
-        if kind is str:
-            if len(v) <= _SHARED_LENGTH:
-                v = _intern(v)
-        elif kind is dict or kind is list:
-            v = _shared(v)
-        out[k] = v
-    return out
-
-
-_intern = sys.intern
-_CONTAINERS = (str, dict, list)
-_SHARED_LENGTH = 40  # longer texts are free text, seldom repeated
 
 
 def default_jobs() -> int:
