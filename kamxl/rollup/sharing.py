@@ -29,16 +29,16 @@ def shared(value: Any) -> Any:
 def shared_dict(value: dict[Any, Any]) -> dict[Any, Any]:
     """A table row or a figure dict: changed in place when its keys are shared already (a record
     from the read cache), else a new dict with shared keys."""
-    if all(type(k) is not str or _intern(k) is k for k in value):
-        for k, v in value.items():
-            kind = type(v)
-            if kind is str:
-                if len(v) <= SHARED_LENGTH:
-                    value[k] = _intern(v)
-            elif kind is dict or kind is list:
-                value[k] = shared(v)
-        return value
-    return {(_intern(k) if type(k) is str else k): shared(v) for k, v in value.items()}
+    out = value if all(type(k) is not str or _intern(k) is k for k in value) else {}
+    for k, v in value.items():
+        kind = type(v)
+        if kind is str:
+            if len(v) <= SHARED_LENGTH:
+                v = _intern(v)
+        elif kind is dict or kind is list:
+            v = shared(v)
+        out[_intern(k) if type(k) is str else k] = v  # in place: the same key, no resize
+    return out
 
 
 def shared_json_object(value: dict[str, Any]) -> dict[str, Any]:
