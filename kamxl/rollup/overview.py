@@ -79,7 +79,7 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
     tiers = totals["accounts_per_tier"]
     n = totals["accounts"] or 1
     low, high = p.kam_band
-    by_kam = p.by_kam_view()
+    by_kam = w.by_kam
     statuses = p.status_counts()
     alert_counts = {
         sev: sum(al["severity"] == sev for acc in p.accounts for al in acc.alerts)
@@ -407,7 +407,7 @@ def _charts(w: SummaryWriter, ws: Worksheet, row: int) -> int:
 
     # Average scores by KAM.
     col = 10
-    view = p.by_kam_view()
+    view = w.by_kam
     keys = ("overall", "potential", "relationship", "execution")
     data.write_row(0, col, ["KAM", *keys])
     for i, krow in enumerate(view.rows, start=1):

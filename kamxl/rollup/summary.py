@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,11 @@ class SummaryWriter:
         self._folders: dict[str, str] = {}  # folder -> its path relative to the summary's
         self.symbol = _currency_symbol(self.t.formats.get("currency", ""))
 
+    @cached_property
+    def by_kam(self) -> View:
+        """The KAM table, made once: its sheet and two parts of the Overview show it."""
+        return self.p.by_kam_view()
+
     # -- formats -----------------------------------------------------------------------------
     def fmt(self, kind: str, **extra: Any) -> Format:
         known = ("currency", "percent", "date", "score", "int", "number")
@@ -177,9 +183,7 @@ class SummaryWriter:
         )
         low, high = p.kam_band
         self.band_formats(
-            self.data_sheet(
-                "by_kam", p.by_kam_view(), p.t("head_by_kam"), p.t("note_by_kam", low=low, high=high)
-            )
+            self.data_sheet("by_kam", self.by_kam, p.t("head_by_kam"), p.t("note_by_kam", low=low, high=high))
         )
         self.data_sheet("by_sector", p.by_sector_view(), p.t("head_by_sector"), p.t("note_by_sector"))
         self.data_sheet("pipeline", p.pipeline_view(), p.t("head_pipeline"), p.t("note_pipeline"))
