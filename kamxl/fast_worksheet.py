@@ -10,13 +10,19 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_range
 from xlsxwriter.worksheet import (
     CellBlankTuple,
+    CellDatetimeTuple,
     CellFormulaTuple,
+    CellNumberTuple,
+    CellStringTuple,
     Worksheet,
     re_dynamic_function,
 )
 
 _PREPARED: dict[tuple[str, bool, bool], str] = {}
-_PLAIN_FORMULA: dict[str, bool] = {}  # not a dynamic array or array formula
+_PLAIN_FORMULA: dict[str, bool] = {}
+_ESCAPED_FORMULAS: dict[
+    str, str
+] = {}  # a formula as the sheet's XML holds it  # not a dynamic array or array formula
 _COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
 # a data validation's options as XlsxWriter checks and converts them, and its XML around the cells
 _VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -264,33 +270,41 @@ class FastWorksheet(Worksheet):
         rows = sorted(r for r in {*table, *row_info} if low <= r <= high and (table.get(r) or r in row_info))
         for row in rows:
             cells = table.get(row)
+            info = row_info.get(row)
             if not cells:
-                self._write_empty_row(row, spans.get(row // 16), row_info.get(row))
+                self._write_empty_row(row, spans.get(row // 16), info)
                 continue
-            self._write_row(row, spans.get(row // 16), row_info.get(row))
+            self._write_row(row, spans.get(row // 16), info)
+            row_format = info is not None and info.row_format
             number = str(row + 1)
+            out = []
             for col in sorted(cells):
                 cell = cells[col]
-                ref = (_COLUMNS[col] if col < 64 else xl_col_to_name(col)) + number
                 fmt = cell.format
-                if fmt is None or (row in row_info and row_info[row].row_format):
-                    self._write_cell(row, col, cell)  # a row or column format: XlsxWriter's way
+                if fmt is None or row_format:
+                    write("".join(out))  # a row or column format: XlsxWriter's way
+                    out.clear()
+                    self._write_cell(row, col, cell)
                     continue
                 index = xf_index.get(id(fmt))
                 if index is None:
                     index = xf_index[id(fmt)] = fmt._get_xf_index()
-                kind = type(cell).__name__
-                if kind == "Blank":
-                    write(f'<c r="{ref}" s="{index}"/>')
-                elif kind == "String":
-                    write(f'<c r="{ref}" s="{index}" t="s"><v>{cell.string}</v></c>')
-                elif kind in ("Number", "Datetime"):
-                    write(f'<c r="{ref}" s="{index}"><v>{cell.number:.16G}</v></c>')
-                elif kind == "Formula":
-                    write(self._formula_xml(ref, index, cell.formula, cell.value))
+                ref = (_COLUMNS[col] if col < 64 else xl_col_to_name(col)) + number
+                kind = cell.__class__
+                if kind is CellBlankTuple:
+                    out.append(f'<c r="{ref}" s="{index}"/>')
+                elif kind is CellStringTuple:
+                    out.append(f'<c r="{ref}" s="{index}" t="s"><v>{cell.string}</v></c>')
+                elif kind is CellNumberTuple or kind is CellDatetimeTuple:
+                    out.append(f'<c r="{ref}" s="{index}"><v>{cell.number:.16G}</v></c>')
+                elif kind is CellFormulaTuple:
+                    out.append(self._formula_xml(ref, index, cell.formula, cell.value))
                 else:
+                    write("".join(out))
+                    out.clear()
                     self._write_cell(row, col, cell)
-            write("</row>")
+            out.append("</row>")
+            write("".join(out))
 
     def _formula_xml(self, ref: str, index: int, formula: str, value: Any) -> str:
         kind = ""
@@ -298,7 +312,9 @@ class FastWorksheet(Worksheet):
             kind, value = ' t="b"', int(value)
         elif isinstance(value, str) and value:
             kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
-        return (
-            f'<c r="{ref}" s="{index}"{kind}><f>{self._escape_data(formula)}</f>'
-            f"<v>{self._escape_data(value)}</v></c>"
-        )
+        escaped = _ESCAPED_FORMULAS.get(formula)
+        if escaped is None:
+            if len(_ESCAPED_FORMULAS) > 50_000:
+                _ESCAPED_FORMULAS.clear()
+            escaped = _ESCAPED_FORMULAS[formula] = self._escape_data(formula)
+        return f'<c r="{ref}" s="{index}"{kind}><f>{escaped}</f><v>{self._escape_data(value)}</v></c>'

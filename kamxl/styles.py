@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -133,24 +133,24 @@ class Styles:
             found = self._cells[key] = (col, self.get(**props))
         return found[1]
 
-    # Named styles used across sheets.
-    @property
+    # Named styles used across sheets (asked for on every field and table column: made once).
+    @cached_property
     def heading(self) -> Format:
         return self.get(bold=True, font_size=16, font_color=self.t.style["primary"], valign="vcenter")
 
-    @property
+    @cached_property
     def subheading(self) -> Format:
         return self.get(bold=True, font_size=12, font_color=self.t.style["primary"], valign="bottom")
 
-    @property
+    @cached_property
     def hint(self) -> Format:
         return self.get(italic=True, font_color=self.t.style["muted"], font_size=9, valign="vcenter")
 
-    @property
+    @cached_property
     def label(self) -> Format:
         return self.get(bold=True, font_color=self.t.style["primary"])
 
-    @property
+    @cached_property
     def header(self) -> Format:
         st = self.t.style
         return self.get(
