@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+from io import StringIO
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.workbook import Workbook
 
 _PROTOTYPES: dict[tuple, Format] = {}
+_SHARED: dict[str, str] = {}  # a short text's <si> element: labels, help texts and lists recur
 
 
 class FastWorkbook(Workbook):
@@ -20,8 +24,12 @@ class FastWorkbook(Workbook):
     The copies must not be changed after ``add_format`` (kamxl never does: a different look is
     a different format), since they carry the key worked out for their properties.
 
-    The zip is put together in memory and written to the file at once, not part by part.
+    The zip is put together in memory and written to the file at once, not part by part, and
+    the texts every plan shares (labels, help, lists) are escaped for the XML once per process.
     """
+
+    def _get_packager(self) -> Packager:
+        return _Packager()
 
     def close(self) -> None:
         """Save, then let go of the worksheets: each holds the workbook's ``add_format``, a cycle
@@ -64,3 +72,30 @@ class FastWorkbook(Workbook):
         xf_format.dxf_format_indices = self.dxf_format_indices
         self.formats.append(xf_format)
         return xf_format
+
+
+class _Packager(Packager):
+    def _write_shared_strings_file(self) -> None:
+        if not self.workbook.str_table.count:
+            return
+        sst = _SharedStrings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class _SharedStrings(SharedStrings):
+    def _write_si(self, string: str) -> None:
+        xml = _SHARED.get(string)
+        if xml is None:
+            fh, self.fh = self.fh, StringIO()
+            try:
+                super()._write_si(string)
+                xml = self.fh.getvalue()
+            finally:
+                self.fh = fh
+            if len(string) <= 256:
+                if len(_SHARED) > 20_000:
+                    _SHARED.clear()
+                _SHARED[string] = xml
+        self.fh.write(xml)

@@ -27,6 +27,8 @@ def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
     ws.set_row(90, 40)  # a row with a height and no cells
     ws.write_string(0, 0, "text & <tags>", other)
     ws.write_string(0, 1, "text")  # no format
+    for c, text in enumerate((" padded ", "bell\x07", "_x0041_ kept", "a\nb", "Total: 5 €")):
+        ws.write_string(12, c, text, other)  # escaped for the shared strings, once per process
     ws.write_number(1, 0, 3.25, fmt)
     ws.write_number(1, 70, 1e20, same)  # past the 64 columns the fast path names ahead
     ws.write_datetime(2, 0, dt.datetime(2026, 3, 15, 12), fmt)
