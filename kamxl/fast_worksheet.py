@@ -29,6 +29,7 @@ _VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]
 _VALIDATION_XML: dict[tuple, list[str]] = {}
 # a "cell" or "formula" colour rule as XlsxWriter checks it, less its format and priority
 _RULES: dict[tuple, dict[str, Any]] = {}
+_RULE_XML: dict[tuple, list[str]] = {}  # a rule's XML around its format index and priority
 # add_table options the fast path takes (no totals row, no data, always a header row)
 _TABLE_OPTIONS = frozenset(
     {"name", "columns", "style", "autofilter", "banded_rows", "banded_columns", "first_column"}
@@ -210,6 +211,42 @@ class FastWorksheet(Worksheet):
         self.dxf_priority += 1
         self.cond_formats.setdefault(cell_range, []).append(done)
         return 0
+
+    def _write_cf_rule(self, params: dict[str, Any]) -> None:
+        """XlsxWriter's, with the XML of a "cell" or "formula" rule written once per process and
+        its format index and priority put in."""
+        if params.get("type") not in ("cellIs", "expression"):
+            super()._write_cf_rule(params)
+            return
+        fmt = params.get("format")
+        try:
+            key = (
+                bool(self.use_future_functions),
+                fmt is not None,
+                *((k, v.__class__, v) for k, v in params.items() if k not in ("format", "priority")),
+            )
+            parts = _RULE_XML.get(key)
+        except TypeError:
+            super()._write_cf_rule(params)
+            return
+        if parts is None:
+            marked = params | {"priority": "\x02"} | ({"format": "\x01"} if fmt is not None else {})
+            fh, self.fh = self.fh, StringIO()
+            try:
+                super()._write_cf_rule(marked)
+                parts = self.fh.getvalue().replace("\x01", "\x02").split("\x02")
+            finally:
+                self.fh = fh
+            if len(parts) != (3 if fmt is not None else 2):  # a marker met in the rule's text
+                super()._write_cf_rule(params)
+                return
+            if len(_RULE_XML) > 10_000:
+                _RULE_XML.clear()
+            _RULE_XML[key] = parts
+        if fmt is not None:
+            self.fh.write(f"{parts[0]}{fmt}{parts[1]}{params['priority']}{parts[2]}")
+        else:
+            self.fh.write(f"{parts[0]}{params['priority']}{parts[1]}")
 
     def _write_data_validation(self, options: dict[str, Any]) -> None:
         """XlsxWriter's, with the XML of a rule written once per process and its cells put in."""
