@@ -1,10 +1,10 @@
-"""XlsxWriter's workbook with each cell format built once per process."""
+"""XlsxWriter's workbook with what every plan repeats (cell formats, shared texts) worked out once
+per process, and its zip written at once."""
 
 from __future__ import annotations
 
 import io
 import os
-from io import StringIO
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -66,7 +66,8 @@ class FastWorkbook(Workbook):
                 _PROTOTYPES.clear()
             prototype = _PROTOTYPES[key] = Format(merged)
             prototype._get_format_key()
-        xf_format = Format.__new__(Format)  # a shallow copy: every attribute is a plain value
+        # a shallow copy: the attributes are plain values and colours XlsxWriter never changes
+        xf_format = Format.__new__(Format)
         xf_format.__dict__.update(prototype.__dict__)
         xf_format.xf_format_indices = self.xf_format_indices
         xf_format.dxf_format_indices = self.dxf_format_indices
@@ -88,7 +89,7 @@ class _SharedStrings(SharedStrings):
     def _write_si(self, string: str) -> None:
         xml = _SHARED.get(string)
         if xml is None:
-            fh, self.fh = self.fh, StringIO()
+            fh, self.fh = self.fh, io.StringIO()
             try:
                 super()._write_si(string)
                 xml = self.fh.getvalue()

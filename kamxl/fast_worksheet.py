@@ -1,4 +1,8 @@
-"""XlsxWriter's worksheet with each formula prepared once per process and cells written fast."""
+"""XlsxWriter's worksheet with what every plan repeats (formulas, dropdown and colour rules,
+pre-sized tables) worked out once per process, and its cells written straight to XML.
+
+Every shortcut writes the bytes XlsxWriter would write (tests/test_fast_xlsxwriter.py compares);
+anything it does not know how to shorten goes to XlsxWriter's own code."""
 
 from __future__ import annotations
 
@@ -19,10 +23,8 @@ from xlsxwriter.worksheet import (
 )
 
 _PREPARED: dict[tuple[str, bool, bool], str] = {}
-_PLAIN_FORMULA: dict[str, bool] = {}
-_ESCAPED_FORMULAS: dict[
-    str, str
-] = {}  # a formula as the sheet's XML holds it  # not a dynamic array or array formula
+_PLAIN_FORMULA: dict[str, bool] = {}  # not a dynamic array or array formula
+_ESCAPED_FORMULAS: dict[str, str] = {}  # a formula as the sheet's XML holds it
 _COLUMNS: list[str] = [xl_col_to_name(c) for c in range(64)]
 # a data validation's options as XlsxWriter checks and converts them, and its XML around the cells
 _VALIDATIONS: dict[tuple[int, bool, bool], tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -57,7 +59,10 @@ class FastWorksheet(Worksheet):
 
     Saving writes each cell's XML through a generic tag writer (an escaping test per attribute,
     the format's index worked out again for every cell); the cells a plan holds (blank, number,
-    text, formula) are written here directly, byte for byte as XlsxWriter writes them."""
+    text, formula) are written here directly, byte for byte as XlsxWriter writes them.
+
+    A plan's dropdowns and colour rules are the same as the last plan's, but for the cells and
+    formats they apply to: XlsxWriter's checks and XML for each rule are kept and reused."""
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         key = (formula, expand_future_functions, bool(self.use_future_functions))
