@@ -264,6 +264,7 @@ def _rollup_locked(
             as_of,
             include_contacts,
             report=False,  # thousands of accounts: the per-file check object is not kept
+            cached=cache is not None,
         )
         for p in found.files
     ]

@@ -70,7 +70,7 @@ class ReadCache:
     def __init__(self, path: Path, context: dict[str, Any]) -> None:
         self.path, self.context = path, context
         self.old: dict[str, dict[str, Any]] = {}
-        self.new: dict[str, tuple[Stamp, str, AccountRecord]] = {}
+        self.new: dict[str, tuple[Stamp, str, AccountRecord | str]] = {}  # a record, or its text
         self.hits = 0
         self.written: dict[
             str, Any
@@ -134,10 +134,15 @@ class ReadCache:
             self.hits += 1
         return record
 
-    def store(self, path: str, stamp: Stamp | None, digest: str, record: AccountRecord) -> None:
-        """Remember the record read from bytes hashing to ``digest`` (``stamp`` taken before reading)."""
+    def store(
+        self, path: str, stamp: Stamp | None, digest: str, record: AccountRecord, encoded: str = ""
+    ) -> None:
+        """Remember the record read from bytes hashing to ``digest`` (``stamp`` taken before reading).
+
+        ``encoded``: :func:`encode_record` of it, when the reading process made it already.
+        """
         if stamp is not None and digest:
-            self.new[path] = (stamp, digest, record)
+            self.new[path] = (stamp, digest, encoded or record)
 
     def outputs_key(self, *parts: Any) -> str:
         """A hash of what the outputs are made from: every record's file and content, and ``parts``
@@ -179,8 +184,8 @@ class ReadCache:
             fh.write('{"context":' + _dumps(self.context) + "}\n")
             for path, (stamp, digest, record) in self.new.items():
                 entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
-                entry["record"] = vars(record)  # plain dicts and lists: JSON takes them as they are
-                fh.write("[" + _dumps(path) + "," + _dumps(entry) + "]\n")
+                text = record if isinstance(record, str) else encode_record(record)
+                fh.write("[" + _dumps(path) + "," + _dumps(entry)[:-1] + ',"record":' + text + "}]\n")
             fh.write('{"outputs":' + _dumps(self.written) + "}\n")
         return self.path
 
@@ -192,6 +197,12 @@ def is_rollup_cache(path: str | Path) -> bool:
             return fh.read(64).startswith(b'{"context":{"format":')
     except (OSError, EOFError, gzip.BadGzipFile):
         return False
+
+
+def encode_record(record: AccountRecord) -> str:
+    """A record as the cache holds it. Reading processes encode their records as they make them,
+    so the roll-up does not spend the end of its run on it."""
+    return _dumps(vars(record))  # plain dicts and lists: JSON takes them as they are
 
 
 def _dumps(value: Any) -> str:

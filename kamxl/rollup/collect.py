@@ -23,7 +23,7 @@ from ..reader import read_plan
 from ..report import plan_report, sorted_findings
 from ..scoring import score_plan
 from ..template import get_template
-from .cache import ReadCache, Stamp
+from .cache import ReadCache, Stamp, encode_record
 from .discover import printable
 from .portfolio import Problem
 from .records import AccountRecord, record_from_plan
@@ -42,6 +42,7 @@ class Task:
     as_of: dt.date
     include_contacts: bool
     report: bool = True  # keep the file's `kamxl check --json` object (a roll-up does not need it)
+    cached: bool = False  # also give the record as the read cache holds it (cache.encode_record)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ def read_one(task: Task) -> Outcome:
     return read_digested(task)[0]
 
 
-def read_digested(task: Task) -> tuple[Outcome, str]:
-    """:func:`read_one`, with the hash of the bytes the record was made from ("" if none)."""
+def read_digested(task: Task) -> tuple[Outcome, str, str]:
+    """:func:`read_one`, with the hash of the bytes the record was made from ("" if none) and,
+    for a ``cached`` task, the record as the read cache holds it ("" otherwise)."""
     try:
         template = get_template(task.template) if task.template else None
         result = read_plan(task.path, template=template)
@@ -94,17 +96,17 @@ def read_digested(task: Task) -> tuple[Outcome, str]:
             check=plan_report(result, scores, findings, alerts) if task.report else None,
             alerts=alerts,
         )
-        return record, result.digest
+        return record, result.digest, encode_record(record) if task.cached else ""
     except NotAPlan as exc:
         if is_portfolio_summary(task.path):
-            return Ignored(task.file, "a kamxl portfolio summary"), ""
-        return Problem(task.file, exc.reason), ""
+            return Ignored(task.file, "a kamxl portfolio summary"), "", ""
+        return Problem(task.file, exc.reason), "", ""
     except PlanReadError as exc:
-        return Problem(task.file, exc.reason), ""
+        return Problem(task.file, exc.reason), "", ""
     except MemoryError:
-        return Problem(task.file, "the reader ran out of memory on this file"), ""
+        return Problem(task.file, "the reader ran out of memory on this file"), "", ""
     except Exception as exc:  # one unexpected failure must not stop the roll-up of the others
-        return Problem(task.file, f"could not be read ({type(exc).__name__}: {exc})"), ""
+        return Problem(task.file, f"could not be read ({type(exc).__name__}: {exc})"), "", ""
 
 
 def collect(
@@ -141,16 +143,16 @@ def collect(
                 tick(i)
     todo = [i for i, o in enumerate(outcomes) if o is None]
 
-    def arrived(k: int, result: tuple[Outcome, str] | Failed) -> None:
+    def arrived(k: int, result: tuple[Outcome, str, str] | Failed) -> None:
         """Each record is kept (and cached) as it arrives, while the workers read on."""
         i = todo[k]
         if isinstance(result, Failed):
             outcomes[i] = Problem(tasks[i].file, result.reason)
         else:
-            outcome, digest = result
+            outcome, digest, encoded = result
             outcomes[i] = compact(outcome) if isinstance(outcome, AccountRecord) else outcome
             if cache is not None and isinstance(outcome, AccountRecord):
-                cache.store(tasks[i].path, stamps[i], digest, outcome)
+                cache.store(tasks[i].path, stamps[i], digest, outcome, encoded)
         tick(i)
 
     run_guarded(read_digested, [tasks[i] for i in todo], jobs=jobs, guard=guard, on_result=arrived)
