@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
 from pathlib import Path
 
@@ -246,3 +247,12 @@ def test_a_copied_plan_is_flagged(portfolio):
     assert len(rows) == 1
     files = {rows[0]["file"], rows[0]["message"].split(":")[0].removeprefix("Same account ID as ")}
     assert files == {"Acme.xlsx", "Acme (copy).xlsx"}
+
+
+def test_a_figure_that_is_not_a_number_does_not_stop_the_summary(tmp_path, portfolio):
+    """A NaN or infinite figure (from a source other than a file) plots as 0 and the summary is written."""
+    portfolio.accounts[0].figures["revenue"] = float("nan")
+    portfolio.accounts[-1].figures["probability"] = float("inf")
+    points = [pt for pts in portfolio.matrix_points().values() for pt in pts]
+    assert points and all(math.isfinite(pt[k]) for pt in points for k in ("x", "y", "size"))
+    assert write_summary(portfolio, tmp_path / "s.xlsx").exists()

@@ -8,6 +8,7 @@ from the same rows, so the workbook and the exports cannot disagree.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from ..alerts import SEVERITY_ORDER, rule_label
 from ..dates import text_date
 from ..model import Row
 from ..review.changes import score_changes, short_text
+from ..scoring import n0
 from ..template import STATUS_CODES, TIER_CODES, Template
 from .competitors import presence_rows
 from .records import AccountRecord
@@ -577,15 +579,15 @@ class Portfolio:
         where accounts cluster."""
         out: dict[str, list[Row]] = {code: [] for code in TIER_CODES if code != "unrated"}
         rated = [a for a in self.sorted_accounts() if a.tier in out]
-        revenue = {id(a): float(a.figures.get("revenue") or 0) for a in rated}
+        revenue = {id(a): _finite(a.figures.get("revenue")) for a in rated}
         floor = max(max(revenue.values(), default=0) / 50, 1.0)  # an account without revenue still shows
         numbers = {id(a): i for i, a in enumerate(self.matrix_key(), start=1)}
         for a in rated:
             out[a.tier].append(
                 {
                     "account": a.account,
-                    "x": 100 * float(a.figures.get("probability") or 0),
-                    "y": float(a.scores.get("potential") or 0),
+                    "x": 100 * _finite(a.figures.get("probability")),
+                    "y": _finite(a.scores.get("potential")),
                     "size": max(revenue[id(a)], floor),
                     "label": str(numbers[id(a)]) if id(a) in numbers else "",
                 }
@@ -635,3 +637,9 @@ def _score(record: AccountRecord, key: str) -> float:
 def _mean(values: Iterable[float]) -> float | None:
     values = list(values)
     return sum(values) / len(values) if values else None
+
+
+def _finite(value: Any) -> float:
+    """A number a chart can plot: 0 for blanks, text, NaN and infinities."""
+    number = n0(value)
+    return number if math.isfinite(number) else 0.0
