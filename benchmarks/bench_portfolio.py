@@ -53,6 +53,7 @@ def write_distinct(folder: Path, count: int) -> list[Path]:
     from kamxl.workbooks import save_plan
 
     template = get_template()
+    shutil.rmtree(folder, ignore_errors=True)  # a kept work folder is written afresh
     return [
         save_plan(plan, folder, template=template)
         for plan in demo_plans(template, seed=11, count=count, today=TODAY)
