@@ -17,7 +17,16 @@ from .model import Plan, new_plan
 from .reader import ReadResult, read_plan
 from .scoring import Scores, score_plan
 from .template import Template, TemplateError, get_template, load_template
-from .writer import write_plan
+
+
+def __getattr__(name: str) -> object:
+    """``kamxl.write_plan`` loads the writer (XlsxWriter and the sheet builders) on first use: a
+    roll-up or a check never needs it before its summary, so it does not wait for it."""
+    if name == "write_plan":
+        from .writer import write_plan
+
+        return write_plan
+    raise AttributeError(f"module 'kamxl' has no attribute {name!r}")
 
 __all__ = [
     "Finding",

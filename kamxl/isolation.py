@@ -188,8 +188,12 @@ class GuardedPool(Generic[T, R]):
         self,
         items: Sequence[T],
         on_result: Callable[[int, R | Failed], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[R | Failed]:
-        """``func`` over ``items``, in order; an item whose worker failed gives :class:`Failed`."""
+        """``func`` over ``items``, in order; an item whose worker failed gives :class:`Failed`.
+
+        ``meanwhile()`` is called once every worker has its first item: work of the caller's
+        that can run while they do."""
         results: dict[int, R | Failed] = {}
         pending = deque(range(len(items)))
         arrived: list[int] = []
@@ -207,6 +211,9 @@ class GuardedPool(Generic[T, R]):
                 except (OSError, ValueError) as exc:
                     self._retire(idle, kill=True)
                     finish(index, Failed(f"the reading process could not be started ({exc})"))
+            if meanwhile is not None:
+                meanwhile()
+                meanwhile = None
             # Results are handed on once every idle worker has its next item: the caller's work
             # on them overlaps the workers' instead of holding them up.
             for index in arrived:
@@ -288,10 +295,11 @@ def run_guarded(
     jobs: int = 1,
     guard: Guard | None = None,
     on_result: Callable[[int, R | Failed], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[R | Failed]:
     """Run ``func`` over ``items`` in ``jobs`` guarded worker processes; see :class:`GuardedPool`."""
     with GuardedPool(func, min(jobs, max(1, len(items))), guard) as pool:
-        return pool.map(items, on_result)
+        return pool.map(items, on_result, meanwhile)
 
 
 def call_guarded(func: Callable[[T], R], item: T, *, guard: Guard | None = None) -> R:

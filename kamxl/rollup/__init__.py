@@ -23,11 +23,11 @@ from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
-from .digest import write_digests
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
 from .history import (
     HistoryError,
+    Trends,
     check_history,
     load_snapshots,
     review_baselines,
@@ -36,7 +36,6 @@ from .history import (
 )
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
-from .summary import Trends, write_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -268,7 +267,7 @@ def _rollup_locked(
         )
         for p in found.files
     ]
-    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress, cache=cache)
+    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=_load_writer)
     accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
     skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
     ignored = _problems(
@@ -316,6 +315,8 @@ def _rollup_locked(
                 result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
     _load_baselines(portfolio, db)
     if not result.up_to_date:
+        from .summary import write_summary  # the writer's modules, only once there is a summary to write
+
         write_summary(portfolio, out, trends=trends)
         result.written.append(out)
     _write_exports(result, portfolio, export)
@@ -330,6 +331,8 @@ def _rollup_locked(
             )
     if digest:
         try:
+            from .digest import write_digests  # e-mail and calendar modules, only for digests
+
             result.digests = write_digests(portfolio, digest, summary=out)
             result.written += result.digests
         except OSError as exc:
@@ -337,6 +340,11 @@ def _rollup_locked(
                 {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
+
+
+def _load_writer() -> None:
+    """Load the summary writer's modules while the workers read: this process is idle then."""
+    from . import summary  # noqa: F401
 
 
 def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:

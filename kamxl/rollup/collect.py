@@ -116,12 +116,14 @@ def collect(
     progress: Progress | None = None,
     guard: Guard | None = None,
     cache: ReadCache | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """Run :func:`read_one` on every task in ``jobs`` guarded worker processes; file order kept.
 
     A worker that crashes, runs out of memory or overruns its time costs its file only (the
     file is reported with what happened); ``jobs=1`` reads in one such worker too. With a
     ``cache``, an unchanged file's record is taken from it and every record read is stored in it.
+    ``meanwhile()`` runs in this process while the workers read (not at all when none is needed).
     """
     tasks = list(tasks)
     jobs = max(1, jobs or default_jobs())
@@ -155,7 +157,9 @@ def collect(
                 cache.store(tasks[i].path, stamps[i], digest, outcome, encoded)
         tick(i)
 
-    run_guarded(read_digested, [tasks[i] for i in todo], jobs=jobs, guard=guard, on_result=arrived)
+    if todo:
+        items = [tasks[i] for i in todo]
+        run_guarded(read_digested, items, jobs=jobs, guard=guard, on_result=arrived, meanwhile=meanwhile)
     return [o for o in outcomes if o is not None]
 
 

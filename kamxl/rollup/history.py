@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +306,13 @@ def review_baselines(path: str | Path, accounts: Iterable[AccountRecord]) -> dic
             if day and (found := _baseline(con.execute(BASELINE_QUERY, (key, day.isoformat())).fetchone())):
                 out[acc.file] = found
     return out
+
+
+@dataclass
+class Trends:
+    """What the Trends sheet shows: the history database, its snapshots and the tier movements."""
+
+    database: Path | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)
+    previous_day: dt.date | None = None
+    movements: list[Movement] = field(default_factory=list)

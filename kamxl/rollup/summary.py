@@ -13,7 +13,6 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from ..printing import legible_print, page_header, print_areas, sheet_width
 from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..writer import add_macros
-from .history import Movement, Snapshot
+from .history import Movement, Snapshot, Trends
 from .overview import render_overview
 from .portfolio import Col, Portfolio, View
 from .sheetrefs import TIER_TONES
@@ -53,16 +52,6 @@ KIND_WIDTHS = {
 MAX_LINES = 5
 INF = math.inf
 TREND_CHART = (520, 300)  # pixels
-
-
-@dataclass
-class Trends:
-    """What the Trends sheet shows: the history database, its snapshots and the tier movements."""
-
-    database: Path | None = None
-    snapshots: list[Snapshot] = field(default_factory=list)
-    previous_day: dt.date | None = None
-    movements: list[Movement] = field(default_factory=list)
 
 
 def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | None = None) -> Path:
