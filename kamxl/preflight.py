@@ -305,7 +305,7 @@ def _small_grid(xml: bytes, limits: Limits) -> bool:
         or limits.cells < _SMALL_ROWS * _SMALL_COLUMNS
     ):
         return False
-    if b":row" in xml or b":c" in xml or _BIG_REF.search(xml) or _REFLESS_CELL.search(xml):
+    if _PREFIXED.search(xml) or _BIG_REF.search(xml) or _REFLESS_CELL.search(xml):
         return False
     # A row tag takes at least 6 bytes: a shorter sheet cannot hold 10,000 of them.
     return len(xml) < 6 * _SMALL_ROWS or xml.count(b"<row") <= _SMALL_ROWS
@@ -313,6 +313,7 @@ def _small_grid(xml: bytes, limits: Limits) -> bool:
 
 # False matches only send a sheet to the exact path.
 _BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]*[0-9]{5})')
+_PREFIXED = re.compile(rb":(?:c|row)[\s>/]")  # a prefixed row or cell (colons are rare: a quick scan)
 _REFLESS_CELL = re.compile(rb'<c(?:[>/]|\s+(?!r="))')
 _SMALL_ROWS, _SMALL_COLUMNS = 9_999, 702  # what _BIG_REF lets through: rows 1-9999, columns A-ZZ
 
