@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -127,6 +128,15 @@ def _worker(func: Callable[[Any], Any], conn: Connection, guard: Guard, parent: 
             return
 
 
+def _answer(raw: bytes) -> Any:
+    """A worker's answer: its result, or :class:`Failed` with the reason it gave."""
+    try:
+        _, (status, value) = ForkingPickler.loads(raw)
+    except Exception as exc:  # an answer that cannot be read costs its item only
+        return Failed(f"the reader's answer could not be read ({type(exc).__name__})")
+    return value if status == "ok" else Failed(value)
+
+
 @dataclass
 class _Slot:
     process: Any
@@ -197,6 +207,7 @@ class GuardedPool(Generic[T, R]):
         results: dict[int, R | Failed] = {}
         pending = deque(range(len(items)))
         arrived: list[int] = []
+        received: list[tuple[int, bytes]] = []  # answers not unpickled yet
 
         def finish(index: int, value: R | Failed) -> None:
             results[index] = value
@@ -214,6 +225,9 @@ class GuardedPool(Generic[T, R]):
             if meanwhile is not None:
                 meanwhile()
                 meanwhile = None
+            for index, raw in received:  # unpickled once their workers are busy again
+                finish(index, _answer(raw))
+            received.clear()
             # Results are handed on once every idle worker has its next item: the caller's work
             # on them overlaps the workers' instead of holding them up.
             for index in arrived:
@@ -233,12 +247,12 @@ class GuardedPool(Generic[T, R]):
             for slot in busy:
                 if slot.conn in ready:
                     try:
-                        index, (status, value) = slot.conn.recv()
+                        raw = slot.conn.recv_bytes()
                     except (EOFError, OSError):
                         pass  # died while answering: handled as a death below
                     else:
+                        received.append((slot.index, raw))
                         slot.index = None
-                        finish(index, value if status == "ok" else Failed(value))
                         continue
                 if slot.index is None:
                     continue
