@@ -18,6 +18,11 @@ def _vba_project(code_names: tuple[str, ...]) -> bytes:
     return kamxl_vba_project(list(code_names))
 
 
+def prepare_macros(sheets: int) -> None:
+    """Build (and keep) the VBA project of a workbook of ``sheets`` sheets ahead of its data."""
+    _vba_project(tuple(f"Sheet{i}" for i in range(1, sheets + 1)))
+
+
 def add_macros(workbook: Workbook) -> None:
     """Embed the kamxl VBA project; every sheet gets the code name the project declares."""
     workbook.set_vba_name("ThisWorkbook")

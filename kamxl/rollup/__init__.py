@@ -267,7 +267,9 @@ def _rollup_locked(
         )
         for p in found.files
     ]
-    outcomes = read_workbooks(tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=_load_writer)
+    outcomes = read_workbooks(
+        tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=lambda: _load_writer(include_contacts)
+    )
     accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
     skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
     ignored = _problems(
@@ -342,9 +344,12 @@ def _rollup_locked(
     return result
 
 
-def _load_writer() -> None:
-    """Load the summary writer's modules while the workers read: this process is idle then."""
-    from . import summary  # noqa: F401
+def _load_writer(include_contacts: bool) -> None:
+    """Load the summary writer and build its VBA project while the workers read: this process is
+    idle then."""
+    from .summary import prepare
+
+    prepare(include_contacts)
 
 
 def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:

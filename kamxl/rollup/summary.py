@@ -28,6 +28,7 @@ from ..fileio import atomic_path
 from ..printing import legible_print, page_header, print_areas, sheet_width
 from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
+from ..workbook_macros import prepare_macros
 from ..writer import add_macros
 from .history import Movement, Snapshot, Trends
 from .overview import render_overview
@@ -63,6 +64,34 @@ def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | No
     with atomic_path(path) as tmp:
         SummaryWriter(portfolio, tmp, path, trends or Trends(), path.suffix.lower() == ".xlsm").write()
     return path
+
+
+SHEETS = [  # key, text of its name, tab colour ("primary": the template's)
+    ("overview", "sheet_overview", "primary"),
+    ("accounts", "sheet_accounts", "#2E75B6"),
+    ("by_kam", "sheet_by_kam", "#2E75B6"),
+    ("by_sector", "sheet_by_sector", "#2E75B6"),
+    ("pipeline", "sheet_pipeline", "#ED7D31"),
+    ("actions", "sheet_actions", "#ED7D31"),
+    ("risks", "sheet_risks", "#C00000"),
+    ("alerts", "sheet_alerts", "#C00000"),
+    ("stale", "sheet_stale", "#C00000"),
+    ("competitors", "sheet_competitors", "#00B050"),
+    ("trends", "sheet_trends", "#00B050"),
+    ("quality", "sheet_quality", "#7F7F7F"),
+]
+CONTACTS_SHEET = ("contacts", "sheet_contacts", "#7030A0")
+CHART_DATA_SHEET = ("chart_data", "sheet_chart_data", "#7F7F7F")
+
+
+def sheet_names(include_contacts: bool) -> list[tuple[str, str, str]]:
+    """The summary's sheets, in order."""
+    return [*SHEETS, *([CONTACTS_SHEET] if include_contacts else []), CHART_DATA_SHEET]
+
+
+def prepare(include_contacts: bool = False) -> None:
+    """Build what every summary of this shape shares, ahead of its data: the VBA project."""
+    prepare_macros(len(sheet_names(include_contacts)))
 
 
 def safe_text(value: Any) -> str:
@@ -143,26 +172,10 @@ class SummaryWriter:
     # -- workbook ----------------------------------------------------------------------------
     def write(self) -> None:
         p = self.p
-        names = [
-            ("overview", "sheet_overview", self.st["primary"]),
-            ("accounts", "sheet_accounts", "#2E75B6"),
-            ("by_kam", "sheet_by_kam", "#2E75B6"),
-            ("by_sector", "sheet_by_sector", "#2E75B6"),
-            ("pipeline", "sheet_pipeline", "#ED7D31"),
-            ("actions", "sheet_actions", "#ED7D31"),
-            ("risks", "sheet_risks", "#C00000"),
-            ("alerts", "sheet_alerts", "#C00000"),
-            ("stale", "sheet_stale", "#C00000"),
-            ("competitors", "sheet_competitors", "#00B050"),
-            ("trends", "sheet_trends", "#00B050"),
-            ("quality", "sheet_quality", "#7F7F7F"),
-        ]
-        if p.include_contacts:
-            names.append(("contacts", "sheet_contacts", "#7030A0"))
-        names.append(("chart_data", "sheet_chart_data", "#7F7F7F"))
+        names = sheet_names(p.include_contacts)
         for key, text_key, color in names:
             ws = self.wb.add_worksheet(p.t(text_key), worksheet_class=StreamedSheet)
-            ws.set_tab_color(color)
+            ws.set_tab_color(self.st["primary"] if color == "primary" else color)
             self.sheets[key] = ws
         self.sheets["chart_data"].hide()
 
