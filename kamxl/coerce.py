@@ -465,8 +465,8 @@ def coerce(raw: Any, column: Column, *, choices: ChoiceIndex | None = None, lang
         return parse_email(raw) if kind == "email" else parse_text(raw)
     if (code := error_value(raw)) is not None:
         return error_cell(code)
-    if looks_like_formula(raw):
-        return formula_cell(raw)
+    if looks_like_formula(raw) and not (kind == "choice" and not column.strict):
+        return formula_cell(raw)  # a column that takes free text takes "=..." typed as text too
     result = _typed(raw, column, choices, lang)
     problem = result.problem
     if isinstance(raw, str) and kind != "choice" and result.value is not None:

@@ -391,3 +391,14 @@ def test_free_choice_keeps_booleans_and_dates_as_excel_shows_them() -> None:
     assert parse_choice(True, index, strict=False) == ("TRUE", None)
     assert parse_choice(dt.datetime(2026, 3, 15), index, strict=False) == ("2026-03-15", None)
     assert parse_choice(12.0, index, strict=False) == ("12", None)
+
+
+def test_text_starting_with_an_equals_sign_in_an_open_choice_is_text(template) -> None:
+    """A choice list that also takes free text keeps "=..." typed as text (a real formula is
+    found in the sheet, not guessed from its text)."""
+    column = next(
+        c for t in template.tables.values() for c in t.input_columns if c.type == "choice" and not c.strict
+    )
+    choices = ChoiceIndex(template.choices[column.choices], "en", template.former_labels(column.choices))
+    assert coerce("=ĥ", column, choices=choices) == ("=ĥ", None)
+    assert coerce("=1+1", template.table("opportunities").column("amount"))[0] is None  # still a formula
