@@ -43,6 +43,14 @@ class ReadContext:
         self.added = self.t.added_since(self.meta.get("template_version", ""))
         self.values = CellValues(self.labels, self.lang, self.add, self.flags)
 
+    def release(self) -> None:
+        """Let go of the sheets read and of the cell reader, which points back at this context:
+        a workbook's grids are then freed as soon as the reading ends, not by the garbage
+        collector, which would otherwise walk every one of them."""
+        self.grids.clear()
+        self.flag_cache.clear()
+        self.values = None  # type: ignore[assignment]
+
     # ---- helpers
     def add(self, severity: Severity, sheet: str, cell: str, message: str) -> None:
         self.findings.append(Finding(severity, sheet, cell, message))

@@ -107,7 +107,11 @@ def read_plan_from_source(
     source: WorkbookSource, path: str | Path, *, template: TemplateArg = None
 ) -> ReadResult:
     """Read a plan from any :class:`WorkbookSource`; ``path`` names it in findings and errors."""
-    return _read(ReadContext(Path(path), source, template))
+    ctx = ReadContext(Path(path), source, template)
+    try:
+        return _read(ctx)
+    finally:
+        ctx.release()
 
 
 def _read(ctx: ReadContext) -> ReadResult:
