@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, Generic, TypeVar
@@ -137,13 +137,20 @@ def _answer(raw: bytes) -> Any:
     return value if status == "ok" else Failed(value)
 
 
+_DEPTH = 2  # items a worker holds: the one it reads and the next, so it never waits for this process
+
+
 @dataclass
 class _Slot:
     process: Any
     conn: Connection
     errlog: str
-    index: int | None = None
-    started: float = 0.0
+    queue: deque[int] = field(default_factory=deque)  # items sent, in order; the first is being read
+    started: float = 0.0  # when the first began
+
+    @property
+    def index(self) -> int | None:
+        return self.queue[0] if self.queue else None
 
 
 class GuardedPool(Generic[T, R]):
@@ -153,6 +160,8 @@ class GuardedPool(Generic[T, R]):
         self.func, self.jobs, self.guard = func, max(1, jobs), guard or Guard.from_env()
         self.ctx = _context()
         self.slots: list[_Slot] = []
+        self._helper: threading.Thread | None = None
+        self._helper_errors: list[BaseException] = []
 
     def __enter__(self) -> GuardedPool[T, R]:
         return self
@@ -161,6 +170,8 @@ class GuardedPool(Generic[T, R]):
         self.close()
 
     def _start(self) -> _Slot:
+        if self._helper is not None:
+            self._helper.join()  # never fork while another thread may hold a lock
         fd, errlog = tempfile.mkstemp(prefix="kamxl-worker-", suffix=".log")
         os.close(fd)
         ours, theirs = self.ctx.Pipe()
@@ -213,30 +224,44 @@ class GuardedPool(Generic[T, R]):
             results[index] = value
             arrived.append(index)
 
-        while True:
-            while pending and (idle := self._idle()) is not None:
+        def dispatch() -> None:
+            while pending and (slot := self._free()) is not None:
                 index = pending.popleft()
-                idle.index, idle.started = index, time.monotonic()
+                if not slot.queue:
+                    slot.started = time.monotonic()
+                slot.queue.append(index)
                 try:
-                    idle.conn.send((index, items[index]))
+                    slot.conn.send((index, items[index]))
                 except (OSError, ValueError) as exc:
-                    self._retire(idle, kill=True)
+                    slot.queue.pop()
+                    pending.extendleft(reversed(slot.queue))  # read again by another worker
+                    self._retire(slot, kill=True)
                     finish(index, Failed(f"the reading process could not be started ({exc})"))
+
+        def lost(slot: _Slot, reason: str) -> None:
+            """The worker died or overran: its current item fails, the next ones go back."""
+            index = slot.queue.popleft()
+            pending.extendleft(reversed(slot.queue))
+            self._retire(slot, kill=True)
+            finish(index, Failed(reason))
+
+        while True:
+            dispatch()
             if meanwhile is not None:
-                meanwhile()
+                self._meanwhile(meanwhile)
                 meanwhile = None
             for index, raw in received:  # unpickled once their workers are busy again
                 finish(index, _answer(raw))
             received.clear()
-            # Results are handed on once every idle worker has its next item: the caller's work
-            # on them overlaps the workers' instead of holding them up.
+            # Results are handed on once every worker has its next item: the caller's work on
+            # them overlaps the workers' instead of holding them up.
             for index in arrived:
                 if on_result:
                     on_result(index, results[index])
             arrived.clear()
             if len(results) >= len(items):
                 break
-            busy = [s for s in self.slots if s.index is not None]
+            busy = [s for s in self.slots if s.queue]
             if not busy:
                 continue
             now = time.monotonic()
@@ -251,35 +276,53 @@ class GuardedPool(Generic[T, R]):
                     except (EOFError, OSError):
                         pass  # died while answering: handled as a death below
                     else:
-                        received.append((slot.index, raw))
-                        slot.index = None
+                        received.append((slot.queue.popleft(), raw))
+                        slot.started = time.monotonic()  # the worker goes on with its next item
                         continue
-                if slot.index is None:
+                if not slot.queue:
                     continue
                 if not slot.process.is_alive() or slot.process.sentinel in ready:
                     slot.process.join(1)
-                    index = slot.index
-                    reason = self._death(slot)
-                    self._retire(slot, kill=True)
-                    finish(index, Failed(reason))
+                    lost(slot, self._death(slot))
                 elif time.monotonic() - slot.started > self.guard.seconds:
-                    index = slot.index
-                    self._retire(slot, kill=True)
-                    finish(
-                        index,
-                        Failed(
-                            f"the reader took more than {self.guard.seconds:g} s on this file and was stopped"
-                        ),
+                    lost(
+                        slot,
+                        f"the reader took more than {self.guard.seconds:g} s on this file and was stopped",
                     )
+        self._join_helper()
         return [results[i] for i in range(len(items))]
 
-    def _idle(self) -> _Slot | None:
+    def _meanwhile(self, work: Callable[[], None]) -> None:
+        """Run the caller's ``work`` in a thread of this process while the workers read: this
+        loop keeps answering them meanwhile (the thread lets go of the interpreter every few
+        milliseconds), where running it here would leave them waiting for their next items."""
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # raised again once the items are read
+                errors.append(exc)
+
+        self._helper = threading.Thread(target=run, name="kamxl-meanwhile", daemon=True)
+        self._helper_errors = errors
+        self._helper.start()
+
+    def _join_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.join()
+            if self._helper_errors:
+                raise self._helper_errors[0]
+
+    def _free(self) -> _Slot | None:
+        """A worker to send an item to: an idle one, else a new one, else one with room queued."""
         for slot in self.slots:
-            if slot.index is None:
+            if not slot.queue:
                 return slot
         if len(self.slots) < self.jobs:
             return self._start()
-        return None
+        return min((s for s in self.slots if len(s.queue) < _DEPTH), key=lambda s: len(s.queue), default=None)
 
     def _death(self, slot: _Slot) -> str:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -61,3 +62,30 @@ def test_guard_from_environment(monkeypatch):
     monkeypatch.setenv("KAMXL_LIMIT_MEMORY_MB", "700")
     monkeypatch.setenv("KAMXL_LIMIT_SECONDS", "9.5")
     assert Guard.from_env() == Guard(memory_mb=700, seconds=9.5)
+
+
+def test_meanwhile_runs_once_beside_the_workers_and_its_error_is_raised():
+    threads: list[str] = []
+    results = run_guarded(
+        behave, list("abcd"), jobs=2, meanwhile=lambda: threads.append(threading.current_thread().name)
+    )
+    assert results == list("ABCD")
+    assert threads == ["kamxl-meanwhile"]  # not the loop that answers the workers
+
+    def broken() -> None:
+        raise ValueError("could not prepare")
+
+    with pytest.raises(ValueError, match="could not prepare"):
+        run_guarded(behave, ["a"], jobs=1, meanwhile=broken)
+
+
+def test_items_queued_behind_a_crash_are_read_by_the_next_worker():
+    """A worker holds its next item while it reads one: when it dies, that item is read again."""
+    results = run_guarded(behave, ["abort", "a", "abort", "b", "c"], jobs=1, guard=Guard(seconds=10))
+    assert [r if not isinstance(r, Failed) else "failed" for r in results] == [
+        "failed",
+        "A",
+        "failed",
+        "B",
+        "C",
+    ]
