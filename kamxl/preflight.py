@@ -21,6 +21,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .findings import PlanReadError
@@ -163,10 +164,7 @@ def check_archive(
             read[name] = data
             check_sheet(data, name, sheets[name], path, limits)
             continue
-        head = members.head(info, path, _FIRST_BYTES)
-        if len(head) == _FIRST_BYTES and _ROOT_START.search(head) is None:
-            head = members.head(info, path, _PROLOG_BYTES)  # a long prolog: read on to its end
-        _check_prolog(head, name, path)
+        head = members.head_checked(info, path, remember=name not in sheets)
         if len(head) == info.file_size:
             read[name] = head  # read whole: a reader needing this part takes it from here
     return read
@@ -224,6 +222,29 @@ class Members:
             raise _bad_size(path, info)
         return head
 
+    def head_checked(self, info: zipfile.ZipInfo, path: str | Path, *, remember: bool = False) -> bytes:
+        """The part's first bytes, its prolog checked (:func:`_check_prolog`).
+
+        ``remember``: the part's bytes are worth remembering. Plans made from one template share
+        most of their parts byte for byte (theme, tables, relationships, drawings): a part whose
+        compressed bytes passed before is not inflated and checked again.
+        """
+        raw = self._raw(info) if remember else None
+        key = None
+        if raw is not None and info.file_size <= _REMEMBERED_BYTES:
+            key = (info.compress_type, info.file_size, info.CRC, bytes(raw))
+            if (known := _CHECKED_PARTS.get(key)) is not None:
+                return known
+        head = self.head(info, path, _FIRST_BYTES)
+        if len(head) == _FIRST_BYTES and _ROOT_START.search(head) is None:
+            head = self.head(info, path, _PROLOG_BYTES)  # a long prolog: read on to its end
+        _check_prolog(head, info.filename, path)
+        if key is not None:
+            if len(_CHECKED_PARTS) >= _REMEMBERED_PARTS:
+                _CHECKED_PARTS.clear()
+            _CHECKED_PARTS[key] = head
+        return head
+
     def _raw(self, info: zipfile.ZipInfo) -> memoryview | None:
         """The part's compressed bytes, or None where zipfile must read it."""
         data = self.data
@@ -242,6 +263,12 @@ class Members:
         raw = data[begin : begin + info.compress_size]
         return raw if len(raw) == info.compress_size else None
 
+
+# Parts whose compressed bytes passed the prolog check, with their first bytes (their whole text
+# when small): kept per process, a few thousand small parts at most.
+_CHECKED_PARTS: dict[tuple[int, int, int, bytes], bytes] = {}
+_REMEMBERED_PARTS = 1024
+_REMEMBERED_BYTES = 16384  # size up to which a part is remembered
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _INFLATED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -372,22 +399,30 @@ def xml_attrs(tag: bytes) -> dict[str, str]:
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part name -> sheet name, from the workbook and its relationships."""
-    rels = {}
-    for tag in _REL.findall(_small_part(archive, "xl/_rels/workbook.xml.rels")):
-        a = xml_attrs(tag)
-        target = a.get("Target", "")
-        full = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target)
-        rels[a.get("Id", "")] = full.replace(os.sep, "/")
-    parts = {}
-    for tag in _SHEET_ENTRY.findall(_small_part(archive, "xl/workbook.xml")):
-        a = xml_attrs(tag)
-        if a.get("name") and a.get("id") in rels:
-            parts[rels[a["id"]]] = a["name"]
+    rels, book = _small_part(archive, "xl/_rels/workbook.xml.rels"), _small_part(archive, "xl/workbook.xml")
+    small = len(rels) + len(book) <= _REMEMBERED_BYTES
+    parts = dict(_listed_sheets(rels, book) if small else _listed_sheets.__wrapped__(rels, book))
     # Parts that look like worksheets but are not listed are still parsed by some readers.
     for name in archive.namelist():
         if name.startswith("xl/worksheets/") and name.endswith(".xml") and name not in parts:
             parts[name] = Path(name).stem
     return parts
+
+
+@lru_cache(maxsize=256)  # plans made from one template share their workbook part
+def _listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str], ...]:
+    rels = {}
+    for tag in _REL.findall(rels_xml):
+        a = xml_attrs(tag)
+        target = a.get("Target", "")
+        full = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target)
+        rels[a.get("Id", "")] = full.replace(os.sep, "/")
+    parts = {}
+    for tag in _SHEET_ENTRY.findall(workbook_xml):
+        a = xml_attrs(tag)
+        if a.get("name") and a.get("id") in rels:
+            parts[rels[a["id"]]] = a["name"]
+    return tuple(parts.items())
 
 
 def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:

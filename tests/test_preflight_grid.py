@@ -7,6 +7,7 @@ after other attributes, a namespace prefix, no reference at all) must still be r
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,20 @@ def test_a_part_whose_checksum_is_wrong_is_refused(plan, tmp_path):
     target.write_bytes(bytes(data))
     with pytest.raises(RefusedFile, match="damaged"):
         read_plan(target)
+
+
+@pytest.mark.parametrize("part", ["xl/theme/theme1.xml", "xl/tables/table1.xml", "docProps/app.xml"])
+def test_a_part_passed_before_does_not_vouch_for_a_changed_one(plan, tmp_path, part):
+    """Parts seen before are not checked again only when their bytes are the same."""
+    read_plan(plan)  # every part of the plain plan passes, and is remembered
+    dtd = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+    target = rewrite_part(
+        plan,
+        tmp_path / "dtd.xlsx",
+        lambda n, d: (
+            re.sub(rb"(<\?xml[^>]*\?>)", lambda m: m.group(1) + dtd, d, count=1) if n == part else None
+        ),
+    )
+    with pytest.raises(RefusedFile, match="DOCTYPE"):
+        read_plan(target)
+    assert read_plan(plan).plan.name == "Grid"  # and the plain plan still reads
