@@ -109,3 +109,18 @@ def test_streamed_summary_reads_back(tmp_path, awkward):
     calamine = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Accounts").to_python()
     assert calamine[4][0] == "Acme" or "Acme" in [row[0] for row in calamine]
     assert "=Beta & <Co>" in [row[0] for row in calamine]
+
+
+def test_held_text_is_plain_while_small_and_deflated_beyond(monkeypatch):
+    from kamxl.rollup import sheetxml
+
+    monkeypatch.setattr(sheetxml, "CHUNK", 10)
+    monkeypatch.setattr(sheetxml, "PLAIN", 25)
+    held = sheetxml.Deflated()
+    parts = [f"<row>{i}é</row>" for i in range(8)]
+    for part in parts:
+        held.add(part)
+    assert "".join(held.texts()) == "".join(parts)
+    assert held.data() == "".join(parts).encode("utf-8")
+    kinds = [type(c) for c in held.chunks]
+    assert kinds[0] is str and bytes in kinds  # the first chunks plain, the rest deflated

@@ -31,16 +31,19 @@ from xlsxwriter.worksheet import Worksheet
 MAX_LINKS = 65530  # Excel's limit of links per sheet
 MAX_TEXT = 32767  # characters Excel keeps in a cell
 CHUNK = 1 << 18  # characters of XML deflated together
+PLAIN = 1 << 23  # characters a text keeps plain before it deflates the rest
 ROW_TAG = re.compile(r"(<row [^>]*)>")
 
 
 class Deflated:
-    """Text kept as independently deflated chunks of whole writes (XML rows, a sheet)."""
+    """Text kept as chunks of whole writes (XML rows, a sheet): plain up to :data:`PLAIN`
+    characters, deflated beyond, so a small summary pays nothing for what a large one saves."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+        self.chunks: list[str | bytes] = []
         self._buffer: list[str] = []
         self._size = 0
+        self._plain = 0  # characters held as plain text
 
     def add(self, text: str) -> None:
         self._buffer.append(text)
@@ -50,13 +53,23 @@ class Deflated:
 
     def flush(self) -> None:
         if self._buffer:
-            self.chunks.append(zlib.compress("".join(self._buffer).encode("utf-8"), 1))
+            text = "".join(self._buffer)
+            if self._plain + len(text) <= PLAIN:
+                self.chunks.append(text)
+                self._plain += len(text)
+            else:
+                self.chunks.append(zlib.compress(text.encode("utf-8"), 1))
             self._buffer, self._size = [], 0
 
     def texts(self) -> Iterator[str]:
         self.flush()
         for chunk in self.chunks:
-            yield zlib.decompress(chunk).decode("utf-8")
+            yield chunk if isinstance(chunk, str) else zlib.decompress(chunk).decode("utf-8")
+
+    def data(self) -> bytes:
+        """The whole text, UTF-8."""
+        self.flush()
+        return b"".join(c.encode("utf-8") if isinstance(c, str) else zlib.decompress(c) for c in self.chunks)
 
 
 class DeflatedXml(io.StringIO):
@@ -72,8 +85,7 @@ class DeflatedXml(io.StringIO):
         return len(text)
 
     def getvalue(self) -> bytes:  # type: ignore[override]
-        self.text.flush()
-        data = b"".join(zlib.decompress(chunk) for chunk in self.text.chunks)
+        data = self.text.data()
         self.text = Deflated()
         return data
 
