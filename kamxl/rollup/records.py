@@ -155,7 +155,9 @@ def redactor(names: Iterable[str]) -> Redactor:
 
 class Redactor:
     """Replaces names in text. Most text names nobody: a plain search over a whole row finds
-    that, and the case-insensitive pattern is compiled only for text that does."""
+    that; names are then replaced by plain searches too, and a case-insensitive pattern is
+    compiled only for text whose letters case-fold irregularly (a pattern per plan costs about
+    a millisecond)."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = sorted(set(names), key=len, reverse=True)
@@ -165,6 +167,10 @@ class Redactor:
     def __call__(self, value: Any) -> Any:
         if not isinstance(value, str) or not self.names or not self._may_hold(value):
             return value
+        if self.folded is not None and _foldable(value):
+            folded = value.casefold()
+            if len(folded) == len(value):  # one character for one: positions carry over
+                return _replaced(value, folded, self.folded)
         if self._pattern is None:
             self._pattern = re.compile("|".join(re.escape(n) for n in self.names), re.IGNORECASE)
         return self._pattern.sub(REDACTED, value)
@@ -182,6 +188,25 @@ class Redactor:
             return bool(self.names)
         folded = text.casefold()
         return any(n in folded for n in self.folded)
+
+
+def _replaced(text: str, folded: str, names: list[str]) -> str:
+    """``text`` with each name found in ``folded`` (its case-folded copy, position for position)
+    replaced, as a case-insensitive pattern of the names, longest first, replaces them: leftmost
+    first, the longest name at a position, never overlapping."""
+    out, start = [], 0
+    while True:
+        at, length = -1, 0
+        for name in names:
+            i = folded.find(name, start)
+            if i != -1 and (at == -1 or i < at or (i == at and len(name) > length)):
+                at, length = i, len(name)
+        if at == -1:
+            break
+        out += [text[start:at], REDACTED]
+        start = at + length
+    out.append(text[start:])
+    return "".join(out)
 
 
 def _foldable(text: str) -> bool:
