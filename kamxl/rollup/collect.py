@@ -127,9 +127,6 @@ def collect(
     """
     tasks = list(tasks)
     jobs = max(1, jobs or default_jobs())
-    # Sharing strings across records costs this process time while the workers read; it pays
-    # once thousands of records are held until the summary is written.
-    keep = compact if len(tasks) >= SHARE_FROM else _as_is
     outcomes: list[Outcome | None] = [None] * len(tasks)
     stamps: list[Stamp | None] = [None] * len(tasks)
     done = 0
@@ -144,7 +141,7 @@ def collect(
         for i, task in enumerate(tasks):
             stamps[i] = Stamp.of(task.path)
             if (hit := cache.lookup(task.path, stamps[i])) is not None:
-                outcomes[i] = keep(hit)
+                outcomes[i] = compact(hit)
                 tick(i)
     todo = [i for i, o in enumerate(outcomes) if o is None]
 
@@ -155,7 +152,7 @@ def collect(
             outcomes[i] = Problem(tasks[i].file, result.reason)
         else:
             outcome, digest, encoded = result
-            outcomes[i] = keep(outcome) if isinstance(outcome, AccountRecord) else outcome
+            outcomes[i] = compact(outcome) if isinstance(outcome, AccountRecord) else outcome
             if cache is not None and isinstance(outcome, AccountRecord):
                 cache.store(tasks[i].path, stamps[i], digest, outcome, encoded)
         tick(i)
@@ -166,15 +163,10 @@ def collect(
     return [o for o in outcomes if o is not None]
 
 
-SHARE_FROM = 2_000  # records from which their strings are shared (:func:`compact`)
-
-
-def _as_is(record: AccountRecord) -> AccountRecord:
-    return record
-
-
 def compact(record: AccountRecord) -> AccountRecord:
-    """The record with its short strings shared (:mod:`.sharing`)."""
+    """The record with its short strings shared (:mod:`.sharing`): it costs this process a little
+    while the workers read, and saves more when the summary is written (equal strings that are
+    one object compare at once) and memory in a large portfolio."""
     for name, value in vars(record).items():
         setattr(record, name, shared(value))
     return record
