@@ -28,6 +28,7 @@ def __getattr__(name: str) -> object:
         return write_plan
     raise AttributeError(f"module 'kamxl' has no attribute {name!r}")
 
+
 __all__ = [
     "Finding",
     "Plan",
