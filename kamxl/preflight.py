@@ -15,14 +15,17 @@ import dataclasses
 import html
 import io
 import os
+import posixpath
 import re
 import stat
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .findings import PlanReadError
 
@@ -400,8 +403,7 @@ def xml_attrs(tag: bytes) -> dict[str, str]:
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part name -> sheet name, from the workbook and its relationships."""
     rels, book = _small_part(archive, "xl/_rels/workbook.xml.rels"), _small_part(archive, "xl/workbook.xml")
-    small = len(rels) + len(book) <= _REMEMBERED_BYTES
-    parts = dict(_listed_sheets(rels, book) if small else _listed_sheets.__wrapped__(rels, book))
+    parts = dict(remembered(_listed_sheets, rels, book))
     # Parts that look like worksheets but are not listed are still parsed by some readers.
     for name in archive.namelist():
         if name.startswith("xl/worksheets/") and name.endswith(".xml") and name not in parts:
@@ -409,20 +411,40 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-@lru_cache(maxsize=256)  # plans made from one template share their workbook part
+@lru_cache(maxsize=256)
 def _listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str], ...]:
-    rels = {}
-    for tag in _REL.findall(rels_xml):
-        a = xml_attrs(tag)
-        target = a.get("Target", "")
-        full = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target)
-        rels[a.get("Id", "")] = full.replace(os.sep, "/")
+    targets = {a.get("Id", ""): part_target("xl", a.get("Target", "")) for a in relationships(rels_xml)}
     parts = {}
     for tag in _SHEET_ENTRY.findall(workbook_xml):
         a = xml_attrs(tag)
-        if a.get("name") and a.get("id") in rels:
-            parts[rels[a["id"]]] = a["name"]
+        if a.get("name") and a.get("id") in targets:
+            parts[targets[a["id"]]] = a["name"]
     return tuple(parts.items())
+
+
+def relationships(rels_xml: bytes) -> list[dict[str, str]]:
+    """The attributes of each relationship of a ``.rels`` part."""
+    return [xml_attrs(tag) for tag in _REL.findall(rels_xml)]
+
+
+def part_target(folder: str, target: str) -> str:
+    """A relationship's target, relative to the part's ``folder`` or absolute, as a part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(folder, target))
+
+
+def remembered(func: Callable[..., T], *parts: Any) -> T:
+    """``func(*parts)`` through its cache when the parts are small (plans made from one template
+    share their workbook, relationship and table parts byte for byte: each is parsed once), and
+    uncached otherwise, so no large part is ever kept."""
+    size = sum(len(p) for p in parts if isinstance(p, bytes))
+    if size > _REMEMBERED_BYTES:
+        return func.__wrapped__(*parts)  # type: ignore[attr-defined]
+    return func(*parts)
+
+
+T = TypeVar("T")
 
 
 def _small_part(archive: zipfile.ZipFile, name: str) -> bytes:

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import html
 import io
-import posixpath
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import python_calamine as pc
 
 from .findings import EncryptedWorkbook, NotAWorkbook, PlanReadError
-from .preflight import MB, Limits, Members, check_file, check_sheet, sheet_parts, xml_attrs
+from .preflight import (
+    MB,
+    Limits,
+    Members,
+    check_file,
+    check_sheet,
+    part_target,
+    relationships,
+    remembered,
+    sheet_parts,
+    xml_attrs,
+)
 
 META_SHEET = "_kamxl"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -196,8 +205,8 @@ class _SheetXml:
             self._tables = {}
             for sheet, part in self._paths.items():
                 folder, base = part.rsplit("/", 1) if "/" in part else ("", part)
-                for target in _small(_table_targets, self._read(f"{folder}/_rels/{base}.rels")):
-                    spot = _small(_table_spot, self._read(_resolve(folder, target)), sheet)
+                for target in remembered(_table_targets, self._read(f"{folder}/_rels/{base}.rels")):
+                    spot = remembered(_table_spot, self._read(part_target(folder, target)), sheet)
                     if spot is not None:
                         self._tables.setdefault(spot.name, spot)
         return self._tables
@@ -208,34 +217,14 @@ class _SheetXml:
         return self._cache[sheet_name]
 
 
-def _resolve(folder: str, target: str) -> str:
-    """A relationship's target as a part name."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(folder, target))
-
-
-def _small(func: Callable[..., T], xml: bytes, *args: Any) -> T:
-    """``func(xml, *args)``, remembered when the part is small (plans made from one template
-    repeat the same relationship and table parts: each is read once)."""
-    if len(xml) > _REMEMBERED:
-        return func.__wrapped__(xml, *args)  # type: ignore[attr-defined]
-    return func(xml, *args)
-
-
-_REMEMBERED = 65536  # bytes of a part worth remembering
-T = TypeVar("T")
-
-
 @lru_cache(maxsize=4096)
 def _table_targets(rels: bytes) -> tuple[str, ...]:
     """Targets of a sheet's table relationships."""
-    targets = []
-    for tag in _REL.findall(rels):
-        a = xml_attrs(tag)
-        if a.get("Type", "").endswith("/table") and a.get("TargetMode") != "External":
-            targets.append(a.get("Target", ""))
-    return tuple(targets)
+    return tuple(
+        a.get("Target", "")
+        for a in relationships(rels)
+        if a.get("Type", "").endswith("/table") and a.get("TargetMode") != "External"
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -263,7 +252,6 @@ def _count(text: str | None, default: int) -> int:
 
 
 _TABLE_COLUMN = re.compile(rb'<(?:\w+:)?tableColumn\b[^>]*?\sname="([^"]*)"')
-_REL = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 

@@ -38,18 +38,23 @@ def plan(template, tmp_path_factory) -> Path:
     )
 
 
+def with_stray(plan: Path, tmp_path: Path, rows: bytes, sheet: str = "Info") -> Path:
+    """A copy of the plan with ``rows`` added at the end of one sheet's data."""
+    part = sheet_part(plan, sheet)
+    return rewrite_part(
+        plan,
+        tmp_path / "stray.xlsx",
+        lambda n, d: d.replace(b"</sheetData>", rows + b"</sheetData>") if n == part else None,
+    )
+
+
 def test_a_plain_plan_passes(plan):
     check_workbook_file(plan)
 
 
 @pytest.mark.parametrize("layout", list(STRAY))
 def test_a_far_cell_is_refused_in_every_layout(plan, tmp_path, layout):
-    part = sheet_part(plan, "Info")
-    target = rewrite_part(
-        plan,
-        tmp_path / "stray.xlsx",
-        lambda n, d: d.replace(b"</sheetData>", STRAY[layout] + b"</sheetData>") if n == part else None,
-    )
+    target = with_stray(plan, tmp_path, STRAY[layout])
     with pytest.raises(RefusedFile, match="rows ×"):
         check_workbook_file(target)
 
@@ -59,12 +64,7 @@ STRAY["no references"] = b"<row>" + b"<c><v>1</v></c>" * 1100 + b"</row>"
 
 @pytest.mark.parametrize("layout", ["excel", "tabs", "prefixed", "far row only", "no references"])
 def test_the_reader_checks_each_sheet_before_it_parses_it(plan, tmp_path, layout):
-    part = sheet_part(plan, "Info")
-    target = rewrite_part(
-        plan,
-        tmp_path / "stray.xlsx",
-        lambda n, d: d.replace(b"</sheetData>", STRAY[layout] + b"</sheetData>") if n == part else None,
-    )
+    target = with_stray(plan, tmp_path, STRAY[layout])
     with pytest.raises(RefusedFile, match="the Info sheet claims"):
         read_plan(target)
 
@@ -72,12 +72,7 @@ def test_the_reader_checks_each_sheet_before_it_parses_it(plan, tmp_path, layout
 def test_a_sheet_the_reader_never_parses_does_not_cost_the_plan(plan, tmp_path):
     """The Dashboard is formulas only: the reader never parses it, so its stray cell is harmless
     to the roll-up (the full pre-flight, as run before an import, still refuses the file)."""
-    part = sheet_part(plan, "Dashboard")
-    target = rewrite_part(
-        plan,
-        tmp_path / "stray.xlsx",
-        lambda n, d: d.replace(b"</sheetData>", STRAY["excel"] + b"</sheetData>") if n == part else None,
-    )
+    target = with_stray(plan, tmp_path, STRAY["excel"], sheet="Dashboard")
     assert read_plan(target).plan.name == "Grid"
     with pytest.raises(RefusedFile, match="the Dashboard sheet claims"):
         check_workbook_file(target)
