@@ -422,6 +422,13 @@ def _listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str
     return tuple(parts.items())
 
 
+def listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str], ...] | None:
+    """(part, name) of every sheet the workbook lists, in its order; None when one of them does
+    not resolve to a part of its own."""
+    listed = remembered(_listed_sheets, rels_xml, workbook_xml)
+    return listed if len(listed) == len(_SHEET_ENTRY.findall(workbook_xml)) else None
+
+
 def relationships(rels_xml: bytes) -> list[dict[str, str]]:
     """The attributes of each relationship of a ``.rels`` part."""
     return [xml_attrs(tag) for tag in _REL.findall(rels_xml)]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .coerce import fold
-from .findings import Finding, NotAPlan, Severity
+from .findings import Finding, NotAPlan, NotAWorkbook, Severity
 from .layout import Locations
 from .preflight import RefusedFile
 from .read_values import CellValues, Flags, labels_for
@@ -59,8 +59,8 @@ class ReadContext:
         if name not in self.grids:
             try:
                 self.grids[name] = self.src.grid(name)
-            except RefusedFile:
-                raise  # a sheet no parser may see: the whole file is refused, with the reason
+            except (RefusedFile, NotAWorkbook):
+                raise  # a sheet no parser may see, or a file no parser can open: said as such
             except Exception:  # never raise on content: report the sheet and go on
                 self.add("error", name, "A1", "this sheet could not be read")
                 self.grids[name] = []

@@ -6,9 +6,8 @@ all of that in its stride: every cell it cannot read cleanly becomes a finding (
 message) and the rest of the plan is still read. Only a file that is not a kamxl workbook at
 all raises, with one :class:`~kamxl.findings.PlanReadError` subclass per reason.
 
-Values come from python-calamine (fast); error values and formulas in input cells are found
-in the sheet XML, since calamine shows errors as blanks and formulas as their cached result.
-The same reading runs on any :class:`WorkbookSource`, such as a workbook open in Excel.
+A file's cells come from :class:`~kamxl.workbook_source.FileSource`: one pass over each
+sheet's XML in the usual dialect, python-calamine otherwise. The same reading runs on any :class:`WorkbookSource`, such as a workbook open in Excel.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from .workbook_source import (
     TableSpot,
     WorkbookSource,
     cell_index,
-    open_calamine,
     open_workbook,
 )
 
@@ -89,18 +87,17 @@ def read_plan(path: str | Path, *, template: TemplateArg = None, limits: Limits 
         sheets = sheet_parts(archive)
         # Each sheet is checked when it is first read: sheets the reader never parses cost nothing.
         parts = check_archive(archive, path, limits, sheets, check_sheets=False)
-        book = open_calamine(data, path)
+        source = FileSource(None, archive, parts, sheets, checks=(path, limits), data=data)
     except PlanReadError:
         archive.close()
         raise
     try:
-        source = FileSource(book, archive, parts, sheets, checks=(path, limits))
         result = read_plan_from_source(source, path, template=template)
         result.digest = content_digest(data)
         return result
     finally:
         archive.close()
-        book.close()
+        source.close()
 
 
 def read_plan_from_source(

@@ -1,7 +1,9 @@
 """Where a workbook's cells come from: the file on disk (opened safely), or any :class:`WorkbookSource`.
 
-Values come from python-calamine (fast); error values and formulas in input cells are found
-in the sheet XML, since calamine shows errors as blanks and formulas as their cached result.
+A file's sheets are read in one pass over their XML (:mod:`.sheet_cells`) when written the way
+Excel, LibreOffice and kamxl write them; otherwise values come from python-calamine and error
+values and formulas from the sheet XML, since calamine shows errors as blanks and formulas as
+their cached result.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from .preflight import (
     Members,
     check_file,
     check_sheet,
+    listed_sheets,
     part_target,
     relationships,
     remembered,
     sheet_parts,
     xml_attrs,
 )
+from .sheet_cells import Dialect, dialect, sheet_cells
 
 META_SHEET = "_kamxl"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -180,6 +184,12 @@ class _SheetXml:
         except (KeyError, zipfile.BadZipFile, OSError, EOFError):
             return b""
 
+    def part(self, name: str) -> bytes:
+        """A part other than a sheet (b"" when missing or damaged), kept for a second reader."""
+        if name not in self.parts:
+            self.parts[name] = self._read(name)
+        return self.parts[name]
+
     def sheet(self, sheet_name: str) -> bytes:
         """A worksheet's XML, checked before it is first given out."""
         if self._paths is None:
@@ -288,26 +298,60 @@ def _formula_flag(text: bytes) -> tuple[str, str]:
 
 
 class FileSource:
-    """A workbook file: values through calamine, error values and formulas from the XML."""
+    """A workbook file: its values, formulas and error values read from each sheet's XML in one
+    pass where the workbook is in the usual dialect (:mod:`.sheet_cells`), and otherwise values
+    through calamine and the rest from the XML.
+
+    ``book``: an open calamine workbook, or None to open one from ``data`` (the file's bytes)
+    only if a sheet needs it.
+    """
 
     def __init__(
         self,
-        book: pc.CalamineWorkbook,
+        book: pc.CalamineWorkbook | None,
         archive: zipfile.ZipFile,
         parts: dict[str, bytes] | None = None,
         sheets: dict[str, str] | None = None,
         checks: tuple[Path, Limits] | None = None,
+        *,
+        data: bytes | None = None,
     ) -> None:
-        self.book = book
-        self.sheet_names: list[str] = list(book.sheet_names)
         self.xml = _SheetXml(archive, parts, sheets, checks)
+        self._book, self._data = book, data
+        self._cells: dict[str, tuple[Grid, dict[tuple[int, int], tuple[str, str]]] | None] = {}
+        found = _usual_dialect(archive, self.xml) if book is None else None
+        if found is None:
+            self.dialect = None
+            self.sheet_names: list[str] = list(self.book.sheet_names)
+        else:
+            self.sheet_names, self.dialect = found
+
+    @property
+    def book(self) -> pc.CalamineWorkbook:
+        if self._book is None:
+            path = self.xml.checks[0] if self.xml.checks else Path("workbook")
+            self._book = open_calamine(self._data or b"", path)
+        return self._book
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+
+    def _fast(self, name: str) -> tuple[Grid, dict[tuple[int, int], tuple[str, str]]] | None:
+        if name not in self._cells:
+            self._cells[name] = sheet_cells(self.xml.sheet(name), self.dialect) if self.dialect else None
+        return self._cells[name]
 
     def grid(self, name: str) -> Grid:
+        if (fast := self._fast(name)) is not None:
+            return fast[0]
         if self.xml.checks is not None:
             self.xml.sheet(name)  # checked before calamine parses it
         return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
     def flags(self, name: str) -> dict[tuple[int, int], tuple[str, str]]:
+        if (fast := self._fast(name)) is not None:
+            return fast[1]
         return self.xml.flags(name)
 
     def table(self, name: str) -> TableSpot | None:
@@ -315,3 +359,24 @@ class FileSource:
             return self.xml.tables().get(name)
         except Exception:  # damaged table parts: the tables are read from their usual place
             return None
+
+
+def _usual_dialect(archive: zipfile.ZipFile, xml: _SheetXml) -> tuple[list[str], Dialect] | None:
+    """The sheet names, in order, and the :class:`~kamxl.sheet_cells.Dialect` of a workbook
+    whose parts the fast path reads as calamine does; None for any other."""
+    rels, book = xml.part("xl/_rels/workbook.xml.rels"), xml.part("xl/workbook.xml")
+    listed = listed_sheets(rels, book)
+    names = [name for _, name in listed or ()]
+    if (
+        not listed
+        or len(set(names)) != len(names)
+        or any(not part.startswith("xl/worksheets/") or "_x" in name for part, name in listed)
+    ):
+        return None
+    targets = {a.get("Type", "").rsplit("/", 1)[-1]: a.get("Target", "") for a in relationships(rels)}
+    styles = xml.part(part_target("xl", targets["styles"])) if "styles" in targets else b""
+    strings = (
+        xml.part(part_target("xl", targets["sharedStrings"])) if "sharedStrings" in targets else None
+    )
+    found = dialect(book, styles, strings)
+    return None if found is None else (names, found)

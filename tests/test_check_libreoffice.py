@@ -15,6 +15,8 @@ from kamxl.demo import demo_plans
 from kamxl.reader import read_plan
 from kamxl.writer import write_plan
 
+from .test_sheet_cells import compare_with_calamine
+
 
 @pytest.fixture(scope="module")
 def demo_files(template, tmp_path_factory):
@@ -60,6 +62,8 @@ def test_libreoffice_saved_workbook_reads_back_the_same(template, demo_files, lo
     assert {plans[i].lang for i in chosen} == {"en", "fr"}
     lo_recalc([files[i] for i in chosen], save_as_xlsx=tmp_path)
     for i in chosen:
+        # LibreOffice writes cells as kamxl does: its sheets are read in one pass, as calamine reads them.
+        assert set(compare_with_calamine((tmp_path / files[i].name).read_bytes()).values()) == {"same"}
         original = read_plan(files[i], template=template).plan
         again = read_plan(tmp_path / files[i].name, template=template)
         assert again.plan.account_id == original.account_id

@@ -1,0 +1,252 @@
+"""A worksheet's values, formulas and error values in one pass over its XML.
+
+python-calamine parses every sheet in full and the reader then scans the same XML again for
+formulas and error values. The workbooks kamxl reads are nearly always in the dialect Excel,
+LibreOffice and XlsxWriter write: cells as ``<c r="B7" s="3" t="s"><f>..</f><v>..</v></c>``,
+shared strings as plain ``<si><t>..</t></si>``. For that dialect one regular-expression pass
+gives the same grid as calamine's ``to_python(skip_empty_area=False)`` in half the time, with
+the flags on the way. Anything else (another attribute order, inline or rich strings, dates
+before March 1900 or with a time, the 1904 date system, ...) is answered with None and the
+caller asks calamine: the fast path only ever reads what it fully understands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+
+from .preflight import xml_attrs
+
+Grid = list[list[Any]]
+Flags = dict[tuple[int, int], tuple[str, str]]
+
+# Every cell with content; blank styled cells (``<c r="B7" s="3"/>``) hold no value and are skipped.
+_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,5})")?(?: t="([a-zA-Z]{1,9})")?>'
+    rb"(<f\b[^>]*?(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>)?</c>"
+)
+_NUMBER = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]{1,3})?")
+_SI = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
+_ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_EPOCH = dt.date(1899, 12, 30)
+_FIRST_SERIAL, _LAST_SERIAL = 61, 2958465  # 1 March 1900 (after Excel's 29 February) to 31 Dec 9999
+_MAX_CELLS = 4_000_000  # a grid larger than this is left to calamine
+
+
+class Dialect:
+    """What the fast path needs from a workbook: its shared strings and which styles show dates."""
+
+    __slots__ = ("dates", "durations", "strings")
+
+    def __init__(self, strings: list[str], dates: frozenset[bytes], durations: frozenset[bytes]) -> None:
+        self.strings, self.dates, self.durations = strings, dates, durations
+
+
+def dialect(workbook_xml: bytes, styles_xml: bytes, strings_xml: bytes | None) -> Dialect | None:
+    """The workbook's :class:`Dialect`, or None when a part is outside what the fast path reads."""
+    if b"date1904" in workbook_xml and re.search(rb'date1904="(?:1|true)"', workbook_xml):
+        return None
+    styles = date_styles(styles_xml)
+    strings = shared_strings(strings_xml) if strings_xml is not None else []
+    if styles is None or strings is None:
+        return None
+    return Dialect(strings, *styles)
+
+
+def shared_strings(xml: bytes) -> list[str] | None:
+    """Each shared string, or None for a table holding rich text, phonetics or escapes."""
+    try:
+        text = xml.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text or "_x" in text:
+        return None
+    found = _SI.findall(text)
+    if len(found) != text.count("<si"):
+        return None
+    if "&" not in text:
+        return found
+    out = []
+    for s in found:
+        if "&" in s:
+            s = _unescape(s)
+            if s is None:
+                return None
+        out.append(s)
+    return out
+
+
+def _unescape(text: str) -> str | None:
+    """XML's entities undone; None for an ``&`` that is none of them."""
+    if text.count("&") != len(_ENTITY.findall(text)):
+        return None
+    try:
+        return _ENTITY.sub(_entity, text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _entity(m: re.Match[str]) -> str:
+    name, dec, hexa = m.groups()
+    return _NAMED[name] if name else chr(int(dec) if dec else int(hexa, 16))
+
+
+@lru_cache(maxsize=64)
+def date_styles(xml: bytes) -> tuple[frozenset[bytes], frozenset[bytes]] | None:
+    """Indexes of the cell styles calamine reads as dates and as durations (from their number
+    formats), or None for a styles part outside the usual layout."""
+    custom: dict[str, str] = {}
+    for tag in re.findall(rb"<numFmt\b[^>]*>", xml):
+        a = xml_attrs(tag)
+        custom[a.get("numFmtId", "")] = a.get("formatCode", "")
+    start, end = xml.find(b"<cellXfs"), xml.find(b"</cellXfs>")
+    if start < 0 or end < start or b":cellXfs" in xml:
+        return None
+    dates: set[int] = set()
+    durations: set[int] = set()
+    for i, tag in enumerate(re.findall(rb"<xf\b[^>]*>", xml[start:end])):
+        fmt = xml_attrs(tag).get("numFmtId", "0")
+        kind = _custom_kind(custom[fmt]) if fmt in custom else _BUILTIN.get(fmt, "")
+        if kind == "date":
+            dates.add(i)
+        elif kind == "duration":
+            durations.add(i)
+    return _style_keys(dates), _style_keys(durations)
+
+
+def _style_keys(indexes: set[int]) -> frozenset[bytes]:
+    """Style indexes as the cells' ``s`` attributes spell them (none at all means style 0)."""
+    return frozenset({str(i).encode() for i in indexes} | ({b""} if 0 in indexes else set()))
+
+
+_BUILTIN = {str(i): "date" for i in (*range(14, 23), 45, 47)} | {"46": "duration"}
+
+
+def _custom_kind(code: str) -> str:
+    """calamine's reading of a number format: "date", "duration" or "" (a plain number)."""
+    escaped = quoted = ap = hms = False
+    brackets = 0
+    prev = " "
+    for ch in code:
+        if escaped:
+            escaped = False
+        elif ch in "_\\*":
+            escaped = True
+        elif quoted:
+            if ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            return ""
+        elif ch == "[":
+            brackets += 1
+        elif ch == "]" and brackets == 1 and hms:
+            return "duration"
+        elif ch == "]":
+            brackets = max(brackets - 1, 0)
+        elif ch in "aA" and not ap and brackets == 0:
+            ap = True
+        elif (ch in "pm/PM" and ap and brackets == 0) or (ch in "dmhysDMHYS" and not ap and brackets == 0):
+            return "date"
+        elif not (hms and ch.lower() == prev.lower()):
+            hms = prev == "[" and ch in "mhsMHS"
+        prev = ch
+    return ""
+
+
+@lru_cache(maxsize=16384)
+def _formula(text: bytes) -> tuple[str, str]:
+    if b"&" in text:
+        formula = _unescape(text.decode("utf-8", "replace"))
+        if formula is None:
+            return ("formula", "")
+    else:
+        formula = text.decode("utf-8", "replace")
+    return ("formula", "=" + formula if formula else "")
+
+
+def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
+    """The sheet's grid from A1 (blanks as ``""``) and its flags, as calamine and
+    :func:`kamxl.workbook_source._scan` give them; None when the sheet holds anything the
+    fast path does not read."""
+    if b"\r" in xml or b"<c>" in xml or b":c " in xml or b":c>" in xml or b"<sheetData" not in xml:
+        return None  # carriage returns, cells without attributes or with a prefix: not read here
+    cells = _CELL.findall(xml)
+    if len(cells) != xml.count(b"</c>"):
+        return None  # a cell written another way: not read here
+    strings, dates, durations, refs = d.strings, d.dates, d.durations, _REFS
+    placed: list[tuple[int, int, Any]] = []
+    add = placed.append
+    flags: Flags = {}
+    try:
+        for ref, style, kind, f, formula, v in cells:
+            where = refs.get(ref) or _ref(ref)
+            if f:
+                flags[where] = _formula(formula)
+            if kind == b"s":
+                if not v.isdigit():
+                    return None
+                value: Any = strings[int(v)]
+            elif not kind or kind == b"n":
+                if not v:
+                    continue
+                if not v.isdigit() and _NUMBER.fullmatch(v) is None:
+                    return None
+                if style in dates:
+                    value = _date(v)
+                    if value is None:
+                        return None
+                elif style in durations:
+                    return None
+                else:
+                    value = float(v)
+            elif kind == b"str":
+                value = v.decode("utf-8")
+                if "&" in value and (value := _unescape(value)) is None:
+                    return None
+            elif kind == b"e":
+                flags[where] = ("error", v.decode("utf-8", "replace") or "#N/A")
+                value = ""
+            elif kind == b"b" and (v == b"0" or v == b"1"):
+                value = v == b"1"
+            else:
+                return None
+            add((*where, value))
+    except (IndexError, UnicodeDecodeError):
+        return None
+    if not placed:
+        return [], flags
+    rows = max(p[0] for p in placed) + 1
+    cols = max(p[1] for p in placed) + 1
+    if rows * cols > _MAX_CELLS:
+        return None
+    grid = [[""] * cols for _ in range(rows)]
+    for r, c, value in placed:
+        grid[r][c] = value
+    return grid, flags
+
+
+_REFS: dict[bytes, tuple[int, int]] = {}  # plans made from one template hold the same cells
+
+
+def _ref(ref: bytes) -> tuple[int, int]:
+    split = 1 if ref[1] < 65 else 2 if ref[2] < 65 else 3
+    col = 0
+    for ch in ref[:split]:
+        col = col * 26 + ch - 64
+    where = (int(ref[split:]) - 1, col - 1)
+    if len(_REFS) < 65536:
+        _REFS[ref] = where
+    return where
+
+
+@lru_cache(maxsize=65536)
+def _date(v: bytes) -> dt.date | None:
+    """A whole serial as calamine gives it; None for any other value in a date style."""
+    if v.isdigit() and _FIRST_SERIAL <= int(v) <= _LAST_SERIAL:
+        return _EPOCH + dt.timedelta(days=int(v))
+    return None
