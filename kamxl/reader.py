@@ -7,7 +7,8 @@ message) and the rest of the plan is still read. Only a file that is not a kamxl
 all raises, with one :class:`~kamxl.findings.PlanReadError` subclass per reason.
 
 A file's cells come from :class:`~kamxl.workbook_source.FileSource`: one pass over each
-sheet's XML in the usual dialect, python-calamine otherwise. The same reading runs on any :class:`WorkbookSource`, such as a workbook open in Excel.
+sheet's XML in the usual dialect, python-calamine otherwise. The same reading runs on any
+:class:`WorkbookSource`, such as a workbook open in Excel.
 """
 
 from __future__ import annotations

@@ -23,9 +23,10 @@ Grid = list[list[Any]]
 Flags = dict[tuple[int, int], tuple[str, str]]
 
 # Every cell with content; blank styled cells (``<c r="B7" s="3"/>``) hold no value and are skipped.
+# Possessive quantifiers: a blank cell fails at once instead of backtracking through its reference.
 _CELL = re.compile(
-    rb'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,5})")?(?: t="([a-zA-Z]{1,9})")?>'
-    rb"(<f\b[^>]*?(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>)?</c>"
+    rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"(?: s="([0-9]{1,5}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+>'
+    rb"(<f\b[^>]*?(?:/>|>([^<]*+)</f>))?(?:<v>([^<]*+)</v>)?</c>"
 )
 _NUMBER = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]{1,3})?")
 _SI = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
@@ -173,12 +174,12 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     """The sheet's grid from A1 (blanks as ``""``) and its flags, as calamine and
     :func:`kamxl.workbook_source._scan` give them; None when the sheet holds anything the
     fast path does not read."""
-    if b"\r" in xml or b"<c>" in xml or b":c " in xml or b":c>" in xml or b"<sheetData" not in xml:
-        return None  # carriage returns, cells without attributes or with a prefix: not read here
+    if b"\r" in xml or b"<sheetData" not in xml:
+        return None  # carriage returns, or elements with a prefix: not read here
     cells = _CELL.findall(xml)
     if len(cells) != xml.count(b"</c>"):
-        return None  # a cell written another way: not read here
-    strings, dates, durations, refs = d.strings, d.dates, d.durations, _REFS
+        return None  # a cell written another way (attributes, children, spacing): not read here
+    strings, dates, durations, refs, numbers = d.strings, d.dates, d.durations, _REFS, _INDEXES
     placed: list[tuple[int, int, Any]] = []
     add = placed.append
     flags: Flags = {}
@@ -188,9 +189,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
             if f:
                 flags[where] = _formula(formula)
             if kind == b"s":
-                if not v.isdigit():
-                    return None
-                value: Any = strings[int(v)]
+                value: Any = strings[numbers[v] if v in numbers else _index(v)]
             elif not kind or kind == b"n":
                 if not v:
                     continue
@@ -216,7 +215,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
             else:
                 return None
             add((*where, value))
-    except (IndexError, UnicodeDecodeError):
+    except (IndexError, ValueError, UnicodeDecodeError):
         return None
     if not placed:
         return [], flags
@@ -231,6 +230,16 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
 
 
 _REFS: dict[bytes, tuple[int, int]] = {}  # plans made from one template hold the same cells
+_INDEXES: dict[bytes, int] = {}  # shared-string indexes as cells spell them: int() costs more
+
+
+def _index(v: bytes) -> int:
+    if not v.isdigit():
+        raise ValueError(v)
+    index = int(v)
+    if len(_INDEXES) < 65536:
+        _INDEXES[v] = index
+    return index
 
 
 def _ref(ref: bytes) -> tuple[int, int]:

@@ -375,8 +375,6 @@ def _usual_dialect(archive: zipfile.ZipFile, xml: _SheetXml) -> tuple[list[str],
         return None
     targets = {a.get("Type", "").rsplit("/", 1)[-1]: a.get("Target", "") for a in relationships(rels)}
     styles = xml.part(part_target("xl", targets["styles"])) if "styles" in targets else b""
-    strings = (
-        xml.part(part_target("xl", targets["sharedStrings"])) if "sharedStrings" in targets else None
-    )
+    strings = xml.part(part_target("xl", targets["sharedStrings"])) if "sharedStrings" in targets else None
     found = dialect(book, styles, strings)
     return None if found is None else (names, found)
