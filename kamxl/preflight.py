@@ -173,10 +173,16 @@ def check_archive(
     return read
 
 
-def check_sheet(xml: bytes, part: str, sheet: str, path: str | Path, limits: Limits) -> None:
-    """Refuse a worksheet that declares a DTD or whose cells would size a grid beyond the limits."""
+def check_sheet(
+    xml: bytes, part: str, sheet: str, path: str | Path, limits: Limits, *, placed: bool = False
+) -> None:
+    """Refuse a worksheet that declares a DTD or whose cells would size a grid beyond the limits.
+
+    ``placed``: for a reader that reads only cells carrying their reference, unprefixed
+    (:mod:`kamxl.sheet_cells`): the quick check then need not look for any other kind.
+    """
     _check_prolog(xml[:_PROLOG_BYTES], part, path)
-    _check_grid(xml, sheet, path, limits)
+    _check_grid(xml, sheet, path, limits, placed)
 
 
 class Members:
@@ -324,7 +330,7 @@ def _usual(xml: bytes) -> bool:
     )
 
 
-def _small_grid(xml: bytes, limits: Limits) -> bool:
+def _small_grid(xml: bytes, limits: Limits, placed: bool = False) -> bool:
     """Whether a sheet is certainly inside the limits: no reference reaches row 10,000 or a
     three-letter column, every cell carries its reference (first, as every writer puts it) and
     there are fewer than 10,000 rows. A few searches that find nothing cost far less than
@@ -335,7 +341,7 @@ def _small_grid(xml: bytes, limits: Limits) -> bool:
         or limits.cells < _SMALL_ROWS * _SMALL_COLUMNS
     ):
         return False
-    if _PREFIXED.search(xml) or _BIG_REF.search(xml) or _REFLESS_CELL.search(xml):
+    if _BIG_REF.search(xml) or (not placed and (_PREFIXED.search(xml) or _REFLESS_CELL.search(xml))):
         return False
     # A row tag takes at least 6 bytes: a shorter sheet cannot hold 10,000 of them.
     return len(xml) < 6 * _SMALL_ROWS or xml.count(b"<row") <= _SMALL_ROWS
@@ -348,9 +354,9 @@ _REFLESS_CELL = re.compile(rb'<c(?:[>/]|\s+(?!r="))')
 _SMALL_ROWS, _SMALL_COLUMNS = 9_999, 702  # what _BIG_REF lets through: rows 1-9999, columns A-ZZ
 
 
-def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits) -> None:
+def _check_grid(xml: bytes, sheet: str, path: str | Path, limits: Limits, placed: bool = False) -> None:
     """Refuse a sheet whose cells would make a reader size a grid beyond the limits."""
-    if _small_grid(xml, limits):
+    if _small_grid(xml, limits, placed):
         return
     usual = _usual(xml)
     if usual:  # one pass: rows' references (digits) and cells' (letters and digits)

@@ -28,6 +28,7 @@ _CELL = re.compile(
     rb'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"(?: s="([0-9]{1,5}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+>'
     rb"(<f\b[^>]*?(?:/>|>([^<]*+)</f>))?(?:<v>([^<]*+)</v>)?</c>"
 )
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")  # <x:c ...> or </x:c>: a regular expression finds it fastest
 _NUMBER = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]{1,3})?")
 _SI = re.compile(r'<si><t(?: xml:space="preserve")?>([^<]*)</t></si>')
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
@@ -174,7 +175,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     """The sheet's grid from A1 (blanks as ``""``) and its flags, as calamine and
     :func:`kamxl.workbook_source._scan` give them; None when the sheet holds anything the
     fast path does not read."""
-    if b"\r" in xml or b"<sheetData" not in xml:
+    if b"\r" in xml or b"<sheetData" not in xml or _PREFIXED_CELL.search(xml):
         return None  # carriage returns, or elements with a prefix: not read here
     cells = _CELL.findall(xml)
     if len(cells) != xml.count(b"</c>"):

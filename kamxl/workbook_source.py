@@ -167,7 +167,7 @@ class _SheetXml:
         self._cache: dict[str, dict[tuple[int, int], tuple[str, str]]] = {}
         self._tables: dict[str, TableSpot] | None = None
         self.checks = checks
-        self._checked: set[str] = set()
+        self._checked: set[tuple[str, bool]] = set()  # (part, checked for placed cells only)
 
     def _sheet_paths(self) -> dict[str, str]:
         return {sheet: part for part, sheet in sheet_parts(self.archive).items()}
@@ -190,16 +190,21 @@ class _SheetXml:
             self.parts[name] = self._read(name)
         return self.parts[name]
 
-    def sheet(self, sheet_name: str) -> bytes:
-        """A worksheet's XML, checked before it is first given out."""
+    def sheet(self, sheet_name: str, *, placed: bool = False) -> bytes:
+        """A worksheet's XML, checked before it is first given out (``placed``: for a reader of
+        the cells that carry their reference only, see :func:`~kamxl.preflight.check_sheet`)."""
         if self._paths is None:
             self._paths = self._sheet_paths()
         part = self._paths.get(sheet_name, "")
         xml = self._read(part)
-        if self.checks is not None and part not in self._checked:
+        if (
+            self.checks is not None
+            and (part, False) not in self._checked
+            and (part, placed) not in self._checked
+        ):
             path, limits = self.checks
-            check_sheet(xml, part, sheet_name, path, limits)
-            self._checked.add(part)
+            check_sheet(xml, part, sheet_name, path, limits, placed=placed)
+            self._checked.add((part, placed))
             self.parts[part] = xml
         return xml
 
@@ -338,8 +343,10 @@ class FileSource:
             self._book.close()
 
     def _fast(self, name: str) -> tuple[Grid, dict[tuple[int, int], tuple[str, str]]] | None:
+        """The sheet read in one pass, or None: calamine reads it, after the full check."""
         if name not in self._cells:
-            self._cells[name] = sheet_cells(self.xml.sheet(name), self.dialect) if self.dialect else None
+            xml = self.xml.sheet(name, placed=True) if self.dialect is not None else None
+            self._cells[name] = sheet_cells(xml, self.dialect) if xml is not None and self.dialect else None
         return self._cells[name]
 
     def grid(self, name: str) -> Grid:
