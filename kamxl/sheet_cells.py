@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from .preflight import xml_attrs
@@ -220,8 +221,8 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
         return None
     if not placed:
         return [], flags
-    rows = max(p[0] for p in placed) + 1
-    cols = max(p[1] for p in placed) + 1
+    rows = max(placed)[0] + 1  # C-level passes: tuples order by their row first
+    cols = max(map(_COLUMN, placed)) + 1
     if rows * cols > _MAX_CELLS:
         return None
     grid = [[""] * cols for _ in range(rows)]
@@ -230,6 +231,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     return grid, flags
 
 
+_COLUMN = itemgetter(1)
 _REFS: dict[bytes, tuple[int, int]] = {}  # plans made from one template hold the same cells
 _INDEXES: dict[bytes, int] = {}  # shared-string indexes as cells spell them: int() costs more
 

@@ -20,7 +20,9 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
+from zipfile import ZipInfo
 
+from xlsxwriter import workbook as xlsxwriter_workbook
 from xlsxwriter.format import Format
 from xlsxwriter.packager import Packager
 from xlsxwriter.url import Url
@@ -102,10 +104,29 @@ class DeflatingPackager(Packager):
 
 
 class StreamedWorkbook(Workbook):
-    """A workbook whose worksheets' XML is held deflated until it is saved (``in_memory`` only)."""
+    """A workbook whose worksheets' XML is held deflated until it is saved (``in_memory`` only),
+    and whose zip is deflated at level 1: the summary's sheets are megabytes of XML, which the
+    default level takes three times as long to pack, for a file a fifth smaller."""
 
     def _get_packager(self) -> Packager:
         return DeflatingPackager()
+
+    def _store_workbook(self) -> None:
+        # XlsxWriter makes each part's ZipInfo itself, at zipfile's default level.
+        saved = xlsxwriter_workbook.ZipInfo
+        xlsxwriter_workbook.ZipInfo = _FastZipInfo
+        try:
+            super()._store_workbook()
+        finally:
+            xlsxwriter_workbook.ZipInfo = saved
+
+
+class _FastZipInfo(ZipInfo):
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._compresslevel = 1
 
 
 class StreamedSheet(Worksheet):
