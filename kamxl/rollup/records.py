@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
-from functools import lru_cache
 from typing import Any
 
 from ..alerts import Alert, plan_alerts, status_label
@@ -186,8 +185,7 @@ class Redactor:
     def _may_hold(self, text: str) -> bool:
         if self.folded is None or not _foldable(text):
             return bool(self.names)
-        folded = text.casefold()
-        return any(n in folded for n in self.folded)
+        return any(map(text.casefold().__contains__, self.folded))
 
 
 def _replaced(text: str, folded: str, names: list[str]) -> str:
@@ -211,14 +209,15 @@ def _replaced(text: str, folded: str, names: list[str]) -> str:
 
 def _foldable(text: str) -> bool:
     """Whether case-folding finds in ``text`` exactly what a case-insensitive pattern finds: true
-    unless it holds a letter with irregular case rules (dotless i, long s, sharp s, final sigma)."""
-    return text.isascii() or not any(_irregular(ch) for ch in text if not ch.isascii())
+    unless it holds a letter with irregular case rules (dotless i, long s, sharp s, final sigma).
 
-
-@lru_cache(maxsize=4096)
-def _irregular(ch: str) -> bool:
-    low = ch.lower()
-    return ch.casefold() != low or ch.upper().lower() != low or low.upper() != ch.upper()
+    Checked on the whole text, in C: a letter with such rules makes the whole text's mappings
+    differ too (a final sigma may also make a text of regular letters fail: it then takes the
+    pattern, which is only slower)."""
+    if text.isascii():
+        return True
+    low = text.lower()
+    return text.casefold() == low and text.upper().lower() == low and low.upper() == text.upper()
 
 
 def contact_rows(plan: Plan, template: Template) -> list[Row]:
