@@ -153,31 +153,6 @@ class _Slot:
         return self.queue[0] if self.queue else None
 
 
-class Background:
-    """``work()`` in a thread of this process, for work that overlaps the process's own (its
-    modules loading, zlib deflating): :meth:`join` waits for it and raises what it raised."""
-
-    def __init__(self, work: Callable[[], None], *, name: str = "kamxl-background") -> None:
-        self._errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                work()
-            except BaseException as exc:  # raised again by join()
-                self._errors.append(exc)
-
-        self._thread = threading.Thread(target=run, name=name, daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def join(self) -> None:
-        self.wait()
-        if self._errors:
-            raise self._errors[0]
-
-
 class GuardedPool(Generic[T, R]):
     """Worker processes running ``func``; replaced when one dies. Use as a context manager."""
 
@@ -185,7 +160,8 @@ class GuardedPool(Generic[T, R]):
         self.func, self.jobs, self.guard = func, max(1, jobs), guard or Guard.from_env()
         self.ctx = _context()
         self.slots: list[_Slot] = []
-        self._helper: Background | None = None
+        self._helper: threading.Thread | None = None
+        self._helper_errors: list[BaseException] = []
 
     def __enter__(self) -> GuardedPool[T, R]:
         return self
@@ -195,7 +171,7 @@ class GuardedPool(Generic[T, R]):
 
     def _start(self) -> _Slot:
         if self._helper is not None:
-            self._helper.wait()  # never fork while another thread may hold a lock
+            self._helper.join()  # never fork while another thread may hold a lock
         fd, errlog = tempfile.mkstemp(prefix="kamxl-worker-", suffix=".log")
         os.close(fd)
         ours, theirs = self.ctx.Pipe()
@@ -319,14 +295,25 @@ class GuardedPool(Generic[T, R]):
     def _meanwhile(self, work: Callable[[], None]) -> None:
         """Run the caller's ``work`` in a thread of this process while the workers read: this
         loop keeps answering them meanwhile (the thread lets go of the interpreter every few
-        milliseconds), where running it here would leave them waiting for their next items.
-        Its error is raised once the items are read."""
-        self._helper = Background(work, name="kamxl-meanwhile")
+        milliseconds), where running it here would leave them waiting for their next items."""
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # raised again once the items are read
+                errors.append(exc)
+
+        self._helper = threading.Thread(target=run, name="kamxl-meanwhile", daemon=True)
+        self._helper_errors = errors
+        self._helper.start()
 
     def _join_helper(self) -> None:
         helper, self._helper = self._helper, None
         if helper is not None:
             helper.join()
+            if self._helper_errors:
+                raise self._helper_errors[0]
 
     def _free(self) -> _Slot | None:
         """A worker to send an item to: an idle one, else a new one, else one with room queued."""

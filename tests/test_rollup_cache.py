@@ -175,26 +175,3 @@ def test_one_changed_file_rewrites_the_summary(plans, tmp_path):
     result = _roll(plans, tmp_path / "out")
     assert not result.up_to_date and result.from_cache == len(NAMES) - 1
     assert result.output in result.written
-
-
-def test_a_cache_that_could_not_be_packed_beside_the_summary_is_packed_when_saved(
-    plans, tmp_path, monkeypatch
-):
-    """The entries are deflated in a thread while the summary is written; if that fails, the
-    cache is packed again when it is saved, and the next run is served from it all the same."""
-    real = cache_module.ReadCache.pack
-    calls = []
-
-    def pack_once_failing(self):
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("packing failed")
-        real(self)
-
-    monkeypatch.setattr(cache_module.ReadCache, "pack", pack_once_failing)
-    first = _roll(plans, tmp_path / "out")
-    assert len(calls) == 2 and not first.errors
-    monkeypatch.setattr(cache_module.ReadCache, "pack", real)
-    again = _roll(plans, tmp_path / "out")
-    assert again.from_cache == len(first.accounts) > 0
-    assert _by_file(again) == _by_file(first)

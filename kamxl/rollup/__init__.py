@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..fileio import exclusive_lock, remove_stale_temporaries
-from ..isolation import Background
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
@@ -317,12 +316,9 @@ def _rollup_locked(
             except HistoryError as exc:
                 result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
     _load_baselines(portfolio, db)
-    packing = None
     if not result.up_to_date:
         from .summary import write_summary  # the writer's modules, only once there is a summary to write
 
-        if cache is not None:
-            packing = Background(cache.pack)  # deflated while the summary is written
         write_summary(portfolio, out, trends=trends)
         result.written.append(out)
     _write_exports(result, portfolio, export)
@@ -330,9 +326,6 @@ def _rollup_locked(
         if not result.errors:
             cache.outputs_written(key, outputs)
         try:
-            if packing is not None:
-                with suppress(Exception):
-                    packing.join()  # a failure there leaves save() to pack, and to say what went wrong
             result.written.append(cache.save())
         except OSError as exc:
             result.errors.append(

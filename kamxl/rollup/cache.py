@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import json
 import os
-import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,6 @@ CACHE_NAME = "portfolio-cache.json.gz"
 FORMAT = 2  # 1 was one JSON object
 _MAX_BYTES = 512 * 1024 * 1024  # a cache larger than this, unpacked, is not ours: ignored
 _FIELDS = {f.name for f in fields(AccountRecord)}
-_GZIP = 31  # zlib's window bits for a gzip stream, which gzip.open reads
-_BATCH = 1 << 18  # characters of lines deflated together
 
 
 def template_fingerprint(template: Template) -> str:
@@ -79,7 +76,6 @@ class ReadCache:
             str, Any
         ] = {}  # what the last run wrote: {"key": ..., "files": {path: [size, mtime]}}
         self._outputs: dict[str, Any] = {}
-        self._packed: tuple[Any, list[bytes]] | None = None  # pack()'s deflater and its output
         self._load()
 
     @classmethod
@@ -178,39 +174,19 @@ class ReadCache:
             "files": {p: [s.size, s.mtime_ns] for p, s in stamps.items() if s is not None},
         }
 
-    def pack(self) -> None:
-        """Deflate the context and the entries of this run (files gone or unreadable drop out)
-        ahead of :meth:`save`. A roll-up packs while it writes the summary, in a thread: zlib lets
-        go of the interpreter while it deflates. One line per workbook, deflated a batch at a
-        time: the cache of a large portfolio is never one string."""
-        self.old.clear()
-        packer = zlib.compressobj(1, zlib.DEFLATED, _GZIP)
-        packed: list[bytes] = []
-        batch: list[str] = ['{"context":' + _dumps(self.context) + "}\n"]
-        size = 0
-        for path, (stamp, digest, record) in self.new.items():
-            entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
-            text = record if isinstance(record, str) else encode_record(record)
-            line = "[" + _dumps(path) + "," + _dumps(entry)[:-1] + ',"record":' + text + "}]\n"
-            batch.append(line)
-            size += len(line)
-            if size >= _BATCH:
-                packed.append(packer.compress("".join(batch).encode("utf-8")))
-                batch, size = [], 0
-        packed.append(packer.compress("".join(batch).encode("utf-8")))
-        self._packed = (packer, packed)
-
     def save(self) -> Path:
-        """Write the cache atomically: what :meth:`pack` made (packed now if it was not), then
-        what the outputs were made from."""
-        if self._packed is None:
-            self.pack()
-        assert self._packed is not None
-        packer, packed = self._packed
-        self._packed = None
-        outputs = '{"outputs":' + _dumps(self.written) + "}\n"
-        with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
-            fh.writelines([*packed, packer.compress(outputs.encode("utf-8")), packer.flush()])
+        """Write the entries of this run (files gone or unreadable drop out), atomically.
+
+        One line per workbook: the cache of a large portfolio is never one string.
+        """
+        self.old.clear()
+        with atomic_path(self.path) as tmp, gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as fh:
+            fh.write('{"context":' + _dumps(self.context) + "}\n")
+            for path, (stamp, digest, record) in self.new.items():
+                entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
+                text = record if isinstance(record, str) else encode_record(record)
+                fh.write("[" + _dumps(path) + "," + _dumps(entry)[:-1] + ',"record":' + text + "}]\n")
+            fh.write('{"outputs":' + _dumps(self.written) + "}\n")
         return self.path
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kamxl.isolation import Background, Failed, Guard, call_guarded, run_guarded
+from kamxl.isolation import Failed, Guard, call_guarded, run_guarded
 
 
 def behave(item: str) -> str:
@@ -89,16 +89,3 @@ def test_items_queued_behind_a_crash_are_read_by_the_next_worker():
         "B",
         "C",
     ]
-
-
-def test_background_work_raises_its_error_when_joined_not_when_waited_for():
-    def broken():
-        raise ValueError("in the thread")
-
-    work = Background(broken)
-    work.wait()  # a pool waits for it before forking: no error there
-    with pytest.raises(ValueError, match="in the thread"):
-        work.join()
-    done = []
-    Background(lambda: done.append(threading.current_thread().name), name="kamxl-test").join()
-    assert done == ["kamxl-test"]
