@@ -409,7 +409,7 @@ def xml_attrs(tag: bytes) -> dict[str, str]:
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Worksheet part name -> sheet name, from the workbook and its relationships."""
     rels, book = _small_part(archive, "xl/_rels/workbook.xml.rels"), _small_part(archive, "xl/workbook.xml")
-    parts = dict(remembered(_listed_sheets, rels, book))
+    parts = dict(remembered(_listed_sheets, rels, book)[0])
     # Parts that look like worksheets but are not listed are still parsed by some readers.
     for name in archive.namelist():
         if name.startswith("xl/worksheets/") and name.endswith(".xml") and name not in parts:
@@ -418,21 +418,24 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 @lru_cache(maxsize=256)
-def _listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str], ...]:
+def _listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """(part, name) of the sheets whose relationship resolves, and whether every sheet listed does
+    (to a part of its own)."""
     targets = {a.get("Id", ""): part_target("xl", a.get("Target", "")) for a in relationships(rels_xml)}
+    entries = _SHEET_ENTRY.findall(workbook_xml)
     parts = {}
-    for tag in _SHEET_ENTRY.findall(workbook_xml):
+    for tag in entries:
         a = xml_attrs(tag)
         if a.get("name") and a.get("id") in targets:
             parts[targets[a["id"]]] = a["name"]
-    return tuple(parts.items())
+    return tuple(parts.items()), len(parts) == len(entries)
 
 
 def listed_sheets(rels_xml: bytes, workbook_xml: bytes) -> tuple[tuple[str, str], ...] | None:
     """(part, name) of every sheet the workbook lists, in its order; None when one of them does
     not resolve to a part of its own."""
-    listed = remembered(_listed_sheets, rels_xml, workbook_xml)
-    return listed if len(listed) == len(_SHEET_ENTRY.findall(workbook_xml)) else None
+    listed, whole = remembered(_listed_sheets, rels_xml, workbook_xml)
+    return listed if whole else None
 
 
 def relationships(rels_xml: bytes) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ caller asks calamine: the fast path only ever reads what it fully understands.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from functools import lru_cache
 from operator import itemgetter
@@ -162,14 +163,29 @@ def _custom_kind(code: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _formula(text: bytes) -> tuple[str, str]:
-    if b"&" in text:
-        formula = _unescape(text.decode("utf-8", "replace"))
-        if formula is None:
-            return ("formula", "")
-    else:
-        formula = text.decode("utf-8", "replace")
+def formula_flag(text: bytes) -> tuple[str, str]:
+    """A formula cell's flag from the text of its ``<f>`` (``""`` for a shared formula's cells)."""
+    formula = html.unescape(text.decode("utf-8", "replace"))
     return ("formula", "=" + formula if formula else "")
+
+
+# Plans made from one template hold the same formulas in the same cells: both are worked out once.
+@lru_cache(maxsize=65536)
+def ref_index(ref: bytes) -> tuple[int, int]:
+    """``b"F12"`` -> (11, 5): 0-based row and column of a well-formed reference."""
+    split = 1 if ref[1] < 65 else 2 if ref[2] < 65 else 3
+    col = 0
+    for ch in ref[:split]:
+        col = col * 26 + ch - 64
+    return int(ref[split:]) - 1, col - 1
+
+
+@lru_cache(maxsize=65536)
+def _index(v: bytes) -> int:
+    """A shared-string index as a cell spells it (int() of bytes costs more than the look-up)."""
+    if not v.isdigit():
+        raise ValueError(v)
+    return int(v)
 
 
 def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
@@ -181,17 +197,17 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     cells = _CELL.findall(xml)
     if len(cells) != xml.count(b"</c>"):
         return None  # a cell written another way (attributes, children, spacing): not read here
-    strings, dates, durations, refs, numbers = d.strings, d.dates, d.durations, _REFS, _INDEXES
+    strings, dates, durations = d.strings, d.dates, d.durations
     placed: list[tuple[int, int, Any]] = []
     add = placed.append
     flags: Flags = {}
     try:
         for ref, style, kind, f, formula, v in cells:
-            where = refs.get(ref) or _ref(ref)
+            where = ref_index(ref)
             if f:
-                flags[where] = _formula(formula)
+                flags[where] = formula_flag(formula)
             if kind == b"s":
-                value: Any = strings[numbers[v] if v in numbers else _index(v)]
+                value: Any = strings[_index(v)]
             elif not kind or kind == b"n":
                 if not v:
                     continue
@@ -232,28 +248,6 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
 
 
 _COLUMN = itemgetter(1)
-_REFS: dict[bytes, tuple[int, int]] = {}  # plans made from one template hold the same cells
-_INDEXES: dict[bytes, int] = {}  # shared-string indexes as cells spell them: int() costs more
-
-
-def _index(v: bytes) -> int:
-    if not v.isdigit():
-        raise ValueError(v)
-    index = int(v)
-    if len(_INDEXES) < 65536:
-        _INDEXES[v] = index
-    return index
-
-
-def _ref(ref: bytes) -> tuple[int, int]:
-    split = 1 if ref[1] < 65 else 2 if ref[2] < 65 else 3
-    col = 0
-    for ch in ref[:split]:
-        col = col * 26 + ch - 64
-    where = (int(ref[split:]) - 1, col - 1)
-    if len(_REFS) < 65536:
-        _REFS[ref] = where
-    return where
 
 
 @lru_cache(maxsize=65536)

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import python_calamine as pc
 
@@ -33,11 +33,10 @@ from .preflight import (
     sheet_parts,
     xml_attrs,
 )
-from .sheet_cells import Dialect, dialect, sheet_cells
+from .sheet_cells import Dialect, Grid, dialect, formula_flag, ref_index, sheet_cells
 
 META_SHEET = "_kamxl"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-Grid = list[list[Any]]
 
 
 class PlanNotFound(PlanReadError):
@@ -232,6 +231,12 @@ class _SheetXml:
         return self._cache[sheet_name]
 
 
+@lru_cache(maxsize=256)
+def _targets_by_type(rels: bytes) -> tuple[tuple[str, str], ...]:
+    """(type, target) of each relationship, the type's last word ("styles", "sharedStrings")."""
+    return tuple((a.get("Type", "").rsplit("/", 1)[-1], a.get("Target", "")) for a in relationships(rels))
+
+
 @lru_cache(maxsize=4096)
 def _table_targets(rels: bytes) -> tuple[str, ...]:
     """Targets of a sheet's table relationships."""
@@ -281,25 +286,11 @@ def _scan(xml: bytes) -> dict[tuple[int, int], tuple[str, str]]:
     """Cells holding an error value or a formula, keyed by 0-based (row, column)."""
     found: dict[tuple[int, int], tuple[str, str]] = {}
     for ref, text in _FORMULA_CELL.findall(xml):
-        if (where := _ref_index(ref)) is not None:
-            found[where] = _formula_flag(text)
+        found[ref_index(ref)] = formula_flag(text)
     if b't="e"' in xml:
         for ref, code in _ERROR_CELL.findall(xml):
-            if (where := _ref_index(ref)) is not None:
-                found[where] = ("error", code.decode("utf-8", "replace") or "#N/A")
+            found[ref_index(ref)] = ("error", code.decode("utf-8", "replace") or "#N/A")
     return found
-
-
-# Plans made from one template hold the same formulas in the same cells: both are worked out once.
-@lru_cache(maxsize=65536)
-def _ref_index(ref: bytes) -> tuple[int, int] | None:
-    return cell_index(ref.decode())
-
-
-@lru_cache(maxsize=16384)
-def _formula_flag(text: bytes) -> tuple[str, str]:
-    formula = html.unescape(text.decode("utf-8", "replace"))
-    return ("formula", "=" + formula if formula else "")
 
 
 class FileSource:
@@ -345,8 +336,8 @@ class FileSource:
     def _fast(self, name: str) -> tuple[Grid, dict[tuple[int, int], tuple[str, str]]] | None:
         """The sheet read in one pass, or None: calamine reads it, after the full check."""
         if name not in self._cells:
-            xml = self.xml.sheet(name, placed=True) if self.dialect is not None else None
-            self._cells[name] = sheet_cells(xml, self.dialect) if xml is not None and self.dialect else None
+            d = self.dialect
+            self._cells[name] = sheet_cells(self.xml.sheet(name, placed=True), d) if d is not None else None
         return self._cells[name]
 
     def grid(self, name: str) -> Grid:
@@ -380,7 +371,7 @@ def _usual_dialect(archive: zipfile.ZipFile, xml: _SheetXml) -> tuple[list[str],
         or any(not part.startswith("xl/worksheets/") or "_x" in name for part, name in listed)
     ):
         return None
-    targets = {a.get("Type", "").rsplit("/", 1)[-1]: a.get("Target", "") for a in relationships(rels)}
+    targets = dict(remembered(_targets_by_type, rels))
     styles = xml.part(part_target("xl", targets["styles"])) if "styles" in targets else b""
     strings = xml.part(part_target("xl", targets["sharedStrings"])) if "sharedStrings" in targets else None
     found = dialect(book, styles, strings)

@@ -13,6 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 import python_calamine as pc
 import xlsxwriter
@@ -103,7 +104,6 @@ def test_earlier_template_versions_read_as_calamine_reads_them(path) -> None:
 
 def test_a_workbook_in_another_dialect_reads_the_same_plan(demo_files, template, tmp_path) -> None:
     """openpyxl writes inline strings: every sheet is declined and calamine reads the plan."""
-    openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.load_workbook(demo_files[0], keep_vba=True)
     again = tmp_path / "again.xlsm"
     book.save(again)
