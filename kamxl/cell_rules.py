@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -81,7 +82,10 @@ def validation(col: Column, lang: str) -> dict[str, Any]:
 
 
 def tone_format(wb: Workbook, template: Template, tone: str) -> Any:
-    """A new cell format in the template's colours for a tone (good, warn, bad, neutral, info)."""
+    """A new cell format in the template's colours for a tone (good, warn, bad, neutral, info),
+    or the pale fill of a flagged table row (flag)."""
+    if tone == "flag":
+        return wb.add_format({"bg_color": "#FDECEC"})
     st = template.style
     fills = {
         "good": (st["good"], st["good_text"]),
@@ -95,7 +99,7 @@ def tone_format(wb: Workbook, template: Template, tone: str) -> Any:
 
 
 def conditional(
-    wb: Workbook,
+    tone: Callable[[str], Any],
     ws: Worksheet,
     template: Template,
     lang: str,
@@ -105,9 +109,10 @@ def conditional(
     last: int,
     c: int,
 ) -> None:
-    """Colours of a table column: by value (``colors``), by number band, and a flagged row."""
+    """Colours of a table column: by value (``colors``), by number band, and a flagged row;
+    ``tone`` gives the workbook's format of a tone (see :func:`tone_format`)."""
     rng = (first, c, last, c)
-    for code, tone in col.colors.items():
+    for code, color in col.colors.items():
         if col.type == "choice":
             text = template.label(col.choices or "", code, lang)
         else:
@@ -118,17 +123,17 @@ def conditional(
                 "type": "cell",
                 "criteria": "==",
                 "value": f'"{text}"',
-                "format": tone_format(wb, template, tone),
+                "format": tone(color),
             },
         )
     cell = xl_rowcol_to_cell(first, c, row_abs=False, col_abs=True)
-    for minimum, tone in col.bands:
+    for minimum, color in col.bands:
         ws.conditional_format(
             *rng,
             {
                 "type": "formula",
                 "criteria": f"=AND(ISNUMBER({cell}),{cell}>={minimum!r})",
-                "format": tone_format(wb, template, tone),
+                "format": tone(color),
                 "stop_if_true": True,
             },
         )
@@ -143,6 +148,6 @@ def conditional(
             {
                 "type": "formula",
                 "criteria": f'=AND(ISTEXT({cell}),{cell}<>"")',
-                "format": wb.add_format({"bg_color": "#FDECEC"}),
+                "format": tone("flag"),
             },
         )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from .dashboard import Metric, unrated_test
 from .model import Plan
-from .printing import legible_print, sheet_width
+from .printing import legible_print, quote_sheet, set_width, sheet_width
 from .scoring import pipeline_by_stage
 from .styles import Styles, row_height
 from .template import Template
@@ -132,8 +132,8 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         placed.add(key)
 
     ws.hide_gridlines(2)
-    ws.set_column(0, 0, 2)
-    ws.set_column(1, 13, 12.5)
+    set_width(ws, 0, 0, 2)
+    set_width(ws, 1, 13, 12.5)
     name_ref, kam_ref = w.field_ref("client_name"), w.field_ref("kam")
     ws.set_row(0, 30)
     ws.write_formula(
@@ -386,7 +386,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     if w.macros:
         _python_block(w, ws, tx)
     # The print area stops at the live dashboard: the Python block beside it is for the screen.
-    ws.print_area(0, 0, max(ws.dim_rowmax or 0, drow + 14), LAST_PRINTED_COL)
+    ws.print_area(0, 0, max(last_stage_row, drow + 14), LAST_PRINTED_COL)  # below what is written
     # Page 1: tiles, key figures and the first score details; page 2: the charts and the rest.
     heights = {0: 30, 5: 22, 6: 22} | reason_rows
     legible_print(
@@ -402,12 +402,12 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
 def _python_block(w: DashboardWriter, ws: Worksheet, tx: dict[str, str]) -> None:
     """The empty block the Recompute & check button fills, named so the add-in finds it."""
     row, col = PYTHON_BLOCK
-    ws.set_column(col - 1, col - 1, 2)
+    set_width(ws, col - 1, col - 1, 2)
     for i, width in enumerate(PYTHON_BLOCK_WIDTHS):
-        ws.set_column(col + i, col + i, width)
+        set_width(ws, col + i, col + i, width)
     ws.write_string(row, col, tx["python_title"], w.s.get(bold=True, font_color=w.t.style["primary"]))
     ws.write_string(row + 1, col, tx["python_hint"], w.s.hint)
-    ref = quote_sheetname(ws.get_name()) + "!" + xl_rowcol_to_cell(row, col, True, True)
+    ref = quote_sheet(ws.get_name()) + "!" + xl_rowcol_to_cell(row, col, True, True)
     w.wb.define_name(PYTHON_BLOCK_NAME, "=" + ref)
 
 

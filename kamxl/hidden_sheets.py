@@ -7,7 +7,6 @@ import datetime as dt
 from xlsxwriter.utility import xl_col_to_name
 
 from . import __version__
-from .fast_worksheet import FastWorksheet
 from .write_context import WriteContext
 
 META_SHEET = "_kamxl"
@@ -16,7 +15,7 @@ LISTS_SHEET = "Lists"
 
 def write_lists(ctx: WriteContext) -> None:
     """One column per choice list in the workbook language, each behind a ``List_<key>`` name."""
-    ws = ctx.wb.add_worksheet(LISTS_SHEET, worksheet_class=FastWorksheet)
+    ws = ctx.wb.add_worksheet(LISTS_SHEET)
     ws.hide()
     for c, (key, items) in enumerate(ctx.t.choices.items()):
         ws.write_string(0, c, key, ctx.s.label)
@@ -30,7 +29,7 @@ def write_lists(ctx: WriteContext) -> None:
 
 def write_meta(ctx: WriteContext) -> None:
     """Template, version, account id, language and date, on a very hidden sheet."""
-    ws = ctx.wb.add_worksheet(META_SHEET, worksheet_class=FastWorksheet)
+    ws = ctx.wb.add_worksheet(META_SHEET)
     ws.very_hidden()
     meta = {
         "template_id": ctx.t.id,

@@ -7,14 +7,15 @@ import re
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from . import layout
 from .cell_rules import conditional, name_list, validation
 from .cell_values import cell_value, display, write_value
 from .dashboard import number
-from .fast_worksheet import FastWorksheet
 from .memo import per_template
 from .model import Row
+from .printing import set_width
 from .row_formulas import ExcelError, FormulaError, Value, evaluate
 from .row_lines import RowLines
 from .styles import DEFAULT_WIDTHS, LINE_HEIGHT, ROW_PADDING, WRAPPED, text_lines
@@ -135,12 +136,14 @@ def formatted_by_unit(table: Table, col: Column) -> bool:
 
 def write_table(
     ctx: WriteContext,
-    ws: FastWorksheet,
+    ws: Worksheet,
     table: Table,
     row_lines: RowLines,
     min_widths: dict[int, float],
-) -> None:
-    """One table, pre-sized with empty rows to type in, each input column validated and coloured."""
+) -> tuple[int, int]:
+    """One table, pre-sized with empty rows to type in, each input column validated and coloured.
+
+    Returns the table's last row and column (0-based)."""
     s, t, lang = ctx.s, ctx.t, ctx.lang
     anchor = layout.table_anchor(t, table.key)
     header_row, first_col = anchor.header_row - 1, anchor.first_col
@@ -184,7 +187,7 @@ def write_table(
     for i, col in enumerate(table.columns):
         c = first_col + i
         width = widths[i]
-        ws.set_column(c, c, width, s.cell(col, tinted=False) if col.is_input else None)
+        set_width(ws, c, c, width, s.cell(col, tinted=False) if col.is_input else None)
         if col.is_input:
             by_unit = formatted_by_unit(table, col)
             fmt = s.cell(col)
@@ -196,19 +199,21 @@ def write_table(
                 row_lines.note(header_row + 1 + r, col, value, width)
             # the rows left to type in: blank, tinted, one line high
             empty = s.cell(col, fmt_key=unit_format(ctx, table, col, {}))
-            ws.write_blanks(header_row + 1 + len(rows), last_row, c, empty)
+            for r in range(header_row + 1 + len(rows), last_row + 1):
+                ws.write_blank(r, c, None, empty)
             ws.data_validation(header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, validation(col, lang))
-        conditional(ctx.wb, ws, t, lang, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
+        conditional(ctx.tone, ws, t, lang, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
     write_row_formulas(ctx, ws, table, header_row, first_col, rows, size)
     if table.row_height:  # a grid to write in (SWOT): roomy rows even when empty
         for r in range(header_row + 1, last_row + 1):
             lines = max(row_lines.get(r), round((table.row_height - ROW_PADDING) / LINE_HEIGHT))
             row_lines.lines[r] = lines
+    return last_row, first_col + len(table.columns) - 1
 
 
 def write_row_formulas(
     ctx: WriteContext,
-    ws: FastWorksheet,
+    ws: Worksheet,
     table: Table,
     header_row: int,
     first_col: int,
@@ -240,11 +245,5 @@ def write_row_formulas(
         for i, col in enumerate(table.columns):
             if col.formula:
                 fmt = ctx.s.cell(col, fmt_key=unit_format(ctx, table, col, {}))
-                ws.write_formulas(
-                    header_row + 1 + len(rows),
-                    header_row + size,
-                    first_col + i,
-                    formulas[col.key],
-                    fmt,
-                    values[col.key],
-                )
+                for r in range(header_row + 1 + len(rows), header_row + size + 1):
+                    ws.write_formula(r, first_col + i, formulas[col.key], fmt, values[col.key])

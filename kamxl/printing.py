@@ -12,13 +12,22 @@ area (see :func:`print_areas`): a continuation page never opens on a cut heading
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
 
+from xlsxwriter.utility import xl_range_abs
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 A4_LANDSCAPE_WIDTH_PT = (297 / 25.4 - 0.8) * 72  # A4 landscape less the 0.4" side margins
 A4_LANDSCAPE_HEIGHT_PT = (210 / 25.4 - 1.1) * 72  # less the 0.5" top and 0.6" bottom margins
 POINTS_PER_WIDTH_UNIT = 5.6  # an Excel column width unit (one "0" of Calibri 11 plus padding)
 MIN_SCALE = 80  # 10 pt body text prints at 8 pt
+DEFAULT_COLUMN_PIXELS = 64  # a column left at Excel's default width (8.43)
+MAX_DIGIT_PIXELS, CELL_PADDING_PIXELS = 7, 5  # Calibri 11's "0", and a cell's padding
+
+# Pixel widths of the columns each sheet set through set_width (XlsxWriter's API has no getter).
+_WIDTHS: WeakKeyDictionary[Worksheet, dict[int, int]] = WeakKeyDictionary()
 
 
 def fit_scale(total_width: float) -> int:
@@ -60,8 +69,7 @@ def legible_print(
     if col_breaks or row_breaks:
         fits = [fit_scale(w) for w in blocks or (total_width,)] + [fit_height_scale(first_page_height)]
         scale = max(MIN_SCALE, min(fits))
-        ws.fit_page = False
-        ws.set_print_scale(scale)
+        ws.set_print_scale(scale)  # which also turns an earlier fit_to_pages off
         if col_breaks:
             ws.set_v_pagebreaks(sorted(col_breaks))
         if row_breaks:
@@ -71,30 +79,70 @@ def legible_print(
     if scale >= MIN_SCALE:
         ws.fit_to_pages(1, 0)
         return scale
-    ws.fit_page = False  # an earlier fit_to_pages would win over the scale
-    ws.set_print_scale(MIN_SCALE)
+    ws.set_print_scale(MIN_SCALE)  # which also turns an earlier fit_to_pages off
     if key_col is not None:
         ws.repeat_columns(key_col)
     return MIN_SCALE
 
 
+def column_pixels(width: float) -> int:
+    """A column width in Excel width units as pixels, the way Excel and XlsxWriter round it."""
+    if width <= 0:
+        return 0
+    if width < 1:
+        return int(width * (MAX_DIGIT_PIXELS + CELL_PADDING_PIXELS) + 0.5)
+    return int(width * MAX_DIGIT_PIXELS + 0.5) + CELL_PADDING_PIXELS
+
+
+def set_width(
+    ws: Worksheet,
+    first_col: int,
+    last_col: int,
+    width: float,
+    cell_format: Any = None,
+    options: dict[str, Any] | None = None,
+) -> None:
+    """``ws.set_column``, the width kept for :func:`sheet_width` (a sheet's page scale)."""
+    ws.set_column(first_col, last_col, width, cell_format, options)
+    widths = _WIDTHS.setdefault(ws, {})
+    pixels = column_pixels(width)
+    for col in range(first_col, last_col + 1):
+        widths[col] = pixels
+
+
 def sheet_width(ws: Worksheet, last_col: int | None = None, first_col: int = 0) -> float:
-    """Width of a sheet's columns in Excel width units (columns set with ``set_column``)."""
-    info = ws.col_info
-    last = max(info, default=-1) if last_col is None else last_col
-    pixels = sum(info[c].width if c in info else 64 for c in range(first_col, last + 1))
+    """Width of a sheet's columns in Excel width units (columns set with :func:`set_width`)."""
+    widths = _WIDTHS.get(ws)
+    if widths is None:
+        raise ValueError(
+            f"sheet {ws.get_name()!r}: no column width was set with kamxl.printing.set_width, "
+            "so its printed width is unknown"
+        )
+    last = max(widths, default=-1) if last_col is None else last_col
+    pixels = sum(widths.get(c, DEFAULT_COLUMN_PIXELS) for c in range(first_col, last + 1))
     return pixels / 7
 
 
-def print_areas(ws: Worksheet, areas: Sequence[tuple[int, int, int, int]]) -> None:
-    """Several print areas (first row, first column, last row, last column; 0-based), each on
-    pages of its own, with the sheet's print titles above each: Excel's and LibreOffice's
-    comma-separated print range, which XlsxWriter's ``print_area`` writes one at a time."""
-    ranges = []
-    for area in areas:
-        ws.print_area(*area)
-        ranges.append(ws.print_area_range)
-    ws.print_area_range = ",".join(ranges)
+def quote_sheet(sheet: str) -> str:
+    """A sheet name as a formula or defined name writes it: ``'Q1 ''25'``."""
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def print_areas(
+    ws: Worksheet, areas: Sequence[tuple[int, int, int, int]], workbook: Workbook | None = None
+) -> None:
+    """Print areas (first row, first column, last row, last column; 0-based), each on pages of
+    its own, with the sheet's print titles above each. XlsxWriter's ``print_area`` sets one;
+    several are Excel's own comma-separated ``_xlnm.Print_Area`` name, defined on ``workbook``."""
+    if len(areas) == 1:
+        ws.print_area(*areas[0])
+        return
+    if workbook is None:
+        raise ValueError(f"sheet {ws.get_name()!r}: several print areas need the workbook")
+    name = ws.get_name()
+    ranges = ",".join(f"{quote_sheet(name)}!{xl_range_abs(*area)}" for area in areas)
+    if workbook.define_name(f"'{name}'!_xlnm.Print_Area", "=" + ranges) == -1:
+        raise ValueError(f"sheet {name!r}: its print areas cannot be named ({ranges})")
 
 
 HEADER_LIMIT = 255  # characters Excel keeps of a page header

@@ -52,8 +52,9 @@ def frame_hint(ctx: WriteContext, sheet: Sheet) -> str:
     return hint + " " + ctx.t.text("grow_hint", ctx.lang) if sheet.tables else hint
 
 
-def print_setup(ctx: WriteContext, sheet: Sheet, ws: Worksheet) -> None:
-    """Frozen titles, and pages per block: the form, then each table (see ``printing``).
+def print_setup(ctx: WriteContext, sheet: Sheet, ws: Worksheet, last_row: int, last_col: int) -> None:
+    """Frozen titles, and pages per block: the form, then each table (see ``printing``), the
+    sheet's content ending at ``last_row`` and ``last_col`` (0-based).
 
     The sheet's heading prints in the page header of every page, so the rows above the form
     and tables (heading, client, on-screen hint) stay out of the print area: no page starts
@@ -64,12 +65,12 @@ def print_setup(ctx: WriteContext, sheet: Sheet, ws: Worksheet) -> None:
     if sheet.fields:
         blocks.append(sheet_width(ws, layout.FIELD_VALUE_COL + 1))  # labels, values, help
     row_breaks = [anchors[0].title_row - 1] if sheet.fields and anchors else []
-    last_row, last_col = max(ws.dim_rowmax or 0, FIRST_PRINTED_ROW), ws.dim_colmax or 0
+    last_row = max(last_row, FIRST_PRINTED_ROW)
     areas = [(FIRST_PRINTED_ROW, 0, last_row, last_col)]
     if row_breaks and starts:  # tables beside the first under a form: printed without its rows
         areas = [(FIRST_PRINTED_ROW, 0, last_row, max(anchors[0].last_col, layout.FIELD_VALUE_COL + 1))]
         areas += [(row_breaks[0], a.first_col, last_row, a.last_col) for a in anchors[1:]]
-    print_areas(ws, areas)
+    print_areas(ws, areas, ctx.wb)
     if sheet.tables and not sheet.fields:
         header_row = anchors[0].header_row - 1
         ws.freeze_panes(header_row + 1, 1)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter import Workbook
+
 from . import layout
 from .cell_rules import message, tone_format
-from .fast_workbook import FastWorkbook
 from .model import Plan
 from .styles import Styles
 from .template import Template
@@ -19,7 +20,7 @@ class WriteContext:
         if lang not in ("en", "fr"):
             raise ValueError(f"unknown language {lang!r}: use 'en' or 'fr'")
         self.plan, self.t, self.lang = plan, template, lang
-        self.wb = FastWorkbook(
+        self.wb = Workbook(
             str(path),
             {
                 "strings_to_formulas": False,
@@ -30,6 +31,7 @@ class WriteContext:
         )
         self.macros = macros
         self.s = Styles(self.wb, template, lang)
+        self._tones: dict[str, Any] = {}
 
     def title(self, sheet_key: str) -> str:
         return self.t.sheet(sheet_key).title[self.lang]
@@ -41,4 +43,9 @@ class WriteContext:
         return message(self.lang, en, fr)
 
     def tone(self, tone: str) -> Any:
-        return tone_format(self.wb, self.t, tone)
+        """The format of a tone (see ``tone_format``), made once per workbook: the rules of a
+        plan share a few looks, and each format costs XlsxWriter a parse of its properties."""
+        fmt = self._tones.get(tone)
+        if fmt is None:
+            fmt = self._tones[tone] = tone_format(self.wb, self.t, tone)
+        return fmt

@@ -17,7 +17,6 @@ from .carried import write_carried_over
 from .cell_values import cached_values
 from .dashboard import Formulas, Metric
 from .dashboard_layout import render_dashboard
-from .fast_worksheet import FastWorksheet
 from .fileio import atomic_path
 from .form_sheets import write_orgchart, write_sheet
 from .hidden_sheets import LISTS_SHEET, META_SHEET, write_lists, write_meta
@@ -70,9 +69,9 @@ class _PlanWriter(WriteContext):
     """Puts the sheets together in the template's order; each kind of sheet has its module."""
 
     def write(self) -> None:
-        sheets: dict[str, FastWorksheet] = {}
+        sheets: dict[str, Worksheet] = {}
         for sheet in self.t.sheets:
-            ws = self.wb.add_worksheet(sheet.title[self.lang], worksheet_class=FastWorksheet)
+            ws = self.wb.add_worksheet(sheet.title[self.lang])
             ws.set_tab_color(sheet.tab_color)
             sheets[sheet.key] = ws
         write_lists(self)

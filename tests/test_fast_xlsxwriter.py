@@ -1,172 +1,247 @@
-"""The writer's faster XlsxWriter workbook and worksheet write the very bytes XlsxWriter writes."""
+"""The plan writer uses XlsxWriter through its documented API only: a patch release that moves
+XlsxWriter's internals cannot break kamxl. Checked twice: every call the writer makes on
+XlsxWriter's objects while writing plans is watched, and kamxl's source is read for private
+imports and subclasses. The per-process caches that keep the writer fast never hold a workbook."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import gc
+import re
+import weakref
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from xlsxwriter.workbook import Workbook
+import xlsxwriter
+from xlsxwriter.chart import Chart
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from kamxl.fast_workbook import FastWorkbook
-from kamxl.fast_worksheet import FastWorksheet
+from kamxl import write_context
+from kamxl.demo import demo_plans
+from kamxl.writer import write_plan
+
+KAMXL = Path(__file__).resolve().parent.parent / "kamxl"
+
+# The methods of XlsxWriter's documentation (https://xlsxwriter.readthedocs.io): workbook.html,
+# worksheet.html, page_setup.html, chart.html. Anything else on these objects is internal.
+DOCUMENTED = {
+    "Workbook": {
+        "add_worksheet", "add_format", "add_chart", "add_chartsheet", "close", "set_size",
+        "tab_ratio", "set_properties", "set_custom_property", "define_name", "add_vba_project",
+        "add_signed_vba_project", "set_vba_name", "worksheets", "get_worksheet_by_name",
+        "get_default_url_format", "set_calc_mode", "use_zip64", "read_only_recommended",
+        "set_tempdir",
+    },
+    "Worksheet": {
+        "write", "add_write_handler", "write_string", "write_number", "write_formula",
+        "write_array_formula", "write_dynamic_array_formula", "write_blank", "write_boolean",
+        "write_datetime", "write_url", "write_rich_string", "write_row", "write_column",
+        "write_comment", "write_checkbox", "insert_image", "embed_image", "insert_chart",
+        "insert_textbox", "insert_button", "data_validation", "conditional_format", "add_table",
+        "add_sparkline", "set_row", "set_row_pixels", "set_column", "set_column_pixels", "autofit",
+        "get_name", "activate", "select", "hide", "very_hidden", "set_first_sheet", "merge_range",
+        "autofilter", "filter_column", "filter_column_list", "set_selection", "set_top_left_cell",
+        "freeze_panes", "split_panes", "set_zoom", "right_to_left", "hide_zero", "set_background",
+        "set_tab_color", "protect", "unprotect_range", "set_default_row", "outline_settings",
+        "set_vba_name", "ignore_errors", "show_comments", "set_comments_author",
+        # page set-up
+        "set_landscape", "set_portrait", "set_page_view", "set_paper", "center_horizontally",
+        "center_vertically", "set_margins", "set_header", "set_footer", "repeat_rows",
+        "repeat_columns", "hide_gridlines", "print_row_col_headers", "hide_row_col_headers",
+        "print_area", "print_across", "fit_to_pages", "set_start_page", "set_print_scale",
+        "print_black_and_white", "set_h_pagebreaks", "set_v_pagebreaks",
+    },
+    "Chart": {
+        "add_series", "set_x_axis", "set_y_axis", "set_x2_axis", "set_y2_axis", "combine",
+        "set_size", "set_title", "set_legend", "set_chartarea", "set_plotarea", "set_style",
+        "set_table", "set_up_down_bars", "set_drop_lines", "set_high_low_lines",
+        "show_blanks_as", "show_na_as_empty_cells", "show_hidden_data", "set_rotation",
+        "set_hole_size",
+    },
+    "Format": set(),  # kamxl builds formats from properties and never changes one
+}  # fmt: skip
 
 
-def _fill(wb: Workbook, worksheet_class: type[Worksheet], bulk: bool) -> None:
-    """Every kind of cell a plan holds, and the odd ones the fast path hands back to XlsxWriter."""
-    fmt = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
-    same = wb.add_format({"bg_color": "#FFF2CC", "border": 1, "locked": False, "num_format": "0.0"})
-    other = wb.add_format({"bold": True, "font_color": "#1F2937", "text_wrap": True})
-    wb.set_properties({"created": dt.datetime(2026, 1, 2, 3, 4, 5)})  # the same bytes throughout
-    ws = wb.add_worksheet("Cells", worksheet_class=worksheet_class)
-    ws.set_column(3, 3, 20, other)
-    ws.set_row(4, 30)
-    ws.set_row(7, None, other)  # a row format
-    ws.set_row(90, 40)  # a row with a height and no cells
-    ws.write_string(0, 0, "text & <tags>", other)
-    ws.write_string(0, 1, "text")  # no format
-    for c, text in enumerate((" padded ", "bell\x07", "_x0041_ kept", "a\nb", "Total: 5 €")):
-        ws.write_string(12, c, text, other)  # escaped for the shared strings, once per process
-    ws.write_number(1, 0, 3.25, fmt)
-    ws.write_number(1, 70, 1e20, same)  # past the 64 columns the fast path names ahead
-    ws.write_datetime(2, 0, dt.datetime(2026, 3, 15, 12), fmt)
-    ws.write_boolean(2, 1, True, fmt)
-    ws.write_blank(3, 3, None)  # no format: not written
-    ws.write_blank(7, 2, None, fmt)
-    ws.write_number(7, 4, 5)  # takes the row's format
-    ws.write_number(8, 3, 6)  # takes the column's format
-    ws.write_formula(5, 0, '=IF(A2>1,"a & b","")', fmt, "a & b")
-    ws.write_formula(5, 1, "=A2>1", fmt, True)
-    ws.write_formula(5, 2, "=1/0", fmt, "#DIV/0!")
-    ws.write_formula(5, 3, "=A2*2", other, 6.5)
-    ws.write_formula(5, 4, "=A2", fmt, "")
-    ws.write_formula(5, 5, "=_xlfn.UNIQUE(A1:A3)", fmt, 0)
-    ws.write_array_formula(6, 0, 6, 0, "{=SUM(A1:A3*2)}", fmt, 2)
-    ws.write_url(9, 0, "https://example.com/a?b=1&c=2", other, string="link")
-    ws.merge_range(10, 0, 10, 3, "merged", other)
-    if bulk:
-        ws.write_blanks(20, 60, 1, fmt)
-        ws.write_blanks(61, 60, 1, fmt)  # an empty run writes nothing
-        ws.write_formulas(20, 60, 2, '=IF(B21="","",B21*2)', same, "")
-        ws.write_formulas(20, 22, 3, "=_xlfn.UNIQUE(A1:A3)", same, 0)
-    else:
-        for row in range(20, 61):
-            ws.write_blank(row, 1, None, fmt)
-            ws.write_formula(row, 2, '=IF(B21="","",B21*2)', same, "")
-        for row in range(20, 23):
-            ws.write_formula(row, 3, "=_xlfn.UNIQUE(A1:A3)", same, 0)
-    rules = [
-        {"validate": "list", "source": "=List_stage", "error_type": "information", "input_title": "T"},
-        {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 5, "input_message": "&<>"},
-        {
-            "validate": "date",
-            "criteria": "between",
-            "minimum": dt.date(1990, 1, 1),
-            "maximum": dt.date(2100, 1, 1),
-        },
-        {"validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning"},
-        {"validate": "any", "input_title": "Help", "input_message": "Type a name"},
-        {"validate": "list", "source": ["a", "b, c"]},
-    ]
-    for i, rule in enumerate(rules):
-        ws.data_validation(30, 10 + i, 40, 10 + i, rule)
-        ws.data_validation(50, 10 + i, 50, 10 + i, rule)  # the same rule again: from the cache
-    rules[1]["maximum"] = 9  # a rule changed in place is checked again
-    ws.data_validation(60, 11, 70, 11, rules[1])
-    ws.data_validation(71, 11, 72, 12, rules[1] | {"other_cells": ((80, 1, 81, 2), (90, 3, 85, 1))})
-    ws.data_validation(73, 11, 73, 11, rules[0] | {"multi_range": "L74 $M$74:M75"})
-    ws.data_validation("N1:N4", rules[0])
-    good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-    bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-    colours = [
-        {"type": "cell", "criteria": "==", "value": '"Won"', "format": good},
-        {"type": "cell", "criteria": ">=", "value": 3, "format": bad},
-        {"type": "cell", "criteria": "==", "value": True, "format": good},
-        {"type": "formula", "criteria": "=AND(ISNUMBER($B2),$B2>=65)", "format": good, "stop_if_true": True},
-        {"type": "formula", "criteria": '=AND(ISTEXT($C2),$C2<>"")', "format": None},
-        {"type": "text", "criteria": "containing", "value": "risk", "format": bad},
-    ]
-    for i, rule in enumerate(colours):
-        ws.conditional_format(100, i, 140, i, rule)
-        ws.conditional_format(150, i, 145, i, rule | {"format": bad if i % 2 else good})  # reversed rows
-        ws.conditional_format(100, i, 140, i, rule)  # a second rule on the same cells
-    ws.conditional_format(160, 0, 170, 3, colours[0] | {"multi_range": "A161:D171 F161"})
-    ws.conditional_format("H1:H9", colours[1])
-    tables = wb.add_worksheet("Tables", worksheet_class=worksheet_class)
-    columns = [
-        {"header": "Name", "header_format": other, "format": fmt},
-        {"header": "Amount", "format": same},
-        {"header": "Weighted", "formula": "=[@Amount]*0.5", "format": fmt},
-        {"header": "Flag", "formula": '=IF([@Amount]>10,"big","")'},
-    ]
-    tables.add_table(2, 1, 40, 4, {"name": "Deals", "columns": columns, "style": "Table Style Light 9"})
-    tables.add_table(2, 6, 4, 7, {"name": "Small", "columns": columns[:2]})  # header and 2 rows
-    tables.add_table(2, 9, 30, 12, {"columns": columns, "autofilter": False, "banded_rows": False})
-    tables.add_table(50, 1, 60, 2, {"name": "Totals", "columns": columns[:2], "total_row": True})
-    tables.write_string(45, 1, "after the tables", other)
-    commented = wb.add_worksheet("Commented", worksheet_class=worksheet_class)
-    commented.write_string(0, 0, "note", fmt)
-    commented.write_comment(0, 0, "a comment")
-    wb.add_worksheet("Empty", worksheet_class=worksheet_class)
+class _Watched:
+    """Stands for an XlsxWriter object: passes every call on, and notes any use of a name that
+    is not a documented method (an attribute read or set, a private method)."""
+
+    __slots__ = ("__weakref__", "_kind", "_target", "_watch")
+
+    def __init__(self, target: Any, kind: str, watch: _Watch) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_watch", watch)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DOCUMENTED[self._kind]:
+            self._watch.undocumented.append(f"{self._kind}.{name}")
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        watch = self._watch
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            watch.calls += 1
+            return watch.wrap(value(*watch.unwrap(args), **watch.unwrap(kwargs)))
+
+        return call
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._watch.undocumented.append(f"{self._kind}.{name} = ...")
+        setattr(self._target, name, value)
+
+
+class _Watch:
+    def __init__(self) -> None:
+        self.undocumented: list[str] = []
+        self.calls = 0
+        self.proxies: dict[int, _Watched] = {}
+
+    def wrap(self, value: Any) -> Any:
+        kinds = ((xlsxwriter.Workbook, "Workbook"), (Worksheet, "Worksheet"), (Chart, "Chart"))
+        kinds += ((Format, "Format"),)
+        if isinstance(value, list):
+            return [self.wrap(v) for v in value]
+        for cls, kind in kinds:
+            if isinstance(value, cls):
+                if id(value) not in self.proxies:
+                    self.proxies[id(value)] = _Watched(value, kind, self)
+                return self.proxies[id(value)]
+        return value
+
+    def unwrap(self, value: Any) -> Any:
+        if isinstance(value, _Watched):
+            return object.__getattribute__(value, "_target")
+        if isinstance(value, dict):
+            return {k: self.unwrap(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.unwrap(v) for v in value)
+        return value
+
+
+def _plans(template: Any) -> list[Any]:
+    plans = demo_plans(template, seed=5, count=2, today=dt.date(2026, 3, 16))
+    plans[0].lang, plans[1].lang = "en", "fr"
+    plans[1].carried_over = [{"sheet": "Old", "cell": "B2", "label": "Budget", "value": 12.5}]
+    for plan in plans:
+        plan.generated_at = dt.datetime(2026, 3, 16, 9, tzinfo=dt.UTC)
+    return plans
 
 
 def _parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
-        return {n: archive.read(n) for n in archive.namelist()}
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    parts["docProps/core.xml"] = re.sub(
+        rb"<dcterms:(created|modified)[^<]*<", b"", parts["docProps/core.xml"]
+    )
+    return parts
 
 
-def test_fast_workbook_and_worksheet_write_what_xlsxwriter_writes(tmp_path):
-    plain, fast = tmp_path / "plain.xlsx", tmp_path / "fast.xlsx"
-    wb = Workbook(str(plain), {"in_memory": True})
-    _fill(wb, Worksheet, bulk=False)
-    wb.close()
-    for _ in range(2):  # the second time, every format comes from the per-process copies
-        fast.unlink(missing_ok=True)
-        fwb = FastWorkbook(str(fast), {"in_memory": True})
-        _fill(fwb, FastWorksheet, bulk=True)
-        fwb.close()
-        expected, got = _parts(plain), _parts(fast)
-        assert got.keys() == expected.keys()
-        for name in expected:
-            assert got[name] == expected[name], name
-        assert fast.read_bytes() == plain.read_bytes()  # the zip itself, put together in memory
+def test_the_writer_calls_only_documented_xlsxwriter_methods(template, tmp_path, monkeypatch):
+    plans = _plans(template)
+    plain = [write_plan(p, tmp_path / f"plain{i}.xlsm", template=template) for i, p in enumerate(plans)]
+    watch = _Watch()
+    monkeypatch.setattr(write_context, "Workbook", lambda *a, **k: watch.wrap(xlsxwriter.Workbook(*a, **k)))
+    watched = [write_plan(p, tmp_path / f"watched{i}.xlsm", template=template) for i, p in enumerate(plans)]
+    assert watch.calls > 5000  # every cell went through the watch
+    assert not watch.undocumented, sorted(set(watch.undocumented))
+    for a, b in zip(plain, watched, strict=True):  # the watch changed nothing in the workbooks
+        assert _parts(a) == _parts(b)
+    names = zipfile.ZipFile(watched[1]).namelist()
+    assert "xl/vbaProject.bin" in names and any("table" in n for n in names)
 
 
-def test_overlapping_tables_are_refused_as_xlsxwriter_refuses_them(tmp_path):
-    from xlsxwriter.exceptions import OverlappingRange
-
-    messages = []
-    for worksheet_class in (Worksheet, FastWorksheet):
-        wb = FastWorkbook(str(tmp_path / "t.xlsx"), {"in_memory": True})
-        ws = wb.add_worksheet(worksheet_class=worksheet_class)
-        ws.add_table(2, 1, 40, 4, {"name": "First"})
-        got = []
-        with pytest.raises(OverlappingRange) as caught:
-            ws.add_table(30, 3, 60, 6, {"name": "Second"})  # a table over the first
-        got.append(str(caught.value))
-        with pytest.raises(OverlappingRange) as caught:
-            ws.merge_range(39, 4, 41, 5, "x")  # a merge over its last rows
-        got.append(str(caught.value))
-        ws.merge_range(41, 1, 41, 4, "just below")
-        messages.append(got)
-    assert messages[0] == messages[1]
+# Names kamxl may import from XlsxWriter: its documented classes and cell utility functions.
+PUBLIC_IMPORTS = {
+    "xlsxwriter": {"Workbook"},
+    "xlsxwriter.workbook": {"Workbook"},
+    "xlsxwriter.worksheet": {"Worksheet"},
+    "xlsxwriter.format": {"Format"},
+    "xlsxwriter.chart": {"Chart"},
+    "xlsxwriter.exceptions": None,  # any: the documented exceptions
+    "xlsxwriter.utility": {"xl_rowcol_to_cell", "xl_cell_to_rowcol", "xl_col_to_name", "xl_range"}
+    | {"xl_range_abs"},
+}
 
 
-def test_formats_are_copies_each_workbook_owns(tmp_path):
-    first = FastWorkbook(str(tmp_path / "a.xlsx"), {"in_memory": True})
-    second = FastWorkbook(str(tmp_path / "b.xlsx"), {"in_memory": True})
-    a = first.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    b = second.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    assert a is not b and a in first.formats and b not in first.formats
-    assert a.xf_format_indices is first.xf_format_indices
-    assert b.xf_format_indices is second.xf_format_indices
-    # an index worked out for one workbook is not carried to the other
-    first.add_worksheet(worksheet_class=FastWorksheet).write_string(0, 0, "x", a)
-    first.close()
-    assert a.xf_index is not None and b.xf_index is None
-    second.close()
+def _private_uses(source: str) -> list[str]:
+    """Imports of XlsxWriter names outside its documented API, subclasses of its classes, and
+    private attributes of the names imported from it."""
+    found: list[str] = []
+    imported: set[str] = set()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "xlsxwriter":
+            allowed = PUBLIC_IMPORTS.get(node.module or "", set())
+            for alias in node.names:
+                imported.add(alias.asname or alias.name)
+                if allowed is not None and alias.name not in allowed:
+                    found.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("xlsxwriter.") and alias.name not in PUBLIC_IMPORTS:
+                    found.append(f"line {node.lineno}: import {alias.name}")
+                if alias.name.split(".")[0] == "xlsxwriter":
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                if any(isinstance(n, ast.Name) and n.id in imported for n in ast.walk(base)):
+                    found.append(f"line {node.lineno}: class {node.name} extends XlsxWriter's")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in imported
+        ):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_of_the_plan_writer_reaches_into_xlsxwriter():
+    modules = sorted(KAMXL.glob("*.py"))
+    assert len(modules) > 40 and (KAMXL / "writer.py") in modules
+    found = [
+        f"{path.name} {use}" for path in modules for use in _private_uses(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from xlsxwriter.worksheet import Worksheet, re_dynamic_function",
+        "from xlsxwriter.packager import Packager",
+        "import xlsxwriter.sharedstrings",
+        "from xlsxwriter.worksheet import Worksheet\nclass Fast(Worksheet):\n    pass",
+        "from xlsxwriter.format import Format\nFormat._get_xf_index(None)",
+    ],
+)
+def test_the_source_check_finds_each_kind_of_private_use(source):
+    assert _private_uses(source)
+
+
+def test_a_written_plan_frees_its_workbook(template, tmp_path, monkeypatch):
+    """Writing many plans in one process (the demo, a CRM import, the benchmark) must not keep
+    any: the per-process caches hold template-derived values, never a workbook or its sheets."""
+    books: list[weakref.ref[Any]] = []
+
+    def workbook(*args: Any, **kwargs: Any) -> Any:
+        book = xlsxwriter.Workbook(*args, **kwargs)
+        books.append(weakref.ref(book))
+        return book
+
+    monkeypatch.setattr(write_context, "Workbook", workbook)
+    for i, plan in enumerate(_plans(template)):
+        write_plan(plan, tmp_path / f"{i}.xlsm", template=template)
+    gc.collect()
+    assert len(books) == 2 and all(ref() is None for ref in books)
 
 
 def test_per_template_cache_tells_objects_and_values_apart():
@@ -189,22 +264,3 @@ def test_per_template_cache_tells_objects_and_values_apart():
     assert worked_out(part, "fr", True) == 3
     assert worked_out(other, "en", True) == 4
     assert len(calls) == 4
-
-
-def test_a_written_plan_leaves_no_reference_cycles(template, tmp_path):
-    """Writing many plans in one process (the demo, a CRM import) frees each workbook as soon as
-    it is saved: a cycle would keep its cells for the garbage collector to scan and free."""
-    import gc
-
-    from kamxl.demo import demo_plans
-    from kamxl.writer import write_plan
-
-    first, second = demo_plans(template, seed=3, count=2)
-    write_plan(first, tmp_path / "first.xlsm", template=template)  # per-process caches filled
-    gc.collect()
-    gc.disable()
-    try:
-        write_plan(second, tmp_path / "second.xlsm", template=template)
-        assert gc.collect() == 0
-    finally:
-        gc.enable()

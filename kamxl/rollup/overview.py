@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from ..printing import legible_print, sheet_width
+from ..printing import legible_print, set_width, sheet_width
 from ..template import TIER_CODES
 from .sheetrefs import TIER_TONES, cell_ref
 from .sheetrefs import quote_sheet as _quote
@@ -33,10 +33,10 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
     p, st, s = w.p, w.st, w.s
     totals = p.totals()
     ws.hide_gridlines(2)
-    ws.set_column(0, 0, GUTTER)
+    set_width(ws, 0, 0, GUTTER)
     for c in TILE_COLS:
-        ws.set_column(c, c, TILE_WIDTH)
-        ws.set_column(c + 1, c + 1, GUTTER)
+        set_width(ws, c, c, TILE_WIDTH)
+        set_width(ws, c + 1, c + 1, GUTTER)
     ws.set_row(0, 8)
     ws.set_row(1, 30)
     ws.merge_range(

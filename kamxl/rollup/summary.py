@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
 from ..fileio import atomic_path
-from ..printing import legible_print, page_header, print_areas, sheet_width
+from ..printing import legible_print, page_header, print_areas, set_width, sheet_width
 from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..workbook_macros import prepare_macros
@@ -266,7 +266,7 @@ class SummaryWriter:
         last = top + n + (1 if totals else 0)
         spec = []
         for i, col in enumerate(cols):
-            ws.set_column(left + i, left + i, col.width or KIND_WIDTHS.get(col.kind, 14))
+            set_width(ws, left + i, left + i, col.width or KIND_WIDTHS.get(col.kind, 14))
             align = "left" if col.kind in ("text", "longtext", "link", "date") else "right"
             entry: dict[str, Any] = {
                 "header": col.header,
