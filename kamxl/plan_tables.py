@@ -199,7 +199,9 @@ def write_table(
                 row_lines.note(header_row + 1 + r, col, value, width)
             # the rows left to type in: blank, tinted, one line high
             empty = s.cell(col, fmt_key=unit_format(ctx, table, col, {}))
-            ws.write_column(header_row + 1 + len(rows), c, [None] * (last_row - header_row - len(rows)), empty)
+            ws.write_column(
+                header_row + 1 + len(rows), c, [None] * (last_row - header_row - len(rows)), empty
+            )
             ws.data_validation(header_row + 1, c, last_row + EXTRA_VALIDATED_ROWS, c, validation(col, lang))
         conditional(ctx.tone, ws, t, lang, table, col, header_row + 1, last_row + EXTRA_VALIDATED_ROWS, c)
     write_row_formulas(ctx, ws, table, header_row, first_col, rows, size)

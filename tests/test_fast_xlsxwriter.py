@@ -264,3 +264,30 @@ def test_per_template_cache_tells_objects_and_values_apart():
     assert worked_out(part, "fr", True) == 3
     assert worked_out(other, "en", True) == 4
     assert len(calls) == 4
+
+
+def test_several_print_areas_and_the_page_width_without_xlsxwriter_internals(tmp_path):
+    """Two print areas on a sheet whose name needs quoting, as Excel's ``Print_Area`` name; the
+    printed width from the widths set through ``set_width`` (XlsxWriter cannot give them back)."""
+    import openpyxl
+
+    from kamxl.printing import print_areas, set_width, sheet_width
+
+    path = tmp_path / "areas.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("Plan d'action")
+    plain = book.add_worksheet("Other")
+    set_width(ws, 0, 1, 12)
+    set_width(ws, 3, 3, 30)
+    assert sheet_width(ws) == pytest.approx((2 * 89 + 64 + 215) / 7)  # column C at the default
+    assert sheet_width(ws, 1) == pytest.approx(2 * 89 / 7)
+    with pytest.raises(ValueError, match="'Other'"):
+        sheet_width(plain)  # no width known: said, not guessed
+    ws.write_string(0, 0, "x")
+    print_areas(ws, [(3, 0, 20, 1), (10, 3, 20, 3)], book)
+    print_areas(plain, [(0, 0, 5, 2)])
+    book.close()
+    wb = openpyxl.load_workbook(path)
+    assert wb["Plan d'action"].print_area == "'Plan d''action'!$A$4:$B$21,'Plan d''action'!$D$11:$D$21"
+    assert wb["Other"].print_area.endswith("!$A$1:$C$6")
+    assert wb["Plan d'action"].column_dimensions["D"].width == pytest.approx(30.7109375)
