@@ -386,7 +386,8 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     if w.macros:
         _python_block(w, ws, tx)
     # The print area stops at the live dashboard: the Python block beside it is for the screen.
-    ws.print_area(0, 0, max(last_stage_row, drow + 14), LAST_PRINTED_COL)  # below what is written
+    # Down to the stage table's last row or the pipeline chart under the details, the lower.
+    ws.print_area(0, 0, max(last_stage_row, drow + 14), LAST_PRINTED_COL)
     # Page 1: tiles, key figures and the first score details; page 2: the charts and the rest.
     heights = {0: 30, 5: 22, 6: 22} | reason_rows
     legible_print(
