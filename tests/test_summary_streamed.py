@@ -235,7 +235,10 @@ def test_a_table_with_more_formats_than_cells(tmp_path):
         buffer = io.BytesIO()
         wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
         ws = wb.add_worksheet("Data")
-        formats = [wb.add_format({"num_format": n}) for n in ("0.0", "0.00", "0%", "#,##0", "0.000")]
+        # the first a format with no properties of its own
+        formats = [wb.add_format()] + [
+            wb.add_format({"num_format": n}) for n in ("0.00", "0%", "#,##0", "0.0")
+        ]
         options = {
             "name": "Small",
             "total_row": True,
@@ -251,7 +254,7 @@ def test_a_table_with_more_formats_than_cells(tmp_path):
             for fmt in formats:  # five formats for two cells: three rows of markers
                 w.style(fmt)
             cells = [w.value(1, 0, "x & y", w.style(formats[0])), w.value(1, 1, 5, w.style(formats[1]))]
-            table.add([w.row(1, cells)])
+            table.add([w.row(1, cells)], strings)
             assert table.short_last > table.last
             ws.add_table(0, 0, table.short_last, table.right, options)
             for r, c, fmt in table.markers():

@@ -209,7 +209,7 @@ def _split_rows(body: str, table: StreamedTable) -> tuple[str, str, str, dict[in
             raise PackageError(
                 f"sheet {table.sheet!r}: no style for the format of cell {xl_col_to_name(c)}{r + 1}"
             )
-        styles[k] = index
+        styles[k] = f' s="{index}"' if index else ""  # style 0 is written as no style
     if table.totals and not total:
         raise PackageError(f"sheet {table.sheet!r}: the table's total row is missing")
     return "".join(before), total, "".join(after), styles, dy

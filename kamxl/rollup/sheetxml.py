@@ -31,7 +31,7 @@ MAX_TEXT = 32767  # characters Excel keeps in a cell
 CHUNK = 1 << 18  # characters of XML deflated together
 PLAIN = 1 << 23  # characters a text keeps plain before it deflates the rest
 DEFAULT_ROW_PX = 20  # Excel's default row height, 15 points
-STYLE = "\x01{}\x02"  # a format's placeholder in the rows (no control character is ever written)
+STYLE = "\x01{}\x02"  # a cell's style attribute in the rows, until known (no control character is written)
 EPOCH = dt.datetime(1899, 12, 31)  # day 0 of Excel's 1900 date system
 ESCAPED = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # a literal Excel escape, escaped in turn
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
@@ -115,28 +115,22 @@ def shared_string(text: str) -> str:
     return f"<si><t{space}>{escape_text(text)}</t></si>"
 
 
-class Strings:
-    """The workbook's shared strings written by kamxl: they come first in the table, before
-    XlsxWriter's (whose indices :mod:`.package` shifts)."""
+class Strings(dict[str, int]):
+    """The workbook's shared strings written by kamxl, text -> index (``strings[text]`` adds a new
+    one): they come first in the table, before XlsxWriter's (whose indices :mod:`.package` shifts)."""
 
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.count = 0  # cells that refer to a string
+        super().__init__()
+        self.count = 0  # cells that refer to a string, counted as the rows are kept
 
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def __call__(self, text: str) -> int:
-        self.count += 1
-        i = self.index.get(text)
-        if i is None:
-            i = self.index[text] = len(self.index)
-        return i
+    def __missing__(self, text: str) -> int:
+        index = self[text] = len(self)
+        return index
 
     def xml(self) -> Iterator[str]:
         """The ``<si>`` elements, in index order, a few hundred at a time."""
         batch: list[str] = []
-        for text in self.index:
+        for text in self:
             batch.append(shared_string(text))
             if len(batch) >= 512:
                 yield "".join(batch)
@@ -163,7 +157,9 @@ def file_link(target: str, where: str = "") -> Link | None:
     path = target.replace("\\", "/")
     absolute = path.startswith("//") or (path[:1].isalpha() and path[1:2] == ":")
     link = ("file:///" + path if absolute else path).removeprefix("./")
-    if _utf16_len(link) > MAX_URL or _utf16_len(where) > MAX_URL or "#" in link:
+    if "#" in link or (
+        len(link) + len(where) > MAX_URL // 2 and max(map(_utf16_len, (link, where))) > MAX_URL
+    ):
         return None
     escaped = link if PERCENT_ESCAPE.search(link) else link.translate(URL_ESCAPES)
     return Link(escaped, where, shown, "external:" + target + (f"#{where}" if where else ""))
@@ -225,12 +221,15 @@ class StreamedTable:
         for j, fmt in enumerate(self.formats):
             yield self.top + 1 + j // self.width, self.left + j % self.width, fmt
 
-    def add(self, rows: Iterable[str]) -> int:
+    def add(self, rows: Iterable[str], strings: Strings) -> int:
         """The data rows' XML (one string per row), kept deflated; returns their number."""
+        refs = 0
         for xml in rows:
             self.rows.add(xml)
+            refs += xml.count(' t="s"><v>')
             self.count += 1
         self.rows.flush()
+        strings.count += refs
         return self.count
 
 
@@ -251,7 +250,7 @@ class RowWriter:
             return ""
         if (attribute := self._styles.get(id(fmt))) is None:
             self.table.formats.append(fmt)
-            attribute = self._styles[id(fmt)] = f' s="{STYLE.format(len(self.table.formats) - 1)}"'
+            attribute = self._styles[id(fmt)] = STYLE.format(len(self.table.formats) - 1)
         return attribute
 
     def row(self, r: int, cells: list[str], height: float | None = None) -> str:
@@ -284,7 +283,7 @@ class RowWriter:
         return self.text(r, i, str(value)[:MAX_TEXT], style)
 
     def text(self, r: int, i: int, text: str, style: str) -> str:
-        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index(text)}</v></c>'
+        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index[text]}</v></c>'
 
     def serial(self, value: dt.date) -> float:
         if (serial := self._dates.get(value)) is None:

@@ -315,7 +315,8 @@ class SummaryWriter:
         """``view`` as a table whose data rows kamxl writes (:mod:`.sheetxml`): XlsxWriter is
         given the header, one blank marker cell per format the rows use, and the total row."""
         table = StreamedTable(ws.get_name(), view.name, top, left, len(view.columns), options["total_row"])
-        table.add(self.rows_xml(RowWriter(table, self.strings), top + 1, view.columns, view.rows, formats))
+        writer = RowWriter(table, self.strings)
+        table.add(self.rows_xml(writer, top + 1, view.columns, view.rows, formats), self.strings)
         if ws.add_table(top, left, table.short_last, table.right, options) != 0:
             raise ValueError(f"table {view.name!r} not added to sheet {ws.get_name()!r}")
         for r, c, fmt in table.markers():
@@ -360,7 +361,7 @@ class SummaryWriter:
                 # The usual cells first, written here: a text, a finite number in a number column.
                 if type(value) is str and value and kind != "link" and kind != "celllink":
                     text = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
-                    cells.append(f'<c r="{letters[i]}{n}"{style} t="s"><v>{index(text)}</v></c>')
+                    cells.append(f'<c r="{letters[i]}{n}"{style} t="s"><v>{index[text]}</v></c>')
                     continue
                 if (type(value) is float or type(value) is int) and not textual and -INF < value < INF:
                     cells.append(f'<c r="{letters[i]}{n}"{style}><v>{value:.16G}</v></c>')
