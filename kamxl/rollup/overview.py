@@ -11,7 +11,6 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
 
 from ..printing import legible_print, set_width, sheet_width
 from ..template import TIER_CODES
@@ -19,6 +18,8 @@ from .sheetrefs import TIER_TONES, cell_ref
 from .sheetrefs import quote_sheet as _quote
 
 if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
+
     from .summary import SummaryWriter
 
 TILE_COLS = (1, 3, 5, 7, 9, 11)
@@ -37,8 +38,9 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
     for c in TILE_COLS:
         set_width(ws, c, c, TILE_WIDTH)
         set_width(ws, c + 1, c + 1, GUTTER)
-    ws.set_row(0, 8)
-    ws.set_row(1, 30)
+    heights = {0: 8.0, 1: 30.0}  # points of the rows set taller or shorter than 15, for the print scale
+    for r, height in heights.items():
+        ws.set_row(r, height)
     ws.merge_range(
         1, 1, 1, 4, p.t("title"), s.get(bold=True, font_size=20, font_color=st["primary"], valign="vcenter")
     )
@@ -224,14 +226,16 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
                 valign="bottom",
             ),
         )
+        heights |= {row: 20.0, row + 2: 34.0}  # the section's heading, the tiles' values
         ws.set_row(row, 20)
+        ws.set_row(row + 2, 34)
         for col, (label, value, num_format, sub, tone) in zip(TILE_COLS, tiles, strict=False):
             _tile(w, ws, row + 1, col, label, value, num_format, sub, tone)
         row += 5
     kam_row = _charts(w, ws, row)
     # Tiles on page 1, the matrix and pipeline on page 2, the KAM chart on page 3, each at a
     # legible scale (fitted to one page, the whole Overview printed its text at about 5 pt).
-    first_page = sum(ws.row_info[r].height if r in ws.row_info else 15 for r in range(row))
+    first_page = sum(heights.get(r, 15) for r in range(row))
     legible_print(ws, sheet_width(ws), key_col=None, row_breaks=[row, kam_row], first_page_height=first_page)
 
 
@@ -255,7 +259,6 @@ def _tile(
         fill, ink = st[tone], st[f"{tone}_text"]
     elif tone == "neutral":
         fill = st["neutral"]
-    ws.set_row(row + 1, 34)
     ws.write_string(
         row,
         col,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+HEADER_ROW = 3  # 0-based row of the tables' header on data sheets (and on Trends)
 TIER_TONES = {"invest": "good", "maintain": "warn", "deprioritise": "bad", "unrated": "neutral"}
 
 

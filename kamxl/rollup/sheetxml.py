@@ -2,39 +2,56 @@
 
 XlsxWriter keeps an object per cell until the workbook is saved (and one more per table cell
 for its overlap check): for a large portfolio's data sheets that is most of the roll-up's memory
-and a large share of its CPU time. A :class:`StreamedSheet` takes its table's rows as finished
-XML instead, with strings in the workbook's shared-string table and formats by their style
-index, exactly as XlsxWriter would write them, and puts them in place when the workbook is
-saved; heading, table header, total row, links and conditional formats stay XlsxWriter's.
-
-Those rows, and every sheet's XML once made, are kept deflated until the zip is written (a
-:class:`StreamedWorkbook`): XlsxWriter would otherwise hold all the sheets' text at once.
+and a large share of its CPU time. kamxl writes those rows itself instead, as finished XML kept
+deflated (:class:`Deflated`), with strings in a shared-string table of its own and each format
+as a placeholder; XlsxWriter writes everything else (heading, table, total row, conditional
+formats, print set-up) with its public API, and :mod:`.package` puts the rows in place once
+XlsxWriter has saved the workbook. Cells are typed and written as ``Worksheet.write_*`` writes
+them (tests/test_summary_streamed.py compares the two workbooks part by part).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import Any
-from zipfile import ZipInfo
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from xlsxwriter import workbook as xlsxwriter_workbook
-from xlsxwriter.format import Format
-from xlsxwriter.packager import Packager
-from xlsxwriter.url import Url
-from xlsxwriter.utility import _datetime_to_excel_datetime, xl_col_to_name, xl_range
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
 
 MAX_LINKS = 65530  # Excel's limit of links per sheet
+MAX_URL = 2079  # characters Excel keeps of a link (and of its location)
 MAX_TEXT = 32767  # characters Excel keeps in a cell
 CHUNK = 1 << 18  # characters of XML deflated together
 PLAIN = 1 << 23  # characters a text keeps plain before it deflates the rest
-ROW_TAG = re.compile(r"(<row [^>]*)>")
+DEFAULT_ROW_PX = 20  # Excel's default row height, 15 points
+STYLE = "\x01{}\x02"  # a cell's style attribute in the rows, until known (no control character is written)
+EPOCH = dt.datetime(1899, 12, 31)  # day 0 of Excel's 1900 date system
+ESCAPED = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # a literal Excel escape, escaped in turn
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+URL_ESCAPES = str.maketrans(
+    {
+        "%": "%25",
+        '"': "%22",
+        " ": "%20",
+        "<": "%3c",
+        ">": "%3e",
+        "[": "%5b",
+        "]": "%5d",
+        "^": "%5e",
+        "`": "%60",
+        "{": "%7b",
+        "}": "%7d",
+        "#": "%23",
+    }
+)
+PERCENT_ESCAPE = re.compile("%[0-9a-fA-F]{2}")
 
 
 class Deflated:
@@ -74,154 +91,172 @@ class Deflated:
         return b"".join(c.encode("utf-8") if isinstance(c, str) else zlib.decompress(c) for c in self.chunks)
 
 
-class DeflatedXml(io.StringIO):
-    """A package part written by XlsxWriter's XML writer, deflated as it comes; ``getvalue``
-    gives its UTF-8 bytes, once, when the zip is written (the part is listed as binary)."""
+def escape_text(text: str) -> str:
+    """Text as a shared string's ``<t>`` holds it: Excel's ``_xHHHH_`` escapes, then XML's."""
+    if "_x" in text:
+        text = ESCAPED.sub(r"_x005F\1", text)
+    text = CONTROL.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attribute(text: str) -> str:
+    return (
+        text.replace("&", "&amp;")
+        .replace('"', "&quot;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", "&#xA;")
+    )
+
+
+def shared_string(text: str) -> str:
+    """One ``<si>`` of the shared-string table."""
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f"<si><t{space}>{escape_text(text)}</t></si>"
+
+
+class Strings(dict[str, int]):
+    """The workbook's shared strings written by kamxl, text -> index (``strings[text]`` adds a new
+    one): they come first in the table, before XlsxWriter's (whose indices :mod:`.package` shifts)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.text = Deflated()
+        self.count = 0  # cells that refer to a string, counted as the rows are kept
 
-    def write(self, text: str) -> int:
-        self.text.add(text)
-        return len(text)
+    def __missing__(self, text: str) -> int:
+        index = self[text] = len(self)
+        return index
 
-    def getvalue(self) -> bytes:  # type: ignore[override]
-        data = self.text.data()
-        self.text = Deflated()
-        return data
-
-
-class DeflatingPackager(Packager):
-    """XlsxWriter's packager, with the worksheets' XML deflated until the zip is written."""
-
-    def _filename(self, xml_filename: str) -> Any:
-        if not (self.in_memory and xml_filename.startswith("xl/worksheets/sheet")):
-            return super()._filename(xml_filename)
-        part = DeflatedXml()
-        self.filenames.append((part, xml_filename, True))
-        return part
+    def xml(self) -> Iterator[str]:
+        """The ``<si>`` elements, in index order, a few hundred at a time."""
+        batch: list[str] = []
+        for text in self:
+            batch.append(shared_string(text))
+            if len(batch) >= 512:
+                yield "".join(batch)
+                batch = []
+        yield "".join(batch)
 
 
-class StreamedWorkbook(Workbook):
-    """A workbook whose worksheets' XML is held deflated until it is saved (``in_memory`` only),
-    and whose zip is deflated at level 1: the summary's sheets are megabytes of XML, which the
-    default level takes three times as long to pack, for a file a fifth smaller."""
+@dataclass
+class Link:
+    """A link to a file (and a place in it), as Excel writes it: the relationship's target and
+    the hyperlink's location; ``text`` is what the cell shows."""
 
-    def _get_packager(self) -> Packager:
-        return DeflatingPackager()
-
-    def _store_workbook(self) -> None:
-        # XlsxWriter makes each part's ZipInfo itself, at zipfile's default level.
-        saved = xlsxwriter_workbook.ZipInfo
-        xlsxwriter_workbook.ZipInfo = _FastZipInfo
-        try:
-            super()._store_workbook()
-        finally:
-            xlsxwriter_workbook.ZipInfo = saved
+    target: str
+    location: str
+    text: str
+    url: str  # the same link as XlsxWriter's ``write_url`` takes it (its targets have backslashes)
 
 
-class _FastZipInfo(ZipInfo):
-    __slots__ = ()
+def file_link(target: str, where: str = "") -> Link | None:
+    """A link to the file ``target`` (relative to the summary, or absolute), at ``where`` (such as
+    'Risks'!G6), with forward slashes, which Excel on Windows and on a Mac both follow; None
+    when Excel could not keep it. The cell shows the path as XlsxWriter's ``external:`` links do."""
+    shown = target.replace("/", "\\") + (f"#{where}" if where else "")
+    path = target.replace("\\", "/")
+    absolute = path.startswith("//") or (path[:1].isalpha() and path[1:2] == ":")
+    link = ("file:///" + path if absolute else path).removeprefix("./")
+    if "#" in link or (
+        len(link) + len(where) > MAX_URL // 2 and max(map(_utf16_len, (link, where))) > MAX_URL
+    ):
+        return None
+    escaped = link if PERCENT_ESCAPE.search(link) else link.translate(URL_ESCAPES)
+    return Link(escaped, where, shown, "external:" + target + (f"#{where}" if where else ""))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._compresslevel = 1
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
-class StreamedSheet(Worksheet):
-    """A worksheet whose one table's data rows arrive as XML (see :class:`RowWriter`)."""
+def excel_serial(value: dt.date) -> float:
+    """A date or naive datetime as Excel's serial number (1900 date system), as XlsxWriter's
+    ``write_datetime`` computes it."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise TypeError(f"Excel keeps no time zone: {value!r}")
+    else:
+        value = dt.datetime(value.year, value.month, value.day)
+    delta = value - EPOCH
+    days = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / (60 * 60 * 24)
+    return days + 1 if days > 59 else days  # Excel's 29 February 1900
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.streamed: tuple[int, int, Deflated] | None = None  # first row, last row, rows' XML
-        self.streamed_cols = (0, 0)  # first and last column of the streamed rows
 
-    def add_streamed_table(self, top: int, left: int, last: int, right: int, options: dict[str, Any]) -> None:
-        """``add_table`` over rows ``top`` to ``last``, without XlsxWriter's cell-by-cell overlap
-        check (the sheet holds one table): declared over one data row, then stretched."""
-        totals = bool(options.get("total_row"))
-        short = top + 1 + (1 if totals else 0)
-        if self.add_table(top, left, min(short, last), right, options) != 0:
-            raise ValueError(f"table {options.get('name')!r} not added")
-        if last <= short:
-            return
-        table = self.tables[-1]
-        if totals:
-            self.table[last] = self.table.pop(short)
-        data_last = last - (1 if totals else 0)
-        table["range"] = xl_range(top, left, last, right)
-        table["a_range"] = xl_range(top, left, data_last, right)
-        if table.get("autofilter"):
-            table["autofilter"] = table["a_range"]
-        self._check_dimensions(last, right)
+@dataclass
+class StreamedTable:
+    """One Excel table's data rows, written by kamxl: ``top`` is its header row (0-based)."""
 
-    def stream(self, first: int, rows: Iterable[str], cols: tuple[int, int]) -> int:
-        """The data rows' XML, from row ``first`` down (0-based), in columns ``cols`` (first, last),
-        kept deflated until the sheet is saved; returns the number of rows."""
-        text, count = Deflated(), 0
+    sheet: str
+    name: str
+    top: int
+    left: int
+    width: int
+    totals: bool
+    rows: Deflated = field(default_factory=Deflated)
+    count: int = 0
+    formats: list[Format] = field(default_factory=list)  # placeholder number -> format
+    links: list[tuple[int, int, Link]] = field(default_factory=list)  # row, column, link
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width - 1
+
+    @property
+    def last(self) -> int:
+        """The table's last row: the total row, if any."""
+        return self.top + self.count + (1 if self.totals else 0)
+
+    @property
+    def marker_rows(self) -> int:
+        """Rows of marker cells: one blank cell per format, whose style index XlsxWriter writes
+        (:mod:`.package` reads them back, then writes the data rows in their place)."""
+        return max(1, -(-len(self.formats) // self.width))
+
+    @property
+    def short_last(self) -> int:
+        """The last row of the table as XlsxWriter is given it: header, markers, total row."""
+        return self.top + self.marker_rows + (1 if self.totals else 0)
+
+    def markers(self) -> Iterator[tuple[int, int, Format]]:
+        for j, fmt in enumerate(self.formats):
+            yield self.top + 1 + j // self.width, self.left + j % self.width, fmt
+
+    def add(self, rows: Iterable[str], strings: Strings) -> int:
+        """The data rows' XML (one string per row), kept deflated; returns their number."""
+        refs = 0
         for xml in rows:
-            text.add(xml)
-            count += 1
-        if count:
-            text.flush()
-            self.streamed, self.streamed_cols = (first, first + count - 1, text), cols
-            self._check_dimensions(first + count - 1, cols[1])
-        return count
-
-    def _calculate_spans(self) -> None:
-        """XlsxWriter's spans (columns used per block of 16 rows), the streamed rows included."""
-        super()._calculate_spans()
-        if self.streamed is None:
-            return
-        first, last, _ = self.streamed
-        low, high = self.streamed_cols
-        for block in {first // 16, last // 16}:
-            if block in self.row_spans:
-                a, b = map(int, self.row_spans[block].split(":"))
-                self.row_spans[block] = f"{min(a, low + 1)}:{max(b, high + 1)}"
-
-    def _write_rows(self) -> None:
-        if self.streamed is None:
-            super()._write_rows()
-            return
-        first, last, rows = self.streamed
-        low, high = self.dim_rowmin, self.dim_rowmax
-        try:
-            if low < first:
-                self.dim_rowmax = first - 1
-                super()._write_rows()
-            for xml in rows.texts():  # whole rows: cells hold numbers and string numbers only
-                if self.excel_version == 2010:  # set by a data bar after the rows were made
-                    xml = ROW_TAG.sub(r'\1 x14ac:dyDescent="0.25">', xml)
-                self.fh.write(xml)
-            if last < high:
-                self.dim_rowmin, self.dim_rowmax = last + 1, high
-                super()._write_rows()
-        finally:
-            self.dim_rowmin, self.dim_rowmax = low, high
-            self.streamed = None  # written once: the rows' memory goes with it
+            self.rows.add(xml)
+            refs += xml.count(' t="s"><v>')
+            self.count += 1
+        self.rows.flush()
+        strings.count += refs
+        return self.count
 
 
 class RowWriter:
-    """Cells of a :class:`StreamedSheet`'s rows as XML, typed as ``Worksheet.write_*`` types them."""
+    """Cells of a :class:`StreamedTable`'s rows as XML, typed as ``Worksheet.write_*`` types them."""
 
-    def __init__(self, ws: StreamedSheet, left: int, width: int) -> None:
-        self.ws, self.left = ws, left
-        self.index = ws.str_table._get_shared_string_index  # a string's number in the workbook's table
-        self.letters = [xl_col_to_name(left + i) for i in range(width)]
-        self.spans = f"{left + 1}:{left + width}"
-        self.default_px = ws.default_row_height
+    def __init__(self, table: StreamedTable, strings: Strings) -> None:
+        self.table, self.left = table, table.left
+        self.index = strings
+        self.letters = [xl_col_to_name(table.left + i) for i in range(table.width)]
+        self.spans = f"{table.left + 1}:{table.left + table.width}"
+        self._styles: dict[int, str] = {}
         self._dates: dict[Any, float] = {}
 
-    @staticmethod
-    def style(fmt: Format | None) -> str:
-        return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+    def style(self, fmt: Format | None) -> str:
+        """A cell's ``s`` attribute: a placeholder until XlsxWriter has numbered the formats."""
+        if fmt is None:
+            return ""
+        if (attribute := self._styles.get(id(fmt))) is None:
+            self.table.formats.append(fmt)
+            attribute = self._styles[id(fmt)] = STYLE.format(len(self.table.formats) - 1)
+        return attribute
 
     def row(self, r: int, cells: list[str], height: float | None = None) -> str:
         """A whole ``<row>``: ``height`` in points, as ``set_row`` takes it."""
-        px = int(height * 4.0 / 3.0 + 0.5) if height is not None else self.default_px
-        size = f' ht="{px * 0.75:.16g}" customHeight="1"' if px != self.default_px else ""
+        px = int(height * 4.0 / 3.0 + 0.5) if height is not None else DEFAULT_ROW_PX
+        size = f' ht="{px * 0.75:.16g}" customHeight="1"' if px != DEFAULT_ROW_PX else ""
         return f'<row r="{r + 1}" spans="{self.spans}"{size}>' + "".join(cells) + "</row>"
 
     def value(self, r: int, i: int, value: Any, style: str) -> str:
@@ -248,23 +283,17 @@ class RowWriter:
         return self.text(r, i, str(value)[:MAX_TEXT], style)
 
     def text(self, r: int, i: int, text: str, style: str) -> str:
-        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index(text)}</v></c>'
+        return f'<c r="{self.letters[i]}{r + 1}"{style} t="s"><v>{self.index[text]}</v></c>'
 
     def serial(self, value: dt.date) -> float:
         if (serial := self._dates.get(value)) is None:
-            when = (
-                value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
-            )
-            serial = self._dates[value] = _datetime_to_excel_datetime(
-                when, self.ws.date_1904, self.ws.remove_timezone
-            )
+            serial = self._dates[value] = excel_serial(value)
         return serial
 
-    def link(self, r: int, i: int, url: Url, style: str) -> str | None:
-        """A link cell (``write_url``), or None when the sheet holds as many links as Excel allows."""
-        ws = self.ws
-        ws.hlink_count += 1
-        if ws.hlink_count > MAX_LINKS:
+    def link(self, r: int, i: int, link: Link, style: str) -> str | None:
+        """A link cell, or None when the sheet holds as many links as Excel allows."""
+        links = self.table.links
+        if len(links) >= MAX_LINKS:
             return None
-        ws.hyperlinks[r][self.left + i] = url
-        return self.text(r, i, url.text, style)
+        links.append((r, self.left + i, link))
+        return self.text(r, i, link.text, style)

@@ -9,18 +9,16 @@ string cell, never as a formula or a link.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from xlsxwriter.format import Format
-from xlsxwriter.url import Url
-from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
+import xlsxwriter
 
 from .. import __version__
 from ..docprops import KIND, SUMMARY_KIND
@@ -30,15 +28,20 @@ from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..workbook_macros import prepare_macros
 from ..writer import add_macros
-from .history import Movement, Snapshot, Trends
+from .history import Trends
 from .overview import render_overview
+from .package import write_package
 from .portfolio import Col, Portfolio, View
-from .sheetrefs import TIER_TONES
+from .sheetrefs import HEADER_ROW, TIER_TONES
 from .sheetrefs import quote_sheet as _quote
-from .sheetxml import MAX_TEXT, RowWriter, StreamedSheet, StreamedWorkbook
+from .sheetxml import MAX_TEXT, Link, RowWriter, StreamedTable, Strings, file_link
+from .trends_sheet import render_trends
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 ROLL_UP_BUTTON_CELL = (1, 10)  # K2, right of the Source_Folder cell it reads
-HEADER_ROW = 3  # 0-based row of the tables' header on data sheets
 KIND_WIDTHS = {
     "date": 12,
     "currency": 14,
@@ -52,7 +55,6 @@ KIND_WIDTHS = {
 }
 MAX_LINES = 5
 INF = math.inf
-TREND_CHART = (520, 300)  # pixels
 
 
 def write_summary(portfolio: Portfolio, path: str | Path, *, trends: Trends | None = None) -> Path:
@@ -105,11 +107,14 @@ class SummaryWriter:
     STREAM = True  # data sheets' rows as XML (:mod:`.sheetxml`); False: XlsxWriter's cells, as a check
 
     def __init__(self, portfolio: Portfolio, tmp: Path, final: Path, trends: Trends, macros: bool) -> None:
-        self.p, self.trends, self.final, self.macros = portfolio, trends, final, macros
+        self.p, self.trends, self.tmp, self.final, self.macros = portfolio, trends, tmp, final, macros
         self.t = portfolio.template
         self.st = self.t.style
-        self.wb = StreamedWorkbook(
-            str(tmp),
+        self.saved = io.BytesIO()  # XlsxWriter's package, before the data rows go in
+        self.streamed: list[StreamedTable] = []
+        self.strings = Strings()
+        self.wb = xlsxwriter.Workbook(
+            self.saved,
             {
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
@@ -174,7 +179,7 @@ class SummaryWriter:
         p = self.p
         names = sheet_names(p.include_contacts)
         for key, text_key, color in names:
-            ws = self.wb.add_worksheet(p.t(text_key), worksheet_class=StreamedSheet)
+            ws = self.wb.add_worksheet(p.t(text_key))
             ws.set_tab_color(self.st["primary"] if color == "primary" else color)
             self.sheets[key] = ws
         self.sheets["chart_data"].hide()
@@ -199,7 +204,7 @@ class SummaryWriter:
         self.alert_formats(self.data_sheet("alerts", p.alerts_view(), p.t("head_alerts"), p.t("note_alerts")))
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
         self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
-        self.write_trends()
+        render_trends(self)
         self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
         if p.include_contacts:
             self.data_sheet("contacts", p.contacts_view(), p.t("head_contacts"), p.t("note_contacts"))
@@ -224,6 +229,7 @@ class SummaryWriter:
             )
         self.sheets["overview"].activate()
         self.wb.close()
+        write_package(self.saved.getvalue(), self.tmp, self.streamed, self.strings)
 
     # -- data sheets -------------------------------------------------------------------------
     def frame(self, ws: Worksheet, heading: str, note: str) -> None:
@@ -249,7 +255,9 @@ class SummaryWriter:
         ws.freeze_panes(HEADER_ROW + 1, 1)
         legible_print(ws, sheet_width(ws), title_rows=(HEADER_ROW, HEADER_ROW), key_col=0)
         # Heading and note print as the page header: a continuation page never opens on a cut one.
-        print_areas(ws, [(HEADER_ROW, 0, max(ws.dim_rowmax or 0, HEADER_ROW), len(view.columns) - 1)])
+        totals = bool(view.rows) and any(c.total for c in view.columns)
+        last = HEADER_ROW + len(view.rows) + (1 if totals else 0)  # the table's last written row
+        print_areas(ws, [(HEADER_ROW, 0, last, len(view.columns) - 1)])
         page_header(ws, heading, note)
         return view
 
@@ -287,10 +295,8 @@ class SummaryWriter:
         }
         ws.set_row(top, 30)
         formats = [self.fmt(col.kind) for col in cols]  # once per column: tables run to thousands of rows
-        if stream and isinstance(ws, StreamedSheet):
-            ws.add_streamed_table(top, left, last, left + len(cols) - 1, options)
-            xml = self.rows_xml(RowWriter(ws, left, len(cols)), top + 1, cols, rows, formats)
-            ws.stream(top + 1, xml, (left, left + len(cols) - 1))
+        if stream and rows:
+            self.stream_table(ws, view, top, left, options, formats)
         else:
             ws.add_table(top, left, last, left + len(cols) - 1, options)
             for r, row in enumerate(rows, start=top + 1):
@@ -302,6 +308,20 @@ class SummaryWriter:
             if col.choices == "_tier" and rows:
                 self.tier_formats(ws, top + 1, top + len(rows), left + i)
         return top + 1, top + n
+
+    def stream_table(
+        self, ws: Worksheet, view: View, top: int, left: int, options: dict[str, Any], formats: list[Format]
+    ) -> None:
+        """``view`` as a table whose data rows kamxl writes (:mod:`.sheetxml`): XlsxWriter is
+        given the header, one blank marker cell per format the rows use, and the total row."""
+        table = StreamedTable(ws.get_name(), view.name, top, left, len(view.columns), options["total_row"])
+        writer = RowWriter(table, self.strings)
+        table.add(self.rows_xml(writer, top + 1, view.columns, view.rows, formats), self.strings)
+        if ws.add_table(top, left, table.short_last, table.right, options) != 0:
+            raise ValueError(f"table {view.name!r} not added to sheet {ws.get_name()!r}")
+        for r, c, fmt in table.markers():
+            ws.write_blank(r, c, None, fmt)
+        self.streamed.append(table)
 
     def header(self, align: str) -> Format:
         st = self.st
@@ -341,14 +361,14 @@ class SummaryWriter:
                 # The usual cells first, written here: a text, a finite number in a number column.
                 if type(value) is str and value and kind != "link" and kind != "celllink":
                     text = value if len(value) <= MAX_TEXT else value[:MAX_TEXT]
-                    cells.append(f'<c r="{letters[i]}{n}"{style} t="s"><v>{index(text)}</v></c>')
+                    cells.append(f'<c r="{letters[i]}{n}"{style} t="s"><v>{index[text]}</v></c>')
                     continue
                 if (type(value) is float or type(value) is int) and not textual and -INF < value < INF:
                     cells.append(f'<c r="{letters[i]}{n}"{style}><v>{value:.16G}</v></c>')
                     continue
                 if kind == "link" or kind == "celllink":
-                    url, shown = self.link_of(cols[i], row)
-                    cell = w.link(r, i, url, link) if url is not None else None
+                    target, shown = self.link_of(cols[i], row)
+                    cell = w.link(r, i, target, link) if target is not None else None
                     if cell is None:
                         blank = not row.get(key)
                         cell = (
@@ -369,7 +389,7 @@ class SummaryWriter:
         """A missing value shown as a word ("never"), in the bad tone."""
         return self.fmt("text", font_color=self.st["bad_text"], align="right")
 
-    def link_of(self, col: Col, row: dict[str, Any]) -> tuple[Url | None, Any]:
+    def link_of(self, col: Col, row: dict[str, Any]) -> tuple[Link | None, Any]:
         """The link of a ``link`` or ``celllink`` cell (None: shown as text) and the text shown."""
         value = row.get(col.key)
         if col.kind == "link":
@@ -382,10 +402,7 @@ class SummaryWriter:
         target = self.link_target(str(path))
         if not target or "#" in target:
             return None, shown
-        try:
-            return _file_url(target, where), shown
-        except ValueError:
-            return None, shown
+        return file_link(target, where), shown
 
     def link_target(self, path: str) -> str | None:
         """:func:`_link_target`, with one relative path computed per folder (links run to thousands)."""
@@ -420,16 +437,17 @@ class SummaryWriter:
         if not row.get(col.key):
             ws.write_blank(r, c, None, fmt)
             return
-        url, shown = self.link_of(col, row)
-        if url is None or ws.write_url(r, c, url, fmt) != 0:
+        link, shown = self.link_of(col, row)
+        if link is None or ws.write_url(r, c, link.url, fmt) != 0:
             ws.write_string(r, c, safe_text(shown), self.fmt("text"))
 
     def total_spec(self, view: View, col: Col) -> dict[str, Any]:
-        """Total-row function and its value (so readers that do not recalculate see it too)."""
+        """Total-row function and its value (so readers that do not recalculate see it too): over
+        the numbers the cells show (an infinity or NaN is a blank cell)."""
         values = [
             v
             for row in view.rows
-            if isinstance(v := row.get(col.key), int | float) and not isinstance(v, bool)
+            if isinstance(v := row.get(col.key), int | float) and not isinstance(v, bool) and math.isfinite(v)
         ]
         kind, _, arg = (col.total or "").partition(":")
         header = {c.key: _ref(c.header) for c in view.columns}
@@ -444,8 +462,8 @@ class SummaryWriter:
                 "total_value": sum(values) / len(values) if values else 0,
             }
         if kind == "weighted":
-            weights = [float(row.get(arg) or 0) for row in view.rows]
-            scores = [float(row.get(col.key) or 0) for row in view.rows]
+            weights = [_finite(row.get(arg)) for row in view.rows]
+            scores = [_finite(row.get(col.key)) for row in view.rows]
             total_w = sum(weights)
             value = sum(w * s for w, s in zip(weights, scores, strict=True)) / total_w if total_w else 0
             ref_w, ref_s = f"{view.name}[{header[arg]}]", f"{view.name}[{header[col.key]}]"
@@ -455,8 +473,8 @@ class SummaryWriter:
             }
         if kind == "ratio":
             num, den = arg.split("/")
-            top = sum(float(row.get(num) or 0) for row in view.rows)
-            bottom = sum(float(row.get(den) or 0) for row in view.rows)
+            top = sum(_finite(row.get(num)) for row in view.rows)
+            bottom = sum(_finite(row.get(den)) for row in view.rows)
             formula = (
                 f"=IFERROR(SUBTOTAL(109,{view.name}[{header[num]}])/"
                 f"SUBTOTAL(109,{view.name}[{header[den]}]),0)"
@@ -537,87 +555,6 @@ class SummaryWriter:
         self.when(ws, view, "score", ">=", self.p.high_risk_score, "bad")
         self.when(ws, view, "score", ">=", 8, "warn")
 
-    # -- trends ------------------------------------------------------------------------------
-    def write_trends(self) -> None:
-        ws, p, tr = self.sheets["trends"], self.p, self.trends
-        note = p.t("note_trends", db=str(tr.database)) if tr.database else p.t("no_history")
-        self.frame(ws, p.t("head_trends"), note)
-        view = trends_view(p, tr.snapshots)
-        first, last = self.write_view(ws, view, HEADER_ROW, 0)
-        ws.freeze_panes(HEADER_ROW + 1, 1)
-        row = last + 3
-        if tr.snapshots:
-            self.trend_charts(ws, view, first, last, row)
-            row += 19
-        day = tr.previous_day
-        heading = p.t("head_movements", date=p.date(day)) if day else p.t("head_movements_first")
-        ws.write_string(row, 0, heading, self.s.subheading)
-        if tr.previous_day is None:
-            ws.write_string(row + 1, 0, p.t("no_previous"), self.s.hint)
-            return
-        if not tr.movements:
-            ws.write_string(row + 1, 0, p.t("no_movement"), self.s.hint)
-            return
-        self.write_view(ws, movements_view(p, tr.movements), row + 2, 0)
-
-    def trend_charts(self, ws: Worksheet, view: View, first: int, last: int, row: int) -> None:
-        sheet = _quote(ws.get_name())
-        keys = [c.key for c in view.columns]
-
-        def ref(key: str) -> str:
-            c = keys.index(key)
-            return f"={sheet}!${xl_col_to_name(c)}${first + 1}:${xl_col_to_name(c)}${last + 1}"
-
-        def lines(series: dict[str, str]) -> Any:
-            """A line chart over the snapshot days, one series per column key, with its colour."""
-            chart = self.wb.add_chart({"type": "line"})
-            for key, color in series.items():
-                chart.add_series(
-                    {
-                        "name": view.columns[keys.index(key)].header,
-                        "categories": ref("day"),
-                        "values": ref(key),
-                        "line": {"color": color, "width": 2.25},
-                        "marker": {
-                            "type": "circle",
-                            "size": 6,
-                            "fill": {"color": color},
-                            "border": {"color": color},
-                        },
-                    }
-                )
-            return chart
-
-        money = lines({"revenue": self.st["primary"], "target": "#ED7D31", "weighted_pipeline": "#70AD47"})
-        self.style_chart(money, self.p.t("chart_trend_totals"), money_axis=True, size=TREND_CHART)
-        money.set_x_axis(self.snapshot_axis())
-        ws.insert_chart(row, 0, money, {"x_offset": 4, "y_offset": 4})
-        scores = lines(
-            {
-                "avg_overall": self.st["primary"],
-                "avg_potential": "#2E75B6",
-                "avg_relationship": "#7030A0",
-                "avg_execution": "#ED7D31",
-            }
-        )
-        self.style_chart(scores, self.p.t("chart_trend_scores"), size=TREND_CHART)
-        scores.set_y_axis(
-            {
-                "min": 0,
-                "max": 100,
-                "major_unit": 20,
-                "num_font": self.font(8),
-                "major_gridlines": {"visible": True, "line": {"color": self.st["border"]}},
-            }
-        )
-        scores.set_x_axis(self.snapshot_axis())
-        ws.insert_chart(row, 0, scores, {"x_offset": 4 + TREND_CHART[0] + 20, "y_offset": 4})
-
-    def snapshot_axis(self) -> dict[str, Any]:
-        """One category per snapshot day, labelled with the day itself: a date axis would label
-        by its base unit (2026-01-01 under a snapshot of 2026-12-01) and space by calendar."""
-        return {"text_axis": True, "num_font": self.font(8), **self.s.num_format("date")}
-
     # -- charts ------------------------------------------------------------------------------
     def font(self, size: float, **extra: Any) -> dict[str, Any]:
         return {"name": self.st.get("font", "Calibri"), "size": size, "color": self.st["ink"]} | extra
@@ -643,85 +580,6 @@ class SummaryWriter:
         return f'#,##0.0,," M{sym}";-#,##0.0,," M{sym}";"0"'
 
 
-def trends_view(p: Portfolio, snapshots: list[Snapshot]) -> View:
-    t = p.t
-    cols = [
-        Col("day", t("col_snapshot"), "date", width=12),
-        Col("accounts", t("col_accounts"), "int"),
-        Col("revenue", t("col_revenue"), "currency"),
-        Col("target", t("col_target"), "currency"),
-        Col("weighted_pipeline", t("col_weighted_pipeline"), "currency"),
-        Col("whitespace", t("col_whitespace"), "currency"),
-        Col("overdue_actions", t("col_overdue_actions"), "int"),
-        Col("high_risks", t("col_high_risks"), "int"),
-        Col("stale_plans", t("col_stale"), "int"),
-        *[
-            Col(f"avg_{k}", t(f"col_{k}"), "score")
-            for k in ("overall", "potential", "relationship", "execution")
-        ],
-        *[
-            Col(f"tier_{code}", p.tier_label(code), "int")
-            for code in ("invest", "maintain", "deprioritise", "unrated")
-        ],
-    ]
-    rows = []
-    for snap in snapshots:
-        tot = snap.totals
-        rows.append(
-            {
-                "day": snap.day,
-                **{
-                    k: tot.get(k)
-                    for k in (
-                        "accounts",
-                        "revenue",
-                        "target",
-                        "weighted_pipeline",
-                        "whitespace",
-                        "overdue_actions",
-                        "high_risks",
-                        "stale_plans",
-                    )
-                },
-                **{
-                    f"avg_{k}": tot.get("average_scores", {}).get(k)
-                    for k in ("overall", "potential", "relationship", "execution")
-                },
-                **{
-                    f"tier_{k}": tot.get("accounts_per_tier", {}).get(k, 0)
-                    for k in ("invest", "maintain", "deprioritise", "unrated")
-                },
-            }
-        )
-    return View("Snapshots", cols, rows)
-
-
-def movements_view(p: Portfolio, movements: list[Movement]) -> View:
-    t = p.t
-    cols = [
-        Col("account", t("col_account"), width=26),
-        Col("kam", t("col_kam"), width=16),
-        Col("previous_tier", t("col_previous_tier"), choices="_tier", width=14),
-        Col("tier", t("col_tier"), choices="_tier", width=13),
-        Col("movement", t("col_movement"), width=16),
-        Col("previous_overall", t("col_previous_overall"), "score", width=12),
-        Col("overall", t("col_overall"), "score"),
-    ]
-    rows = [
-        {
-            "account": m.account,
-            "kam": m.kam,
-            "previous_tier": m.previous_tier,
-            "tier": m.tier,
-            "movement": t(f"move_{m.kind}"),
-            "previous_overall": m.previous_overall,
-            "overall": m.overall,
-        }
-        for m in movements
-    ]
-    return View("TierMovements", cols, rows)
-
-
 def _wrapped(cols: list[Col]) -> list[tuple[str, float, int]]:
     """Key, width and the characters a line surely holds, of each wrapped (long text) column."""
     out = []
@@ -740,6 +598,12 @@ def _lines(wrapped: list[tuple[str, float, int]], row: dict[str, Any]) -> int:
         if isinstance(value, str) and (len(value) > one_line or "\n" in value or "\t" in value):
             lines = max(lines, text_lines(value, width))
     return min(lines, MAX_LINES)
+
+
+def _finite(value: Any) -> float:
+    """A number as its cell counts in a total: 0 for a blank, an infinity or NaN."""
+    number = float(value or 0)
+    return number if math.isfinite(number) else 0.0
 
 
 def _excel_text(text: str) -> str:
@@ -767,18 +631,6 @@ def _ref(header: str) -> str:
 def _currency_symbol(fmt: str) -> str:
     m = re.search(r'"\s*([^"\d#,.;\s]+)\s*"', fmt)
     return m.group(1) if m else "€"
-
-
-def _file_url(target: str, where: str = "") -> Url:
-    """A link to a file with forward slashes, which Excel on Windows and on a Mac both follow.
-
-    XlsxWriter turns every ``/`` of an external link into ``\\``, which Excel for Mac cannot
-    open; the link is rewritten after XlsxWriter parsed it.
-    """
-    url = Url("external:" + target + (f"#{where}" if where else ""))
-    url._link = url._link.replace("\\", "/")
-    url._relationship_link = url._relationship_link.replace("\\", "/")
-    return url
 
 
 def _link_target(path: Path, start: Path) -> str | None:
