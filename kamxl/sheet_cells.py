@@ -260,6 +260,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     placed: list[tuple[int, int, Any]] = []
     add = placed.append
     flags: Flags = {}
+    valued = False
     try:
         for ref, style, kind, f, formula, v in cells:
             where = ref_index(ref)
@@ -281,8 +282,10 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
                 else:
                     value = float(v)
             elif kind == b"str":
-                if not v and _NO_VALUE.search(xml):
-                    return None  # a typed cell without <v>: calamine leaves it out of the grid
+                if not v and not valued:
+                    if _NO_VALUE.search(xml):
+                        return None  # a formula string without <v>: calamine leaves it out
+                    valued = True  # every empty one is <v></v>: looked for once a sheet
                 if b"_x" in v:
                     return None  # Excel's _xHHHH_ escapes: calamine versions differ
                 value = v.decode("utf-8")

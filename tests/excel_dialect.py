@@ -7,10 +7,11 @@ reproduces part by part:
 * every XML part: ``<?xml ... standalone="yes"?>`` followed by CR LF;
 * worksheets: the ``mc``/``x14ac``/``xr``/``xr2``/``xr3`` namespaces and an ``xr:uid`` on the
   root, ``x14ac:dyDescent`` on ``<sheetFormatPr>`` and on every row, numbers with up to 17
-  significant digits and exponents as ``1.0000000000000001E-2``, and formulas filled down a
+  significant digits and exponents as ``1.0000000000000001E-2``, formulas whose result is an
+  empty text typed ``t="str"`` with an empty ``<v></v>``, and formulas filled down a
   column stored once as a shared formula (``<f t="shared" ref="C2:C9" si="0">``) with empty
   followers (``<f t="shared" si="0"/>``);
-* the workbook: its revision pointer, absolute path and namespaces;
+* the workbook: its revision pointer, absolute path, namespaces and calculation id;
 * styles: their namespaces and ``x14ac:knownFonts``;
 * tables: ``xr:uid``/``xr3:uid`` on the table, its filter and its columns;
 * ``docProps/app.xml``: Microsoft Excel 16 as the application.
@@ -46,6 +47,7 @@ _ROW = re.compile(rb"<row\b([^>]*?)(/?)>")
 _NUMBER_CELL = re.compile(
     rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")?(?: t="n")?>(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?<v>)([^<]+)(</v>)'
 )
+_EMPTY_RESULT = re.compile(rb'(<c r="[A-Z]+[0-9]+"(?: s="[0-9]+")?)(><f\b[^>]*?(?:/>|>[^<]*</f>)<v></v></c>)')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*><f>([^<]*)</f>')
 # A relative or absolute cell reference outside a string, a quoted sheet name or a function name.
 _TOKEN = re.compile(
@@ -115,6 +117,7 @@ def worksheet(name: str, body: bytes) -> bytes:
     )
     body = _ROW.sub(lambda m: b"<row" + m.group(1) + b' x14ac:dyDescent="0.25"' + m.group(2) + b">", body)
     body = _NUMBER_CELL.sub(lambda m: m.group(1) + excel_number(m.group(2)) + m.group(3), body)
+    body = _EMPTY_RESULT.sub(rb'\1 t="str"\2', body)
     return share_formulas(body)
 
 
@@ -204,6 +207,7 @@ def workbook(name: str, body: bytes) -> bytes:
         b'xmlns:xr10="http://schemas.microsoft.com/office/spreadsheetml/2016/revision10"/>'
     )
     body = re.sub(rb"(<workbookPr\b[^>]*/>)", lambda m: m.group(1) + path, body, count=1)
+    body = re.sub(rb"<calcPr\b[^>]*/>", b'<calcPr calcId="191029"/>', body, count=1)
     return re.sub(
         rb"<workbookView\b", b'<workbookView xr2:uid="{00000000-000D-0000-FFFF-FFFF00000000}"', body, count=1
     )
