@@ -251,6 +251,8 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     """The sheet's grid from A1 (blanks as ``""``) and its flags, as calamine and
     :func:`kamxl.workbook_source._scan` give them; None when the sheet holds anything the
     fast path does not read."""
+    if b"<sheetData" not in xml and xml.find(b"<chartsheet ", 0, 1024) != -1 and b"<c " not in xml:
+        return [], {}  # a chart sheet (Insert > Chart > Move Chart > New sheet) holds no cells
     if not declaration_crlf_only(xml) or b"<sheetData" not in xml or _PREFIXED_CELL.search(xml):
         return None  # carriage returns, or elements with a prefix: not read here
     cells = _CELL.findall(xml)

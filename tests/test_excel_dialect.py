@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import python_calamine as pc
 
 from kamxl import workbook_source
 from kamxl.demo import demo_plans
@@ -36,6 +37,20 @@ def test_workbooks_saved_by_excel_are_read_in_one_pass_as_calamine_reads_them(pa
     assert b"?>\r\n<worksheet" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     outcome = compare_with_calamine(data)
     assert outcome and set(outcome.values()) == {"same"}, outcome
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in EXCEL.glob("*.xls?") if p.name not in DECLINED), ids=lambda p: p.name
+)
+def test_a_file_source_reads_every_sheet_excel_saved_without_calamine(path, monkeypatch) -> None:
+    """The whole workbook in one pass: its parts (sheet list, chart sheets, styles, strings) too."""
+    data = path.read_bytes()
+    want = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    _without_calamine(monkeypatch)
+    source = workbook_source.FileSource(None, zipfile.ZipFile(io.BytesIO(data)), data=data)
+    assert source.dialect is not None and source.sheet_names == want.sheet_names
+    for name in source.sheet_names:
+        assert source.grid(name) == want.get_sheet_by_name(name).to_python(skip_empty_area=False), name
 
 
 @pytest.mark.parametrize("name", sorted(DECLINED))
@@ -71,7 +86,9 @@ def test_the_excel_dialect_has_excels_habits(plans) -> None:
     assert b'mc:Ignorable="x14ac xr xr2 xr3"' in sheets and b"xr:uid=" in sheets
     assert re.search(rb'<f t="shared" ref="[A-Z]+[0-9]+:[A-Z]+[0-9]+" si="0">', sheets)
     assert re.search(rb'<f t="shared" si="[0-9]+"/>', sheets)
-    assert re.search(rb"<v>-?(?:0\.0*)?[1-9][0-9.]{16,17}(?:E[-+]?[0-9]+)?</v>", sheets)  # 17 significant digits
+    assert re.search(
+        rb"<v>-?(?:0\.0*)?[1-9][0-9.]{16,17}(?:E[-+]?[0-9]+)?</v>", sheets
+    )  # 17 significant digits
     assert b"xr3:uid=" in z.read("xl/tables/table1.xml")
 
 
