@@ -44,6 +44,8 @@ _RUN_MARKUP = re.compile(r"<rPr>.*?</rPr>|<rPr/>|<rPh\b.*?</rPh>|<phoneticPr\b[^
 _RUN_TEXTS = re.compile(r'(?:<t(?: xml:space="preserve")?>[^<]*</t>|<t/>)*')
 _RUN_TEXT = re.compile(r'<t( xml:space="preserve")?>([^<]*)</t>')
 _XML_SPACE = " \t\r\n"
+_ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
+_OTHER_ESCAPE = re.compile(r"_x(?!00[0-9A-Fa-f]{2}_)(?:[0-9A-Fa-f]{4}_|00\+)")
 # A run without xml:space="preserve" that starts or ends with a space, or with a character reference.
 _SPACED = re.compile(r"<t>(?:[ \t\n]|&#|[^<]*(?:[ \t\n]|&#[0-9a-fA-Fx]++;)</t>)")
 # The error values calamine knows; it refuses a sheet holding any other (#SPILL!, #CALC!, ...).
@@ -76,15 +78,13 @@ def dialect(workbook_xml: bytes, styles_xml: bytes, strings_xml: bytes | None) -
 
 
 def shared_strings(xml: bytes) -> list[str] | None:
-    """Each shared string, or None for a table holding escapes, stray carriage returns or
-    text some calamine versions trim and others do not."""
+    """Each shared string, or None for a table holding stray carriage returns, markup other
+    than runs, or text some calamine versions read differently (trimmed spaces, escapes)."""
     if not declaration_crlf_only(xml):
         return None
     try:
         text = xml.decode("utf-8")
     except UnicodeDecodeError:
-        return None
-    if "_x" in text:
         return None
     found = _SI.findall(text)
     if len(found) != text.count("<si"):
@@ -95,16 +95,31 @@ def shared_strings(xml: bytes) -> list[str] | None:
         found = _rich_strings(text)  # spaces at an end of a run calamine may trim: looked at closely
         if found is None:
             return None
-    if "&" not in text:
-        return found
-    out = []
-    for s in found:
-        if "&" in s:
-            s = _unescape(s)
-            if s is None:
+    if "&" in text:
+        out = []
+        for s in found:
+            if "&" in s and (s := _unescape(s)) is None:  # type: ignore[assignment]
                 return None
+            out.append(s)
+        found = out
+    return _excel_unescaped(found) if "_x" in text else found
+
+
+def _excel_unescaped(strings: list[str]) -> list[str] | None:
+    """Excel's ``_x000D_`` escapes undone as calamine undoes them (``_x00HH_`` only, left to
+    right); None for any other ``_xHHHH_``, which calamine versions read differently."""
+    out = []
+    for s in strings:
+        if "_x" in s:
+            if _OTHER_ESCAPE.search(s):
+                return None
+            s = _ESCAPE.sub(_escaped, s)
         out.append(s)
     return out
+
+
+def _escaped(m: re.Match[str]) -> str:
+    return chr(int(m.group(1), 16))
 
 
 def _rich_strings(text: str) -> list[str] | None:

@@ -25,7 +25,7 @@ from tests.excel_dialect import excel_number, shift_rows, to_excel
 from tests.test_sheet_cells import _book, compare_with_calamine
 
 EXCEL = Path(__file__).resolve().parent / "fixtures" / "excel"
-DECLINED = {"has_x000D_.xlsx"}  # Excel's _x000D_ escapes, which calamine versions read differently
+DECLINED = {"has_x000D_.xlsx"}  # a raw CR LF inside a string, which XML parsers read differently
 
 
 # -- workbooks Excel saved ------------------------------------------------------------------------
@@ -216,6 +216,14 @@ CRLF = {n: (lambda x: x.replace(b"?>\n", b"?>\r\n", 1)) for n in (SHEET, STRINGS
         pytest.param(
             {
                 STRINGS: lambda x: x.replace(
+                    b"<t>one</t>", b"<t>o_x000D_\nn_x005F_x000D_e_x005f_x005F__x0009_</t>"
+                )
+            },
+            id="excel-escapes",
+        ),
+        pytest.param(
+            {
+                STRINGS: lambda x: x.replace(
                     b"<si><t>one</t></si>",
                     b'<si><t>one</t><rPh sb="0" eb="1"><t>wan</t></rPh><phoneticPr fontId="1"/></si>',
                 )
@@ -244,7 +252,8 @@ def test_excels_habits_are_read_in_one_pass(changes) -> None:
         pytest.param(
             {STRINGS: lambda x: x.replace(b"<t>one</t>", b"<t>one&#32;</t>")}, id="space-reference-at-an-end"
         ),
-        pytest.param({STRINGS: lambda x: x.replace(b"<t>one</t>", b"<t>one_x000D_</t>")}, id="excel-escape"),
+        pytest.param({STRINGS: lambda x: x.replace(b"<t>one</t>", b"<t>one_x2028_</t>")}, id="wide-escape"),
+        pytest.param({STRINGS: lambda x: x.replace(b"<t>one</t>", b"<t>one_x00+D_</t>")}, id="signed-escape"),
         pytest.param(
             {STRINGS: lambda x: x.replace(b"<si><t>one</t></si>", b"<si><t>one</t><x>?</x></si>")},
             id="unknown-markup",
