@@ -6,10 +6,10 @@ LibreOffice and XlsxWriter write: cells as ``<c r="B7" s="3" t="s"><f>..</f><v>.
 (Excel adds ``cm``/``vm`` after ``t``, and a CR LF after each part's XML declaration), shared
 strings as ``<si><t>..</t></si>`` or rich-text runs. For that dialect one regular-expression
 pass gives the same grid as calamine's ``to_python(skip_empty_area=False)`` in half the time,
-with the flags on the way. Anything else (another attribute order, inline strings, dates before
-March 1900 or with a time, the 1904 date system, error values calamine does not know, text
-calamine versions trim differently, ...) is answered with None and the caller asks calamine:
-the fast path only ever reads what it fully understands.
+with the flags on the way (and Excel 365's #SPILL! or #CALC!, which calamine refuses). Anything
+else (another attribute order, inline strings, dates before March 1900 or with a time, the 1904
+date system, text calamine versions trim differently, ...) is answered with None and the caller
+asks calamine: the fast path only ever reads what it fully understands.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ _ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
 _OTHER_ESCAPE = re.compile(r"_x(?!00[0-9A-Fa-f]{2}_)(?:[0-9A-Fa-f]{4}_|00\+)")
 # A run without xml:space="preserve" that starts or ends with a space, or with a character reference.
 _SPACED = re.compile(r"<t>(?:[ \t\n]|&#|[^<]*(?:[ \t\n]|&#[0-9a-fA-Fx]++;)</t>)")
-# The error values calamine knows; it refuses a sheet holding any other (#SPILL!, #CALC!, ...).
-_ERRORS = frozenset(b"#DIV/0! #N/A #NAME? #NULL! #NUM! #REF! #VALUE!".split())
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _EPOCH = dt.date(1899, 12, 30)
@@ -309,9 +307,10 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
                 if "&" in value and (value := _unescape(value)) is None:
                     return None
             elif kind == b"e":
-                if v not in _ERRORS:
-                    return None  # calamine refuses the sheet, or reads an empty <v> as no value
-                flags[where] = ("error", v.decode())
+                # Excel 365's #SPILL!, #CALC!, ... too, for which calamine refuses the whole sheet
+                flags[where] = ("error", v.decode("utf-8", "replace") or "#N/A")
+                if not v:
+                    continue  # calamine reads an empty <v> as no value: not in the grid
                 value = ""
             elif kind == b"b" and (v == b"0" or v == b"1"):
                 value = v == b"1"

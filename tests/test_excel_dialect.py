@@ -19,7 +19,8 @@ import python_calamine as pc
 from kamxl import workbook_source
 from kamxl.demo import demo_plans
 from kamxl.reader import read_plan
-from kamxl.sheet_cells import declaration_crlf_only, shared_strings
+from kamxl.sheet_cells import declaration_crlf_only, dialect, shared_strings, sheet_cells
+from kamxl.workbook_source import _scan
 from kamxl.writer import write_plan
 from tests.excel_dialect import excel_number, shift_rows, to_excel
 from tests.test_sheet_cells import _book, compare_with_calamine
@@ -241,9 +242,6 @@ def test_excels_habits_are_read_in_one_pass(changes) -> None:
     [
         pytest.param({SHEET: lambda x: x.replace(b"<sheetData>", b"<sheetData>\r\n")}, id="cr-inside"),
         pytest.param(
-            {SHEET: lambda x: x.replace(b"<v>#DIV/0!</v>", b"<v>#SPILL!</v>")}, id="error-calamine-refuses"
-        ),
-        pytest.param(
             {SHEET: lambda x: _str_cell(x).replace(b"<v></v>", b"")}, id="formula-string-without-value"
         ),
         pytest.param(
@@ -263,6 +261,23 @@ def test_excels_habits_are_read_in_one_pass(changes) -> None:
 def test_what_the_reader_cannot_read_exactly_is_declined(changes) -> None:
     data = _parts(_book(_cells), changes)
     assert compare_with_calamine(data) == {"S": "declined"}
+
+
+@pytest.mark.parametrize("code", [b"#SPILL!", b"#CALC!"])
+def test_excel_365_errors_calamine_refuses_are_read_in_one_pass(code) -> None:
+    """calamine refuses a whole sheet holding one: the one-pass reader reads it, flagged."""
+    data = _parts(_book(_cells), {SHEET: lambda x: x.replace(b"<v>#DIV/0!</v>", b"<v>" + code + b"</v>")})
+    with pytest.raises(pc.CalamineError, match="error value"):
+        pc.CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("S").to_python()
+    z = zipfile.ZipFile(io.BytesIO(data))
+    found = dialect(z.read("xl/workbook.xml"), z.read("xl/styles.xml"), z.read(STRINGS))
+    assert found is not None
+    read = sheet_cells(z.read(SHEET), found)
+    assert read is not None
+    grid, flags = read
+    assert grid == [["one", 0.01], ["", ""], [True, ""]]
+    assert flags == {(1, 0): ("formula", '=IF(B1>1,"big","")'), (1, 1): ("error", code.decode())}
+    assert flags == _scan(z.read(SHEET))
 
 
 def test_only_the_declarations_line_break_may_hold_a_carriage_return() -> None:
