@@ -205,6 +205,8 @@ CRLF = {n: (lambda x: x.replace(b"?>\n", b"?>\r\n", 1)) for n in (SHEET, STRINGS
         pytest.param(
             {SHEET: lambda x: x.replace(b"<row ", b'<row x14ac:dyDescent="0.25" ')}, id="row-attributes"
         ),
+        pytest.param({SHEET: _str_cell}, id="formula-string-empty"),
+        pytest.param({SHEET: lambda x: x.replace(b"<v>#DIV/0!</v>", b"<v></v>")}, id="error-without-value"),
         pytest.param(
             {
                 STRINGS: lambda x: x.replace(
