@@ -46,8 +46,9 @@ _RUN_TEXT = re.compile(r'<t( xml:space="preserve")?>([^<]*)</t>')
 _XML_SPACE = " \t\r\n"
 _ESCAPE = re.compile(r"_x00([0-9A-Fa-f]{2})_")
 _OTHER_ESCAPE = re.compile(r"_x(?!00[0-9A-Fa-f]{2}_)(?:[0-9A-Fa-f]{4}_|00\+)")
-# A run without xml:space="preserve" that starts or ends with a space, or with a character reference.
-_SPACED = re.compile(r"<t>(?:[ \t\n]|&#|[^<]*(?:[ \t\n]|&#[0-9a-fA-Fx]++;)</t>)")
+# A run without xml:space="preserve" starting or ending with a space or maybe a character reference
+# (possessive: each run is scanned once, without backtracking).
+_SPACED = re.compile(r"<t>(?:[ \t\n]|&#|[^<]*+(?<=[ \t\n;])</t>)")
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _EPOCH = dt.date(1899, 12, 30)
@@ -275,7 +276,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     placed: list[tuple[int, int, Any]] = []
     add = placed.append
     flags: Flags = {}
-    valued = False
+    empty, empty_text = 0, False  # cells with an empty or no <v>; any of them a formula string
     try:
         for ref, style, kind, f, formula, v in cells:
             where = ref_index(ref)
@@ -285,6 +286,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
                 value: Any = strings[_index(v)]
             elif not kind or kind == b"n":
                 if not v:
+                    empty += 1
                     continue
                 if not v.isdigit() and _NUMBER.fullmatch(v) is None:
                     return None
@@ -297,10 +299,8 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
                 else:
                     value = float(v)
             elif kind == b"str":
-                if not v and not valued:
-                    if _NO_VALUE.search(xml):
-                        return None  # a formula string without <v>: calamine leaves it out
-                    valued = True  # every empty one is <v></v>: looked for once a sheet
+                if not v:
+                    empty, empty_text = empty + 1, True
                 if b"_x" in v:
                     return None  # Excel's _xHHHH_ escapes: calamine versions differ
                 value = v.decode("utf-8")
@@ -310,6 +310,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
                 # Excel 365's #SPILL!, #CALC!, ... too, for which calamine refuses the whole sheet
                 flags[where] = ("error", v.decode("utf-8", "replace") or "#N/A")
                 if not v:
+                    empty += 1
                     continue  # calamine reads an empty <v> as no value: not in the grid
                 value = ""
             elif kind == b"b" and (v == b"0" or v == b"1"):
@@ -319,8 +320,18 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
             add((*where, value))
     except (IndexError, ValueError, UnicodeDecodeError):
         return None
+    # calamine leaves out a formula string without <v>, where <v></v> is "": when every empty
+    # cell has its <v></v>, none is without (a count costs far less than a search).
+    if empty_text and xml.count(b"<v></v>") != empty and _NO_VALUE.search(xml):
+        return None
+    grid = _grid(placed)
+    return None if grid is None else (grid, flags)
+
+
+def _grid(placed: list[tuple[int, int, Any]]) -> Grid | None:
+    """The values placed in a grid from A1, blanks as ``""``; None for one too large."""
     if not placed:
-        return [], flags
+        return []
     rows = max(placed)[0] + 1  # C-level passes: tuples order by their row first
     cols = max(map(_COLUMN, placed)) + 1
     if rows * cols > _MAX_CELLS:
@@ -328,7 +339,7 @@ def sheet_cells(xml: bytes, d: Dialect) -> tuple[Grid, Flags] | None:
     grid = [[""] * cols for _ in range(rows)]
     for r, c, value in placed:
         grid[r][c] = value
-    return grid, flags
+    return grid
 
 
 _COLUMN = itemgetter(1)

@@ -208,6 +208,10 @@ CRLF = {n: (lambda x: x.replace(b"?>\n", b"?>\r\n", 1)) for n in (SHEET, STRINGS
         pytest.param({SHEET: _str_cell}, id="formula-string-empty"),
         pytest.param({SHEET: lambda x: x.replace(b"<v>#DIV/0!</v>", b"<v></v>")}, id="error-without-value"),
         pytest.param(
+            {SHEET: lambda x: _str_cell(x).replace(b"<v>#DIV/0!</v>", b"")},
+            id="empty-text-beside-an-error-without-v",
+        ),
+        pytest.param(
             {
                 STRINGS: lambda x: x.replace(
                     b"<si><t>one</t></si>",
