@@ -28,7 +28,6 @@ import uuid
 import zipfile
 from collections.abc import Callable
 
-MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NAMESPACES = {
     b"r": b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     b"mc": b"http://schemas.openxmlformats.org/markup-compatibility/2006",
@@ -115,7 +114,14 @@ def worksheet(name: str, body: bytes) -> bytes:
         ),
         body,
     )
-    body = _ROW.sub(lambda m: b"<row" + m.group(1) + b' x14ac:dyDescent="0.25"' + m.group(2) + b">", body)
+    body = _ROW.sub(
+        lambda m: (
+            m.group(0)
+            if b"dyDescent" in m.group(1)
+            else b"<row" + m.group(1) + b' x14ac:dyDescent="0.25"' + m.group(2) + b">"
+        ),
+        body,
+    )
     body = _NUMBER_CELL.sub(lambda m: m.group(1) + excel_number(m.group(2)) + m.group(3), body)
     body = _EMPTY_RESULT.sub(rb'\1 t="str"\2', body)
     return share_formulas(body)
