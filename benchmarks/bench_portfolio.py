@@ -1,11 +1,19 @@
 """A whole shared drive rolled up: kamxl against the naive script and the floor, in one run.
 
-Usage: python benchmarks/bench_portfolio.py [--plans N] [--distinct K] [--jobs J] [--repeat R] [--only ...]
+Usage: python benchmarks/bench_portfolio.py [--plans N] [--distinct K] [--jobs J] [--repeat R]
+       [--kinds kamxl,excel,libreoffice] [--only ...]
 
-Writes K distinct demo plans (default 48, the demo's content for a fixed day), then N workbooks
-(default 1,000) as copies of them, each with its own account id and name (writing every plan
-takes about a second, so 1,000 fresh plans would make the benchmark mostly generation). Then it
-measures, each in a fresh process, with the peak memory (RSS) of that process and of its
+Writes K distinct demo plans (default 48, the demo's content for a fixed day), then, for each
+kind of workbook, N workbooks (default 1,000) as copies of them, each with its own account id
+and name (writing every plan takes about a second, so 1,000 fresh plans would make the
+benchmark mostly generation). The kinds are the plans KAMs really have:
+
+  kamxl        as kamxl writes them
+  excel        as Excel saves them (:mod:`tests.excel_dialect`: CR LF after each XML
+               declaration, Excel's namespaces and attributes, shared formulas, 17-digit numbers)
+  libreoffice  re-saved by LibreOffice (tests/lo_recalc.py, "Calc Office Open XML")
+
+Then it measures, each in a fresh process, with the peak memory (RSS) of that process and of its
 largest worker:
 
   generate kamxl writing the K distinct plans, against bare XlsxWriter writing the same values
@@ -15,9 +23,11 @@ largest worker:
   changed  again after 1 % of the files changed
   naive    pandas.read_excel(sheet_name=None) of every file (openpyxl), concatenated, one process
 
-and prints the figures and the ratios the targets are stated in. The floor and the cold roll-up
-run in turns, three times each (``--repeat``), and each keeps its median run. Deterministic: the
-same arguments give the same workbooks. kamxl is byte-compiled first, as an installed package is.
+floor, cold, again and changed run on each kind; generate and naive once, on kamxl's plans. It
+prints the figures and, per kind, the ratios the targets are stated in, each against a baseline
+measured in the same run on the same files. The floor and the cold roll-up of every kind run in
+turns, three times each (``--repeat``), and each keeps its median run. Deterministic: the same
+arguments give the same workbooks. kamxl is byte-compiled first, as an installed package is.
 """
 
 from __future__ import annotations
@@ -47,6 +57,8 @@ sys.path.insert(0, str(ROOT))
 TODAY = dt.date(2026, 3, 16)  # the demo's content and the roll-up's day: fixed, so runs compare
 # The floor is measured right before the cold roll-up it is compared with: the machine is then alike.
 MEASURES = ("generate", "floor", "cold", "again", "changed", "naive")
+KINDS = ("kamxl", "excel", "libreoffice")
+PER_KIND = ("floor", "cold", "again", "changed")  # the others run once, on kamxl's plans
 
 
 # -- the workbooks --------------------------------------------------------------------------------
@@ -61,6 +73,42 @@ def write_distinct(folder: Path, count: int) -> list[Path]:
         save_plan(plan, folder, template=template)
         for plan in demo_plans(template, seed=11, count=count, today=TODAY)
     ]
+
+
+def as_kind(kind: str, distinct: list[Path], folder: Path) -> list[Path]:
+    """The distinct plans as this kind of workbook: kamxl's own, saved by Excel or by LibreOffice."""
+    if kind == "kamxl":
+        return distinct
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if kind == "excel":
+        from tests.excel_dialect import to_excel
+
+        for path in distinct:
+            (folder / path.name).write_bytes(to_excel(path.read_bytes()))
+        return [folder / path.name for path in distinct]
+    return resave_with_libreoffice(distinct, folder)
+
+
+def resave_with_libreoffice(paths: list[Path], folder: Path) -> list[Path]:
+    """Each workbook opened and saved as .xlsx by LibreOffice, in one session."""
+    report = folder / "lo.json"
+    subprocess.run(
+        ["/usr/bin/python3", str(ROOT / "tests" / "lo_recalc.py"), "--save-as-xlsx", str(folder), str(report)]
+        + [str(p) for p in paths],
+        check=True,
+        timeout=1800,
+    )
+    failed = [name for name, r in json.loads(report.read_text()).items() if r.get("load_error")]
+    if failed:
+        raise SystemExit(f"LibreOffice could not open {failed[:3]}")
+    report.unlink()
+    saved = []
+    for path in paths:
+        target = folder / (path.stem + ".xlsx")
+        (folder / path.name).rename(target)  # saved as a workbook without macros: named as one
+        saved.append(target)
+    return saved
 
 
 @functools.cache
@@ -254,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=default_jobs(), help="processes (default: one per CPU)")
     parser.add_argument("--only", default=",".join(MEASURES), help="measures to run, comma-separated")
     parser.add_argument(
+        "--kinds", default=",".join(KINDS), help="kinds of workbook, comma-separated (default: all three)"
+    )
+    parser.add_argument(
         "--repeat", type=int, default=3, help="runs of the floor and the cold roll-up, in turns (default 3)"
     )
     parser.add_argument(
@@ -267,59 +318,71 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_measure(args.measure, args.folder, args.work, args.jobs)))
         return 0
     only = [m for m in MEASURES if m in args.only.split(",")]
+    kinds = [k for k in KINDS if k in args.kinds.split(",")]
     work = args.keep or Path(tempfile.mkdtemp(prefix="kamxl-bench-"))
     try:
-        return report(work, args, only)
+        return report(work, args, only, kinds)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def report(work: Path, args: argparse.Namespace, only: list[str]) -> int:
+def report(work: Path, args: argparse.Namespace, only: list[str], kinds: list[str]) -> int:
     print(f"machine: {machine()}; jobs {args.jobs}")
     # An installed package runs from byte code compiled at install time; a checkout where Python
     # may not write it (PYTHONDONTWRITEBYTECODE) would compile kamxl in every measured process.
     compileall.compile_dir(ROOT / "kamxl", quiet=1)
     start = time.perf_counter()
     distinct = write_distinct(work / "distinct", args.distinct)
-    folder = work / "plans"
-    shutil.rmtree(folder, ignore_errors=True)
-    paths = make_portfolio(distinct, folder, args.plans)
-    shutil.rmtree(work / "portfolio", ignore_errors=True)
-    made = time.perf_counter() - start
-    print(f"{len(paths):,} workbooks ({args.distinct} distinct demo plans, copied) in {made:.0f} s")
-    results: dict[str, dict[str, Any]] = {}
-    for name in only:
-        if name == "cold" and "floor" in results:
-            continue  # measured with the floor, in turns
-        if name == "changed":
-            print(f"  ({change_some(paths, 0.01)} files changed)")
-        if name == "floor" and "cold" in only:
-            results |= floor_and_cold(folder, work, args)
-            continue
-        results[name] = measure(name, folder, work, args.jobs, args.distinct)
-        show(name, results[name], args.plans)
+    folders: dict[str, tuple[Path, list[Path]]] = {}
+    for kind in kinds:
+        sources = as_kind(kind, distinct, work / kind / "distinct")
+        folder = work / kind / "plans"
+        shutil.rmtree(folder, ignore_errors=True)
+        folders[kind] = (folder, make_portfolio(sources, folder, args.plans))
+        shutil.rmtree(work / kind / "portfolio", ignore_errors=True)
+        print(f"{kind}: {args.plans:,} workbooks ({args.distinct} distinct demo plans, copied)")
+    print(f"written in {time.perf_counter() - start:.0f} s")
+    results: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
+    if "floor" in only and "cold" in only:
+        for kind, medians in floor_and_cold(folders, work, args).items():
+            results[kind] |= medians
+    for kind in kinds:
+        folder, paths = folders[kind]
+        for name in only:
+            if name in results[kind] or (name not in PER_KIND and kind != kinds[0]):
+                continue
+            if name == "changed":
+                print(f"  ({change_some(paths, 0.01)} {kind} files changed)")
+            results[kind][name] = measure(name, folder, work / kind, args.jobs, args.distinct)
+            show(f"{kind} {name}", results[kind][name], args.plans)
     print_ratios(results, args.plans)
     return 0
 
 
-def floor_and_cold(folder: Path, work: Path, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """The floor and the cold roll-up in turns, ``--repeat`` times each; each keeps its median run.
+def floor_and_cold(
+    folders: dict[str, tuple[Path, list[Path]]], work: Path, args: argparse.Namespace
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The floor and the cold roll-up of each kind in turns, ``--repeat`` times each; each keeps
+    its median run.
 
     Wall times on a shared machine move by some 10 % from one run to the next: measured in turns,
-    both see the same machine, and the median leaves out a run that met a busy moment.
+    all see the same machine, and the median leaves out a run that met a busy moment.
     """
-    runs: dict[str, list[dict[str, Any]]] = {"floor": [], "cold": []}
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for _ in range(args.repeat):
-        for name in runs:
-            shutil.rmtree(work / "portfolio", ignore_errors=True)  # cold: no cache, no history
-            runs[name].append(r := measure(name, folder, work, args.jobs, args.distinct))
-            show(name, r, args.plans)
-    medians = {}
-    for name, measured in runs.items():
-        medians[name] = sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2]
+        for kind, (folder, _paths) in folders.items():
+            for name in ("floor", "cold"):
+                shutil.rmtree(work / kind / "portfolio", ignore_errors=True)  # cold: no cache, no history
+                r = measure(name, folder, work / kind, args.jobs, args.distinct)
+                runs.setdefault((kind, name), []).append(r)
+                show(f"{kind} {name}", r, args.plans)
+    medians: dict[str, dict[str, dict[str, Any]]] = {}
+    for (kind, name), measured in runs.items():
+        medians.setdefault(kind, {})[name] = sorted(measured, key=lambda r: r["seconds"])[len(measured) // 2]
         walls = ", ".join(f"{r['seconds']:.2f}" for r in measured)
-        print(f"{name:<9} median of {len(measured)} runs ({walls} s): {medians[name]['seconds']:.2f} s")
+        median = medians[kind][name]["seconds"]
+        print(f"{kind} {name:<9} median of {len(measured)} runs ({walls} s): {median:.2f} s")
     return medians
 
 
@@ -327,39 +390,46 @@ def show(name: str, r: dict[str, Any], plans: int) -> None:
     extra = {k: v for k, v in r.items() if k not in ("seconds", "cpu", "rss_mb", "worker_rss_mb")}
     extra = {k: round(v, 2) if isinstance(v, float) else v for k, v in extra.items()}
     print(
-        f"{name:<9} {r['seconds']:>8.2f} s (CPU {r['cpu']:>7.2f} s)  "
+        f"{name:<20} {r['seconds']:>8.2f} s (CPU {r['cpu']:>7.2f} s)  "
         f"{r['seconds'] / r.get('plans', plans) * 1000:>7.2f} ms/plan  "
         f"peak RSS {r['rss_mb']:>5.0f} MB (largest worker {r['worker_rss_mb']:.0f} MB)  {extra}"
     )
 
 
-def print_ratios(results: dict[str, dict[str, Any]], plans: int) -> None:
-    def ratio(a: str, b: str, key: str) -> float | None:
-        if a in results and b in results:
-            return results[a][key] / results[b][key]
-        return None
-
+def print_ratios(results: dict[str, dict[str, dict[str, Any]]], plans: int) -> None:
+    """Per kind, each ratio against its baseline measured in the same run on the same files."""
     lines = [
         ("naive / cold (target >= 20)", "naive", "cold"),
         ("cold / floor (target <= 3)", "cold", "floor"),
         ("again / cold (target <= 0.15)", "again", "cold"),
         ("changed / cold", "changed", "cold"),
     ]
-    print(f"{'ratio':<44} {'wall':>6} {'CPU':>6}")
-    for label, a, b in lines:
-        wall, cpu = ratio(a, b, "seconds"), ratio(a, b, "cpu")
-        if wall is not None and cpu is not None:
-            print(f"{label:<44} {wall:6.2f} {cpu:6.2f}")
-    if "generate" in results:
-        g = results["generate"]
+    first = next(iter(results), None)
+    print(f"{'ratio':<44} {'kind':<12} {'wall':>6} {'CPU':>6}")
+    for kind, measured in results.items():
+        for label, a, b in lines:
+            if a in measured and b in measured:
+                wall = measured[a]["seconds"] / measured[b]["seconds"]
+                cpu = measured[a]["cpu"] / measured[b]["cpu"]
+                print(f"{label:<44} {kind:<12} {wall:6.2f} {cpu:6.2f}")
+        if kind != first and first is not None and "cold" in measured and "cold" in results[first]:
+            base, cold = results[first]["cold"], measured["cold"]
+            wall, cpu = cold["seconds"] / base["seconds"], cold["cpu"] / base["cpu"]
+            print(f"{f'cold / cold on {first} plans':<44} {kind:<12} {wall:6.2f} {cpu:6.2f}")
+    if first is not None and "generate" in results[first]:
+        g = results[first]["generate"]
+        wall, cpu = g["seconds"] / g["bare_seconds"], g["cpu"] / g["bare_cpu"]
         print(
-            f"{'generate / bare XlsxWriter (target <= 3)':<44} {g['seconds'] / g['bare_seconds']:6.2f} "
-            f"{g['cpu'] / g['bare_cpu']:6.2f}   ({g['seconds'] / g['plans'] * 1000:.0f} against "
+            f"{'generate / bare XlsxWriter (target <= 3)':<44} {first:<12} {wall:6.2f} {cpu:6.2f}   "
+            f"({g['seconds'] / g['plans'] * 1000:.0f} against "
             f"{g['bare_seconds'] / g['plans'] * 1000:.0f} ms/plan)"
         )
-    rss = max((r["rss_mb"] for k, r in results.items() if k in ("cold", "again", "changed")), default=None)
-    if rss is not None:
-        print(f"{'roll-up peak RSS, MB (target < 500 at 10,000)':<44} {rss:6.0f}")
+    for kind, measured in results.items():
+        rss = max(
+            (r["rss_mb"] for k, r in measured.items() if k in ("cold", "again", "changed")), default=None
+        )
+        if rss is not None:
+            print(f"{'roll-up peak RSS, MB (target < 500 at 10,000)':<44} {kind:<12} {rss:6.0f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """How fast ``read_plan`` is, against openpyxl's read-only mode on the same workbooks, same run.
 
 Usage: python benchmarks/bench_read.py [WORKBOOK...] [--repeat N]
-Without workbooks it writes an empty and a full plan (English and French) to a temporary folder.
+Without workbooks it writes an empty and a full plan (English and French) to a temporary folder,
+each also as Excel saves it (:mod:`tests.excel_dialect`), the dialect KAMs' plans are in.
 Prints, per workbook, the median time of each reader and their ratio (read_plan / openpyxl).
 """
 
@@ -46,6 +47,7 @@ def openpyxl_read(path: Path) -> None:
 
 def sample_workbooks(folder: Path) -> list[Path]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from excel_dialect import to_excel
     from plan_factory import random_plan
 
     template = get_template()
@@ -54,6 +56,10 @@ def sample_workbooks(folder: Path) -> list[Path]:
         paths.append(write_plan(new_plan(template, lang, client_name="Empty"), folder / f"empty-{lang}.xlsx"))
         full = random_plan(template, seed=7, lang=lang, fullness=1.0)
         paths.append(write_plan(full, folder / f"full-{lang}.xlsx"))
+    for path in list(paths):
+        saved = path.with_name(f"excel-{path.name}")
+        saved.write_bytes(to_excel(path.read_bytes()))
+        paths.append(saved)
     return paths
 
 

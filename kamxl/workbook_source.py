@@ -359,6 +359,9 @@ class FileSource:
             return None
 
 
+_SHEET_FOLDERS = ("xl/worksheets/", "xl/chartsheets/")
+
+
 def _usual_dialect(archive: zipfile.ZipFile, xml: _SheetXml) -> tuple[list[str], Dialect] | None:
     """The sheet names, in order, and the :class:`~kamxl.sheet_cells.Dialect` of a workbook
     whose parts the fast path reads as calamine does; None for any other."""
@@ -368,7 +371,7 @@ def _usual_dialect(archive: zipfile.ZipFile, xml: _SheetXml) -> tuple[list[str],
     if (
         not listed
         or len(set(names)) != len(names)
-        or any(not part.startswith("xl/worksheets/") or "_x" in name for part, name in listed)
+        or any(not part.startswith(_SHEET_FOLDERS) or "_x" in name for part, name in listed)
     ):
         return None
     targets = dict(remembered(_targets_by_type, rels))

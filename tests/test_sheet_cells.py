@@ -207,7 +207,7 @@ def _texts(wb, ws) -> None:
         pytest.param(
             lambda x: x.replace(b'<c r="A1" t="s">', b'<c t="s" r="A1">'), id="attributes-in-another-order"
         ),
-        pytest.param(lambda x: x.replace(b'<c r="B1">', b'<c r="B1" cm="1">'), id="another-attribute"),
+        pytest.param(lambda x: x.replace(b'<c r="B1">', b'<c r="B1" ph="1">'), id="another-attribute"),
         pytest.param(lambda x: x.replace(b"<v>2</v>", b"<v> 2</v>"), id="spaced-number"),
         pytest.param(lambda x: x.replace(b"<v>2</v>", b"<v>2_0</v>"), id="underscored-number"),
         pytest.param(
@@ -239,14 +239,18 @@ def test_a_sheet_written_another_way_is_declined(change) -> None:
     assert compare_with_calamine(data) == {"S": "declined"}
 
 
-def test_rich_text_in_the_shared_strings_is_left_to_calamine() -> None:
+def test_rich_text_in_the_shared_strings_reads_as_calamine_reads_it() -> None:
     def write(wb, ws):
-        ws.write_rich_string(0, 0, "plain ", wb.add_format({"bold": True}), "bold")
+        bold = wb.add_format({"bold": True})
+        ws.write_rich_string(0, 0, "plain ", bold, "bold")
+        ws.write_rich_string(1, 0, bold, " leading", " & trailing ")
+        ws.write_string(2, 0, "after")
 
     data = _book(write)
     z = zipfile.ZipFile(io.BytesIO(data))
-    assert dialect(z.read("xl/workbook.xml"), z.read("xl/styles.xml"), z.read("xl/sharedStrings.xml")) is None
-    assert compare_with_calamine(data) == {"S": "declined"}
+    assert b"<r>" in z.read("xl/sharedStrings.xml")
+    assert dialect(z.read("xl/workbook.xml"), z.read("xl/styles.xml"), z.read("xl/sharedStrings.xml"))
+    assert compare_with_calamine(data) == {"S": "same"}
 
 
 def test_a_file_source_reads_a_declined_sheet_through_calamine(tmp_path) -> None:
