@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("kamxl")
 except PackageNotFoundError:  # running from a checkout without installing
-    __version__ = "0.1.0"
+    __version__ = "0.2.0"
 
 from . import rollup  # callable: kamxl.rollup(folder, ...)
 from .findings import Finding, PlanReadError
