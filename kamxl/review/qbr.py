@@ -31,7 +31,7 @@ from ..paths import safe_filename
 from ..scoring import Scores, as_date, kpi_attainment, kpi_latest, n0, risk_score, score_plan
 from ..template import Template
 from .changes import Changes
-from .texts import Texts, choice
+from .texts import Texts, chart_label, choice
 
 WIDE, HIGH = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
@@ -285,7 +285,7 @@ class _Painter:
     ) -> Any:
         """Horizontal bars of percentages, labelled, on the right-hand side of a slide."""
         data = CategoryChartData(number_format=self.percent)
-        data.categories = [label for label, _ in values]
+        data.categories = [chart_label(label) for label, _ in values]
         data.add_series(name, [value for _, value in values])
         chart = self.chart(
             slide, XL_CHART_TYPE.BAR_CLUSTERED, data, left, Inches(1.7), Inches(3.95), Inches(5.2)
@@ -534,7 +534,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     )
     if deck.whitespace:
         data = CategoryChartData()
-        data.categories = list(deck.whitespace)
+        data.categories = [chart_label(bu) for bu in deck.whitespace]
         data.add_series(t("deck.current_revenue"), [v[0] for v in deck.whitespace.values()])
         data.add_series(t("deck.potential"), [v[1] for v in deck.whitespace.values()])
         chart = p.chart(

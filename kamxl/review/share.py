@@ -169,8 +169,12 @@ def share_plan(
                 ws.write_datetime(row, col, dt.datetime.combine(shown, dt.time()), cell_fmt(column, editable))
             elif shown is None:
                 ws.write_blank(row, col, None, cell_fmt(column, editable))
-            else:
-                ws.write(row, col, shown, cell_fmt(column, editable))
+            elif isinstance(shown, bool):
+                ws.write_boolean(row, col, shown, cell_fmt(column, editable))
+            elif isinstance(shown, int | float):
+                ws.write_number(row, col, shown, cell_fmt(column, editable))
+            else:  # text stays text: write() would turn "=..." into a live formula
+                ws.write_string(row, col, str(shown), cell_fmt(column, editable))
 
         # Column A of every sheet is hidden: it holds each table row's reference to the plan.
         # Validation (cover) sheet
@@ -179,16 +183,16 @@ def share_plan(
         cover.set_column(0, 0, None, None, {"hidden": True})
         cover.set_column(1, 1, 26)
         cover.set_column(2, 2, 60)
-        cover.write(0, 1, t("share.title", client=plan.name), title)
+        cover.write_string(0, 1, t("share.title", client=plan.name), title)
         cover.merge_range(2, 1, 2, 2, t("share.intro"), muted)
         cover.set_row(2, 45)
-        cover.write(4, 1, t("share.shared_on"), label)
+        cover.write_string(4, 1, t("share.shared_on"), label)
         cover.write_datetime(
             4, 2, dt.datetime.combine(day, dt.time()), fmt(num_format=template.formats["date"], align="left")
         )
         for i, key in enumerate(VALIDATION_FIELDS):
             col = template.fields[key]
-            cover.write(6 + i, 1, col.label[lang], label)
+            cover.write_string(6 + i, 1, col.label[lang], label)
             write(cover, 6 + i, 2, col, plan.fields.get(key))
             record["fields"][key] = _jsonable(plan.fields.get(key))
         cover.set_row(8, 60)
@@ -199,11 +203,11 @@ def share_plan(
                 continue
             ws = wb.add_worksheet(sheet.title[lang])
             ws.hide_gridlines(2)
-            ws.write(0, 1, sheet.heading[lang], title)
+            ws.write_string(0, 1, sheet.heading[lang], title)
             row = 2
             widths: dict[int, float] = {1: 26, 2: FIELD_WIDTH} if fields else {}
             for f in fields:
-                ws.write(row, 1, f.label[lang], label)
+                ws.write_string(row, 1, f.label[lang], label)
                 write(ws, row, 2, f, plan.fields.get(f.key))
                 ws.set_row(row, LINE_HEIGHT * _lines(plan.fields.get(f.key), FIELD_WIDTH))
                 record["fields"][f.key] = _jsonable(plan.fields.get(f.key))
@@ -213,7 +217,7 @@ def share_plan(
                 cols = shared_columns(table)
                 rows = shared_rows(plan, template, table)
                 if table.title:
-                    ws.write(row, 1, table.title[lang], label)
+                    ws.write_string(row, 1, table.title[lang], label)
                     row += 1
                 head = row
                 blank = max(3, table.rows - len(rows)) if not table.share_when else 0
