@@ -28,6 +28,7 @@ from ..reader import ReadResult, read_plan
 from ..styles import DEFAULT_WIDTHS
 from ..template import Column, Sheet, Table, Template
 from .cellpatch import can_grow, patch_workbook, table_rows
+from .client import REF, client_columns, client_field, client_plan, client_table
 from .texts import Texts
 
 META_SHEET = "_kamxl_share"
@@ -59,26 +60,16 @@ def shared_sheets(template: Template) -> list[Sheet]:
 
 
 def shared_fields(template: Template, sheet: Sheet) -> list[Column]:
-    return [f for f in sheet.fields if not f.internal and f.key not in VALIDATION_FIELDS]
+    return [f for f in sheet.fields if client_field(template, f.key) and f.key not in VALIDATION_FIELDS]
 
 
 def shared_tables(template: Template, sheet: Sheet) -> list[Table]:
-    return [t for t in sheet.tables if not t.internal]
+    return [t for t in sheet.tables if client_table(template, t.key)]
 
 
 def shared_columns(table: Table) -> list[Column]:
     """Input columns of a shared table the client sees (formula columns stay in the plan)."""
-    return [c for c in table.input_columns if not c.internal]
-
-
-def shared_rows(plan: Plan, template: Template, table: Table) -> list[tuple[int, Row]]:
-    """(index in the plan, row) of the rows a table shares (``share_when`` filters them)."""
-    key = table.key_column
-    return [
-        (i, row)
-        for i, row in enumerate(plan.tables.get(table.key, []))
-        if not is_blank(row.get(key)) and all(row.get(k) == v for k, v in table.share_when.items())
-    ]
+    return [c for c in client_columns(table) if c.is_input]
 
 
 def writable_cells(template: Template) -> set[tuple[str, str]]:
@@ -114,6 +105,7 @@ def share_plan(
     day = as_of or dt.date.today()
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     t = Texts(lang)
+    plan = client_plan(plan, template)  # the one filter: nothing below sees an internal value
     out = Path(out)
     path = share_path(plan, out, lang) if out.suffix.lower() != ".xlsx" else out
     record: dict[str, Any] = {
@@ -215,7 +207,7 @@ def share_plan(
             for table in tables:
                 row += 1 if fields or row > 2 else 0
                 cols = shared_columns(table)
-                rows = shared_rows(plan, template, table)
+                rows = [(row[REF], row) for row in plan.tables.get(table.key, [])]
                 if table.title:
                     ws.write_string(row, 1, table.title[lang], label)
                     row += 1
