@@ -23,7 +23,8 @@ from kamxl.demo import demo_plans
 from kamxl.reader import read_plan
 from kamxl.review.cellpatch import patch_workbook
 from kamxl.review.qbr import write_qbr
-from kamxl.review.share import merge_back, share_plan
+from kamxl.review.merge import merge_back
+from kamxl.review.share import share_plan
 from kamxl.rollup import rollup
 from kamxl.template import Template
 from kamxl.upgrade import upgrade_workbook

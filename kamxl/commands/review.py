@@ -158,7 +158,7 @@ def merge_back_command(plan: Path, copy: Path, dry_run: bool, template_path: Pat
     be applied (a conflict with the KAM's own edit, a row gone from the plan).
     """
     from ..review.cellpatch import PatchError
-    from ..review.share import ShareError, merge_back
+    from ..review.merge import ShareError, merge_back
 
     try:
         with nothing_done_on_failure():
