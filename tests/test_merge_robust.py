@@ -145,6 +145,8 @@ TAMPERED = {
     "bad reference": (lambda r: _set(r, ("tables", "actions", 0, "ref"), "x"), "no valid reference"),
     "bad date": (lambda r: _set(r, ("fields", "client_validated_on"), {"date": "31/02"}), "neither text"),
     "no account": (lambda r: _set(r, ("account_id",), None), "no account id"),
+    "internal field": (lambda r: _set(r, ("fields", "gross_margin"), 0.5), "'gross_margin' is not one"),
+    "internal column": (lambda r: _set(r, ("tables", "kpis", 0, "values", "weight"), 9), "'weight' of table"),
 }
 
 

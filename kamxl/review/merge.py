@@ -103,8 +103,9 @@ def _record_problem(record: dict[str, Any], template: Template) -> str | None:
     fields, tables = record.get("fields"), record.get("tables")
     if not isinstance(fields, dict) or not isinstance(tables, dict):
         return "no fields or tables"
-    if unknown := [k for k in fields if k not in template.fields]:
-        return f"unknown field {unknown[0]!r}"
+    writable = writable_cells(template)  # a record naming an internal cell is no record of ours
+    if unknown := [k for k in fields if ("fields", k) not in writable]:
+        return f"field {unknown[0]!r} is not one the client copy shares"
     values = list(fields.values())
     for key, rows in tables.items():
         if key not in template.tables or not isinstance(rows, list):
@@ -118,6 +119,8 @@ def _record_problem(record: dict[str, Any], template: Template) -> str | None:
                 or not isinstance(row.get("values"), dict)
             ):
                 return f"a row of table {key!r} has no valid reference"
+            if unknown := [c for c in row["values"] if (key, c) not in writable]:
+                return f"column {unknown[0]!r} of table {key!r} is not one the client copy shares"
             values += row["values"].values()
     for value in values:
         if isinstance(value, dict | list) and not _is_date(value):
