@@ -22,8 +22,8 @@ import pytest
 from kamxl.demo import demo_plans
 from kamxl.reader import read_plan
 from kamxl.review.cellpatch import patch_workbook
-from kamxl.review.qbr import write_qbr
 from kamxl.review.merge import merge_back
+from kamxl.review.qbr import write_qbr
 from kamxl.review.share import share_plan
 from kamxl.rollup import rollup
 from kamxl.template import Template
@@ -139,7 +139,15 @@ def test_upgrade_keeps_text(tmp_path: Path) -> None:
     assert_text_not_formula(path, FORMULA_LIKE)
 
 
-def test_rollup_keeps_text(hostile: Path, tmp_path: Path) -> None:
+def test_rollup_keeps_text(tmp_path: Path, template: Template) -> None:
+    """Account name, KAM and the names of deals, risks, actions, competitors and people reach the
+    portfolio summary (its cells are written by XlsxWriter and by the streamed sheets)."""
+    plan = next(p for p in demo_plans(template, seed=7, count=6, today=DAY) if p.lang == "en")
+    plan.fields["client_name"], plan.fields["kam"] = FORMULA_LIKE[2], FORMULA_LIKE[1]
+    for table in ("opportunities", "risks", "actions", "competitors", "stakeholders"):
+        for row, text in zip(plan.tables[table], FORMULA_LIKE, strict=False):
+            row[template.table(table).key_column] = text
+    write_plan(plan, tmp_path / "plans" / "plan.xlsx")
     summary = tmp_path / "summary.xlsx"
-    rollup(hostile.parent, output=summary, history=False, jobs=1, as_of=DAY)
-    assert_text_not_formula(summary, [FORMULA_LIKE[3]])
+    rollup(tmp_path / "plans", output=summary, history=False, jobs=1, as_of=DAY)
+    assert_text_not_formula(summary, FORMULA_LIKE[:5])
