@@ -208,3 +208,23 @@ def test_client_deck_shows_the_meeting_and_the_team_deck_says_internal(
     for slide in team.slides:
         said = [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
         assert t("deck.internal") in said
+
+
+def test_kpis_mirroring_our_figures_are_internal_by_default(template: Template) -> None:
+    from kamxl.model import new_plan
+    from kamxl.review.client import client_row
+
+    ours = ("Share of wallet", "Gross margin", "Cost to serve", "NRR", "NPS", "Revenue generated")
+    table = template.table("kpis")
+    for lang in ("en", "fr"):
+        plan = new_plan(template, lang)
+        for kpi, row in zip(template.catalogue["kpis"], plan.tables["kpis"], strict=True):
+            mirrors = any(word in kpi["name"]["en"] for word in ours)
+            assert bool(kpi.get("internal")) >= mirrors, kpi["name"]["en"]
+            assert row["share"] == ("no" if kpi.get("internal") else "yes")
+            blank = row | {
+                "share": None,
+                "active": "yes",
+            }  # a plan made before the column: the catalogue decides
+            assert client_row(template, table, blank) is not bool(kpi.get("internal"))
+            assert not client_row(template, table, row | {"active": "no", "share": "yes"})  # inactive
