@@ -93,7 +93,12 @@ def _review(view: Plan, template: Template, t: Texts, day: dt.date) -> list[tupl
         key=lambda r: as_date(r.get("due")) or dt.date.max,
     )
     steps = [
-        t("deck.next_step", name=r.get("action"), owner=r.get("owner") or "–", date=t.date(r.get("due")))
+        t(
+            "deck.next_step",
+            name=_clip(r.get("action"), 45),
+            owner=_clip(r.get("owner") or "–", 20),
+            date=t.date(r.get("due")),
+        )
         for r in coming
     ]
     return [
@@ -291,7 +296,7 @@ def render_client_deck(plan: Plan, template: Template, path: Path, *, as_of: dt.
     )
     p.text(
         cover,
-        t("deck.client_subtitle", client=view.name),
+        t("deck.subtitle"),
         MARGIN,
         Inches(3.6),
         WIDE,
