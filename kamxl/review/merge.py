@@ -330,6 +330,9 @@ class _Merge:
             ref = _ref(crow.get("_ref"), base_by_ref)
             if all(v is None for v in values.values()):
                 continue
+            if crow.get("_ref") is UNCACHED:  # which plan row it is cannot be told: left alone
+                self.uncached(f"{_where(tpl, table, plan.lang)}, row {crow['_cell']}")
+                continue
             if ref is None:  # a row the client added (once: merging the same copy again adds nothing)
                 if _fold(values.get(table.key_column)) not in known:
                     added.append(values)
