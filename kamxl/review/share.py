@@ -1,11 +1,11 @@
-"""The plan shared with the client, and bringing their validation and updates back.
+"""The plan shared with the client (``kamxl share PLAN --client``).
 
-``share_plan`` writes a client-facing workbook holding only what the template does not mark
-``internal``: the objectives, the mutual action plan, the KPIs, governance, with a Validation
-sheet ("validated by / on", comments). A hidden sheet keeps what was shared, so that
-``merge_back`` applies only what the client changed (a three-way merge: shared copy, client's
-copy, plan now), reports every change, and never writes an internal field or column: the set
-of cells it may write is computed from the template before the client copy is even opened.
+``share_plan`` writes a client-facing workbook drawn from the one filter of what may leave the
+company (:func:`~kamxl.review.client.client_plan`): the objectives, the mutual action plan, the
+shared KPIs, governance, with a Validation sheet ("validated by / on", comments), formatted in
+the copy's language and set up to print. A hidden sheet keeps what was shared, so that
+:func:`~kamxl.review.merge.merge_back` applies only what the client changed; the cells it may
+write (:func:`writable_cells`) follow from the same notion of what is shared.
 """
 
 from __future__ import annotations
