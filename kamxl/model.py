@@ -58,6 +58,8 @@ def new_plan(template: Template, lang: str = "en", *, catalogue_targets: bool = 
     cat = template.catalogue
     yes, no = "yes", "no"
     tables: dict[str, list[Row]] = {t: [] for t in template.tables}
+    share = (template.raw.get("sharing") or {}).get("row_column")  # "Share with client"
+    share = share if share in {c.key for c in template.table("kpis").columns} else None
     tables["kpis"] = [
         {
             "kpi": k["name"][lang],
@@ -67,6 +69,7 @@ def new_plan(template: Template, lang: str = "en", *, catalogue_targets: bool = 
             "target": k["target"] if catalogue_targets else None,
             "weight": k["weight"],
             "active": yes if k.get("active") else no,
+            **({share: no if k.get("internal") else yes} if share else {}),
         }
         for k in cat["kpis"]
     ]

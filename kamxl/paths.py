@@ -11,14 +11,14 @@ from pathlib import Path
 from .fileio import atomic_copy
 
 BACKUP_STAMP = "%Y%m%d-%H%M%S"
-BACKUP_NAME = re.compile(r"\.bak-\d{8}-\d{6}\.xls[xm]$", re.IGNORECASE)  # what backup_path writes
+BACKUP_NAME = re.compile(r"\.bak-\d{8}-\d{6}(?:-\d+)?\.xls[xm]$", re.IGNORECASE)  # backup_path, unique_backup
 
 # Characters Windows refuses in a file name, plus what Excel refuses in a workbook name ([ ] also
 # break Application.Run "'Book.xlsm'!Macro"); brackets become parentheses, the others spaces.
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
 _BRACKETS = str.maketrans("[]", "()")
 _LEADING = " .~=+-@"  # hidden, lock/temporary files, and what a spreadsheet takes for a formula
-_BACKUP_STEM = re.compile(r"\.(bak-\d{8}-\d{6})$", re.IGNORECASE)
+_BACKUP_STEM = re.compile(r"\.(bak-\d{8}-\d{6}(?:-\d+)?)$", re.IGNORECASE)
 _RESERVED = {
     "CON",
     "PRN",

@@ -10,6 +10,8 @@ to the "Carried over" sheet with the sheet and cell it came from.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,8 @@ from .carried import sheet_title
 from .coerce import fold
 from .fileio import atomic_path
 from .layout import a1
+from .locks import keep_mode_and_group, refuse_if_open, unique_backup
 from .model import Plan, Row, is_blank
-from .paths import keep_backup
 from .reader import META_SHEET, ReadResult, read_plan
 from .template import LANGS, Template, get_template, version_key
 from .writer import LISTS_SHEET, write_plan
@@ -58,6 +60,7 @@ def upgrade_workbook(path: str | Path, *, template: Template | None = None) -> U
     """Upgrade one workbook in place, keeping the original as a backup; see the module docstring."""
     template = template or get_template()
     path = Path(path)
+    refuse_if_open(path)  # Excel or LibreOffice would later save their copy over the upgrade
     result = read_plan(path, template=template)
     plan = result.plan
     old = plan.template_version
@@ -68,7 +71,8 @@ def upgrade_workbook(path: str | Path, *, template: Template | None = None) -> U
     carried = unplaced_values(path, result, template)
     plan.carried_over = [*plan.carried_over, *carried]
     plan.template_id, plan.template_version = template.id, template.version
-    with atomic_path(path) as tmp:
+    original = os.stat(path)
+    with atomic_path(path, mode=stat.S_IMODE(original.st_mode)) as tmp:
         write_plan(plan, tmp, template=template)
         lost = differences(plan, read_plan(tmp, template=template).plan)
         if lost:
@@ -76,7 +80,8 @@ def upgrade_workbook(path: str | Path, *, template: Template | None = None) -> U
                 f"{path}: upgrade stopped, the original is unchanged; the new workbook would differ: "
                 + "; ".join(lost[:10])
             )
-        backup = keep_backup(path)
+        backup = unique_backup(path)
+    keep_mode_and_group(path, original)
     return UpgradeResult(path, old, template.version, "upgraded", backup, len(carried))
 
 

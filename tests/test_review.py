@@ -114,7 +114,7 @@ def test_qbr_deck_says_what_the_plan_says(plans: dict[str, Path], tmp_path: Path
     for key in ("snapshot", "objectives", "kpis", "review", "whitespace", "risks_actions", "changes"):
         assert t(f"deck.{key}") in titles
     texts = _texts(prs)
-    assert plan.name in texts[0] + texts[1]
+    assert plan.name in "".join(texts[:3])
     assert any(t("deck.subtitle") in x for x in texts)
     # objectives, with their status label in the plan's language
     for row in plan.rows("objectives", template)[:7]:
@@ -220,8 +220,14 @@ def _changed(plan: Plan, template: Template) -> Plan:
     after.tables["stakeholders"].append({"name": "Nadia Newcomer", "title": "CFO", "stance": "neutral"})
     action = next(r for r in after.rows("actions", template) if r.get("status") != "done")
     action["status"], action["done_date"] = "done", DAY
-    kpi = next(r for r in after.rows("kpis", template) if r.get("active") == "yes")
+    kpi = next(
+        r for r in after.rows("kpis", template) if r.get("active") == "yes" and r.get("share") == "yes"
+    )
     kpi["q4"] = 123456.0
+    kept = next(
+        r for r in after.rows("kpis", template) if r.get("active") == "yes" and r.get("share") == "no"
+    )
+    kept["q4"] = 654321.0  # a KPI of ours (share of wallet, NRR...): never told to the client
     return after
 
 
@@ -333,8 +339,10 @@ def test_client_copy_holds_nothing_internal(plans: dict[str, Path], tmp_path: Pa
         assert str(row["action"]) in blob
     for row in plan.rows("objectives", template):
         assert str(row["objective"]) in blob
-    active = [r["kpi"] for r in plan.rows("kpis", template) if r.get("active") == "yes"]
-    assert all(k in blob for k in active)
+    active = [r for r in plan.rows("kpis", template) if r.get("active") == "yes"]
+    shared = [r["kpi"] for r in active if r.get("share") == "yes"]
+    kept = [r["kpi"] for r in active if r.get("share") == "no"]  # share of wallet, NRR, NPS...
+    assert shared and kept and all(k in blob for k in shared) and not [k for k in kept if k in exact]
     for key in VALIDATION_FIELDS:
         assert template.fields[key].label[lang] in blob
     assert [s.title[lang] for s in shared_sheets(template)][:1] == [book.sheetnames[1]]
@@ -550,10 +558,12 @@ def test_merge_back_grows_a_full_table(plans: dict[str, Path], tmp_path: Path, t
     assert not [f for f in after.findings if f.severity == "error"]
     book = openpyxl.load_workbook(plan_path)
     ws = book["Action plan"]
-    assert ws.tables["Actions"].ref.endswith(f"J{new_last}")
-    assert str(ws.print_area).endswith(f"$J${new_last}")  # printed with its new rows
+    width = len(template.table("actions").columns)
+    end = xl_col_to_name(width - 1)
+    assert ws.tables["Actions"].ref.endswith(f"{end}{new_last}")
+    assert str(ws.print_area).endswith(f"${end}${new_last}")  # printed with its new rows
     overdue = 1 + [c.key for c in template.table("actions").columns].index("overdue")
-    for col in range(1, 11):  # the new rows look and compute like the table's own
+    for col in range(1, width + 1):  # the new rows look and compute like the table's own
         assert ws.cell(new_last, col).style_id == ws.cell(last_row, col).style_id
     assert ws.cell(new_last, overdue).value == ws.cell(last_row, overdue).value
     assert str(ws.cell(new_last, overdue).value).startswith("=")
@@ -670,6 +680,7 @@ def test_update_email_draft_parses_and_tells_the_client_only_what_is_shared(
     assert plan.kam in body
     for secret in ("Nadia Newcomer", "stance", "Tier", "score"):  # stakeholders, scores: internal
         assert secret not in body
+    assert "654" not in body and "Opportunity won" not in body  # our KPI moved; deals are internal
 
 
 def test_summary_has_a_changes_since_last_review_column(plans: dict[str, Path], tmp_path: Path) -> None:

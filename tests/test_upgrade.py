@@ -15,7 +15,7 @@ from kamxl import upgrade as upgrade_module
 from kamxl.checking import check_paths
 from kamxl.reader import read_plan
 from kamxl.rollup import rollup
-from kamxl.template import get_template
+from kamxl.template import get_template, load_template
 from kamxl.upgrade import UpgradeError, upgrade_workbook
 from kamxl.writer import write_plan
 
@@ -133,9 +133,57 @@ def test_mixed_versions_are_checked_and_rolled_up_together(tmp_path):
     run = check_paths([plans], jobs=1)
     assert not run.problems and len(run.reports) == 5
     versions = sorted(r["template"]["version"] for r in run.reports)
-    assert versions == ["1.0", "1.0", "1.0", "2.0", "2.0"]
+    current = get_template().version
+    assert versions == ["1.0", "1.0", "1.0", current, current]
     for report in run.reports:
         structural = [f for f in report["findings"] if "missing" in f["message"] and f["severity"] != "info"]
         assert not structural, (report["file"], structural)
     result = rollup(plans, output=tmp_path / "summary.xlsx", history=False, jobs=1)
     assert len(result.accounts) == 5 and not result.skipped
+
+
+def _previous_template(tmp_path):
+    """Template 2.0 as it was: the current one without what 2.1 added (the Share with client
+    columns and their [[versions]] entry)."""
+    text = get_template().path.read_text(encoding="utf-8")
+    blocks = text.split("\n\n")
+    kept = [
+        b for b in blocks if 'key = "share"' not in b and not b.startswith('[[versions]]\nversion = "2.1"')
+    ]
+    text = "\n\n".join(kept).replace('version = "2.1"\nlanguages', 'version = "2.0"\nlanguages', 1)
+    path = tmp_path / "account_plan_2_0.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_template(path)
+
+
+def test_a_plan_of_the_previous_version_upgrades_and_keeps_its_kpis_of_ours_internal(tmp_path):
+    from kamxl.review.client import client_plan
+
+    old_template = _previous_template(tmp_path)
+    current = get_template()
+    assert old_template.version == "2.0" and all(
+        "share" not in {c.key for c in old_template.table(t).columns}
+        for t in ("actions", "objectives", "kpis")
+    )
+    plan = random_plan(old_template, seed=11)
+    for row in plan.tables["kpis"]:
+        row["active"] = "yes"
+    path = write_plan(plan, tmp_path / "Previous.xlsx", template=old_template)
+    assert read_plan(path, template=old_template).plan.template_version == "2.0"
+    result = upgrade_workbook(path, template=current)
+    assert result.status == "upgraded" and result.carried_over == 0, result.message
+    after = read_plan(path, template=current)
+    assert after.plan.template_version == current.version
+    assert not [f for f in after.findings if f.severity == "error"]
+    header = [
+        c.value
+        for c in openpyxl.load_workbook(path)[after.locations.sheets["kpis"]][
+            after.locations.header_rows["kpis"]
+        ]
+    ]
+    assert current.table("kpis").column("share").label[after.plan.lang] in header
+    names = {str(r["kpi"]) for r in client_plan(after.plan, current).tables["kpis"]}
+    ours = {k["name"][after.plan.lang] for k in current.catalogue["kpis"] if k.get("internal")}
+    theirs = {k["name"][after.plan.lang] for k in current.catalogue["kpis"] if not k.get("internal")}
+    kpis = {str(r["kpi"]) for r in after.plan.tables["kpis"]}
+    assert not names & ours and (kpis & theirs) <= names

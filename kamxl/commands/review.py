@@ -61,6 +61,9 @@ def _read(path: Path, template_path: Path | None) -> ReadResult:
 @since_option("What changed since this day or this previous copy of the plan. Default: the last review.")
 @history_option()
 @click.option("--no-pdf", is_flag=True, help="Do not convert the deck to PDF (LibreOffice).")
+@click.option(
+    "--client", "for_client", is_flag=True, help="The deck for the meeting with the client: nothing internal."
+)
 @template_option()
 @as_of_option("Review")
 def qbr_command(
@@ -69,6 +72,7 @@ def qbr_command(
     since: dt.date | Path | None,
     history: Path | None,
     no_pdf: bool,
+    for_client: bool,
     template_path: Path | None,
     as_of: dt.date | None,
 ) -> None:
@@ -76,26 +80,36 @@ def qbr_command(
 
     Cover, account snapshot, what changed since the last review, objectives, KPI tracker with
     RAG, successes / obstacles / opportunities / decisions, whitespace, top risks and next
-    actions, with native charts. A PDF is written beside it when LibreOffice is installed.
+    actions, with native charts; "Internal" on every slide. With --client: the deck to show the
+    client (objectives and progress, mutual action plan, shared KPIs, successes, obstacles,
+    decisions, next steps), nothing internal. A PDF is written beside it when LibreOffice is
+    installed.
     """
     from ..review.qbr import soffice, write_qbr
+    from ..review.qbr_client import write_client_qbr
 
     result = _read(plan, template_path)
-    with nothing_done_on_failure():
-        try:
-            changes = changes_for(result.plan, result.template, plan, since, history=history, as_of=as_of)
-        except PlanReadError as exc:
-            raise CommandError(f"--since: {exc.path}: {exc.reason}") from None
-    with nothing_done_on_failure():
-        deck, pdf = write_qbr(
-            result.plan,
-            result.template,
-            output_dir,
-            changes=changes,
-            as_of=as_of,
-            pdf=not no_pdf,
-            source=plan.name,
-        )
+    if for_client:  # what changed is told by the plan's own dates on the deck: no --since needed
+        with nothing_done_on_failure():
+            deck, pdf = write_client_qbr(
+                result.plan, result.template, output_dir, as_of=as_of, pdf=not no_pdf
+            )
+    else:
+        with nothing_done_on_failure():
+            try:
+                changes = changes_for(result.plan, result.template, plan, since, history=history, as_of=as_of)
+            except PlanReadError as exc:
+                raise CommandError(f"--since: {exc.path}: {exc.reason}") from None
+        with nothing_done_on_failure():
+            deck, pdf = write_qbr(
+                result.plan,
+                result.template,
+                output_dir,
+                changes=changes,
+                as_of=as_of,
+                pdf=not no_pdf,
+                source=plan.name,
+            )
     click.echo(str(deck))
     if pdf:
         click.echo(str(pdf))
@@ -144,7 +158,7 @@ def merge_back_command(plan: Path, copy: Path, dry_run: bool, template_path: Pat
     be applied (a conflict with the KAM's own edit, a row gone from the plan).
     """
     from ..review.cellpatch import PatchError
-    from ..review.share import ShareError, merge_back
+    from ..review.merge import ShareError, merge_back
 
     try:
         with nothing_done_on_failure():

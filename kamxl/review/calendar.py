@@ -23,6 +23,7 @@ from ..model import Plan
 from ..scoring import as_date
 from ..template import Template
 from .changes import Changes
+from .client import client_change_items, client_plan
 from .texts import Texts, choice
 
 # Frequency code -> RRULE parts. A quarter is three months: RFC 5545 has no QUARTERLY.
@@ -63,7 +64,9 @@ def _event(plan: Plan, uid_parts: tuple[Any, ...], summary: str, day: dt.date, s
 
 
 def plan_events(plan: Plan, template: Template, *, as_of: dt.date | None = None) -> list[Event]:
-    """The rituals (recurring), the next review and the open actions' due dates of one plan."""
+    """The rituals (recurring), the next review and the open actions' due dates of one plan:
+    what the client may see of it (a calendar is shared with the client's people)."""
+    plan = client_plan(plan, template)
     day = as_of or dt.date.today()
     stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
@@ -132,7 +135,10 @@ def update_email(
     as_of: dt.date | None = None,
     sender: str | None = None,
 ) -> EmailMessage:
-    """A draft of the update e-mail to the client's main contact, from what changed."""
+    """A draft of the update e-mail to the client's main contact, from what changed: only what
+    the client may see (:mod:`.client`)."""
+    plan = client_plan(plan, template)
+    changes = client_change_items(changes, plan, template)
     day = as_of or dt.date.today()
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     t = Texts(lang)

@@ -49,6 +49,11 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return {html.unescape(name): rels[rid] for name, rid in _SHEET.findall(book) if rid in rels}
 
 
+def sheet_part_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title -> its part in the zip (``xl/worksheets/sheet3.xml``)."""
+    return _sheet_parts(archive)
+
+
 def cell_xml(ref: str, value: Any, style: str | None) -> str:
     """One ``<c>`` element: text inline, numbers and dates (as serials) as values, None blank."""
     s = f' s="{style}"' if style else ""
@@ -88,7 +93,10 @@ def _patch_row(row_xml: str, ref: str, value: Any) -> str:
 
 
 def patch_sheet(xml: str, edits: dict[str, Any]) -> str:
-    """Sheet XML with the cells of ``edits`` ({"C12": value}) replaced or inserted."""
+    """Sheet XML with the cells of ``edits`` ({"C12": value}) replaced or inserted.
+
+    One pass over the rows, whatever the number of edits: a thousand rows typed by a client
+    take as long to write as to read."""
     start, end = xml.find("<sheetData"), xml.find("</sheetData>")
     if start < 0:
         raise PatchError("no <sheetData> in the sheet")
@@ -97,26 +105,36 @@ def patch_sheet(xml: str, edits: dict[str, Any]) -> str:
         end = xml.find("</sheetData>")
     body_start = xml.find(">", start) + 1
     body = xml[body_start:end]
+    by_row: dict[int, list[tuple[int, str, Any]]] = {}
     for ref, value in edits.items():
         where = cell_index(ref)
         if where is None:
             raise PatchError(f"{ref} is not a cell address")
-        row_no = where[0] + 1
-        for m in _ROW.finditer(body):
-            number = int(m.group(1))
-            if number == row_no:
-                body = body[: m.start()] + _patch_row(m.group(0), ref, value) + body[m.end() :]
-                break
-            if number > row_no:
-                body = (
-                    body[: m.start()]
-                    + f'<row r="{row_no}">{cell_xml(ref, value, None)}</row>'
-                    + body[m.start() :]
-                )
-                break
-        else:
-            body += f'<row r="{row_no}">{cell_xml(ref, value, None)}</row>'
-    return xml[:body_start] + body + xml[end:]
+        by_row.setdefault(where[0] + 1, []).append((where[1], ref, value))
+    pending = sorted(by_row)
+    out: list[str] = []
+    pos = i = 0
+
+    def new_row(number: int) -> str:
+        cells = sorted(by_row[number], key=lambda e: e[0])
+        return f'<row r="{number}">' + "".join(cell_xml(ref, v, None) for _, ref, v in cells) + "</row>"
+
+    for m in _ROW.finditer(body):
+        number = int(m.group(1))
+        while i < len(pending) and pending[i] < number:  # rows the sheet lacks go before this one
+            out += [body[pos : m.start()], new_row(pending[i])]
+            pos = m.start()
+            i += 1
+        if i < len(pending) and pending[i] == number:
+            row = m.group(0)
+            for _, ref, value in by_row[number]:
+                row = _patch_row(row, ref, value)
+            out += [body[pos : m.start()], row]
+            pos = m.end()
+            i += 1
+    out.append(body[pos:])
+    out += [new_row(n) for n in pending[i:]]
+    return xml[:body_start] + "".join(out) + xml[end:]
 
 
 def _recalc_on_load(book: str) -> str:
@@ -128,10 +146,15 @@ def _recalc_on_load(book: str) -> str:
 
 
 def patch_workbook(
-    path: str | Path, edits: dict[str, dict[str, Any]], grow: dict[str, int] | None = None
+    path: str | Path,
+    edits: dict[str, dict[str, Any]],
+    grow: dict[str, int] | None = None,
+    *,
+    mode: int | None = None,
 ) -> None:
     """Write ``edits`` ({sheet title: {cell: value}}) into the workbook at ``path``, atomically,
-    after growing the tables of ``grow`` ({table name: its new last row}) down to that row."""
+    after growing the tables of ``grow`` ({table name: its new last row}) down to that row.
+    ``mode``: the permission bits the rewritten file gets (default: as a new file)."""
     path = Path(path)
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
@@ -156,7 +179,7 @@ def patch_workbook(
             if cells:
                 changed[parts[name]] = patch_sheet(text(parts[name]), cells)
         changed["xl/workbook.xml"] = _recalc_on_load(book)
-        with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as out:
+        with atomic_path(path, mode=mode) as tmp, zipfile.ZipFile(tmp, "w") as out:
             for info in archive.infolist():
                 data = (
                     changed[info.filename].encode("utf-8") if info.filename in changed else archive.read(info)
@@ -238,7 +261,17 @@ def _letters(col: int) -> str:
     return out
 
 
-def _copied_cell(cell: str, sheet: str, ref: str) -> str:
+def _shared_formulas(sheet: str) -> dict[str, str]:
+    """The text of each shared formula of a sheet, by its index (``si``): Excel writes it once."""
+    masters: dict[str, str] = {}
+    for m in _FORMULA.finditer(sheet):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        if attrs.get("t") == "shared" and m.group(2) and "si" in attrs:
+            masters.setdefault(attrs["si"], m.group(2))
+    return masters
+
+
+def _copied_cell(cell: str, masters: dict[str, str], ref: str) -> str:
     """A cell of the table's last row for a new row: its style and its formula, not its value."""
     head = cell[: cell.find(">") + 1]
     style = _STYLE.search(head)
@@ -249,14 +282,7 @@ def _copied_cell(cell: str, sheet: str, ref: str) -> str:
     attrs = dict(_ATTR.findall(found.group(1)))
     formula = found.group(2) or ""
     if attrs.get("t") == "shared":  # Excel keeps one copy of a column's formula: find it
-        master = next(
-            (
-                m.group(2)
-                for m in _FORMULA.finditer(sheet)
-                if dict(_ATTR.findall(m.group(1))).get("si") == attrs.get("si") and m.group(2)
-            ),
-            None,
-        )
+        master = masters.get(attrs.get("si", ""))
         if master is None:
             raise PatchError(f"the shared formula to copy into {ref} is not found")
         formula = master
@@ -268,10 +294,40 @@ def _copied_cell(cell: str, sheet: str, ref: str) -> str:
     return f'<c r="{ref}"{s}><f>{formula}</f></c>'
 
 
+def _model_row(row: re.Match[str] | None, spot: TableSpot) -> tuple[str, dict[int, str]]:
+    """The attributes and the table's cells of the table's last row, which new rows copy."""
+    if row is None:
+        return "", {}
+    head = row.group(0)[: row.group(0).find(">") + 1]
+    attrs = re.sub(r'\s(?:r|spans)="[^"]*"', "", head[len("<row") :].rstrip("/>"))
+    cells = {}
+    for m in _CELL.finditer(row.group(0)):
+        if spot.first_col <= _col_number(m.group(1)) <= spot.last_col:
+            cells[_col_number(m.group(1))] = m.group(0)
+    return attrs, cells
+
+
+def _merged_row(current: re.Match[str], new_cells: dict[int, str], spot: TableSpot, n: int) -> str:
+    """An existing row below the table with the table's new cells in it; its cells in the
+    table's columns must be empty."""
+    kept = []
+    for m in _CELL.finditer(current.group(0)):
+        col = _col_number(m.group(1))
+        if spot.first_col <= col <= spot.last_col:
+            if re.search(r"<(?:v|f|is)\b", m.group(0)):
+                raise PatchError(f"cell {m.group(1)}{n} below the table is not empty")
+            continue
+        kept.append((col, m.group(0)))
+    cells = sorted(kept + list(new_cells.items()), key=lambda item: item[0])
+    head = current.group(0)[: current.group(0).find(">") + 1].replace("/>", ">")
+    head = re.sub(r'\sspans="[^"]*"', "", head)
+    return head + "".join(c for _, c in cells) + "</row>"
+
+
 def grow_sheet(xml: str, spot: TableSpot, last: int) -> str:
     """Sheet XML with rows ``spot.last_row + 1 .. last`` added to the table's columns, each a copy
     (styles and formulas) of the table's last row; raises :class:`PatchError` when a cell there
-    holds anything or the last row's formulas cannot be copied."""
+    holds anything or the last row's formulas cannot be copied. One pass over the sheet."""
     if spot.totals:
         raise PatchError("the table has a totals row")
     start, end = xml.find("<sheetData"), xml.find("</sheetData>")
@@ -279,46 +335,34 @@ def grow_sheet(xml: str, spot: TableSpot, last: int) -> str:
         raise PatchError("no rows in the sheet")
     body_start = xml.find(">", start) + 1
     body = xml[body_start:end]
-    rows = {int(m.group(1)): m for m in _ROW.finditer(body)}
-    model = rows.get(spot.last_row)
-    model_cells = {}
-    row_attrs = ""
-    if model is not None:
-        head = model.group(0)[: model.group(0).find(">") + 1]
-        row_attrs = re.sub(r'\s(?:r|spans)="[^"]*"', "", head[len("<row") :].rstrip("/>"))
-        for m in _CELL.finditer(model.group(0)):
-            if spot.first_col <= _col_number(m.group(1)) <= spot.last_col:
-                model_cells[_col_number(m.group(1))] = m.group(0)
+    ordered = list(_ROW.finditer(body))
+    rows = {int(m.group(1)): m for m in ordered}
+    row_attrs, model_cells = _model_row(rows.get(spot.last_row), spot)
+    masters = _shared_formulas(body) if model_cells else {}
+    edits: list[tuple[int, int, str]] = []  # (start, end, text) in the body
+    later = sorted((int(m.group(1)), m.start()) for m in ordered)
+    k = 0
     for n in range(spot.last_row + 1, last + 1):
         new_cells = {
-            c: _copied_cell(model_cells[c], body, f"{_letters(c)}{n}")
+            c: _copied_cell(model_cells[c], masters, f"{_letters(c)}{n}")
             if c in model_cells
             else f'<c r="{_letters(c)}{n}"/>'
             for c in range(spot.first_col, spot.last_col + 1)
         }
         current = rows.get(n)
         if current is None:
-            after = [m for r, m in rows.items() if r > n]
-            new_row = f'<row r="{n}"{row_attrs}>{"".join(new_cells.values())}</row>'
-            at = min((m.start() for m in after), default=len(body))
-            body = body[:at] + new_row + body[at:]
+            while k < len(later) and later[k][0] <= n:
+                k += 1
+            at = later[k][1] if k < len(later) else len(body)
+            edits.append((at, at, f'<row r="{n}"{row_attrs}>{"".join(new_cells.values())}</row>'))
         else:
-            kept = []
-            for m in _CELL.finditer(current.group(0)):
-                col = _col_number(m.group(1))
-                if spot.first_col <= col <= spot.last_col:
-                    if re.search(r"<(?:v|f|is)\b", m.group(0)):
-                        raise PatchError(f"cell {m.group(1)}{n} below the table is not empty")
-                    continue
-                kept.append((col, m.group(0)))
-            cells = sorted(kept + list(new_cells.items()), key=lambda item: item[0])
-            head = current.group(0)[: current.group(0).find(">") + 1].replace("/>", ">")
-            head = re.sub(r'\sspans="[^"]*"', "", head)
-            new_row = head + "".join(c for _, c in cells) + "</row>"
-            body = body[: current.start()] + new_row + body[current.end() :]
-        rows = {int(m.group(1)): m for m in _ROW.finditer(body)}
-    xml = xml[:body_start] + body + xml[end:]
-    return _grown_dimension(xml, last)
+            edits.append((current.start(), current.end(), _merged_row(current, new_cells, spot, n)))
+    out, pos = [], 0
+    for begin, stop, text in sorted(edits, key=lambda e: e[0]):  # stable: new rows keep their order
+        out += [body[pos:begin], text]
+        pos = stop
+    out.append(body[pos:])
+    return _grown_dimension(xml[:body_start] + "".join(out) + xml[end:], last)
 
 
 def _grown_dimension(xml: str, last: int) -> str:

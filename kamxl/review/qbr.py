@@ -31,7 +31,7 @@ from ..paths import safe_filename
 from ..scoring import Scores, as_date, kpi_attainment, kpi_latest, n0, risk_score, score_plan
 from ..template import Template
 from .changes import Changes
-from .texts import Texts, choice
+from .texts import Texts, chart_label, choice
 
 WIDE, HIGH = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.6)
@@ -164,8 +164,9 @@ def _rgb(hex_colour: str) -> RGBColor:
 class _Painter:
     """Slide primitives in the template's colours and font."""
 
-    def __init__(self, template: Template, lang: str = "en") -> None:
+    def __init__(self, template: Template, lang: str = "en", stamp: str | None = None) -> None:
         self.prs = Presentation()
+        self.stamp = stamp  # "Internal" on every slide of the team's deck
         # as Texts.percent writes them: 35 % in French (a narrow no-break space), 35% in English
         self.percent = '0"\u202f"%' if lang == "fr" else "0%"
         self.prs.slide_width, self.prs.slide_height = WIDE, HIGH
@@ -181,6 +182,7 @@ class _Painter:
         head = slide.shapes.title
         head.left, head.top, head.width, head.height = MARGIN, Inches(0.35), WIDE - 2 * MARGIN, Inches(0.8)
         head.text = title
+        self.stamped(slide)
         para = head.text_frame.paragraphs[0]
         para.alignment = PP_ALIGN.LEFT
         self._font(para.runs[0], 28, bold=True, colour=self.primary)
@@ -200,6 +202,21 @@ class _Painter:
                 colour=self.muted,
             )
         return slide
+
+    def stamped(self, slide: Any, colour: RGBColor | None = None) -> None:
+        if self.stamp:
+            box = self.text(
+                slide,
+                self.stamp,
+                WIDE - Inches(2.6),
+                Inches(0.12),
+                Inches(2.3),
+                Inches(0.35),
+                size=11,
+                bold=True,
+                colour=colour or _rgb("#C00000"),
+            )
+            box.text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
 
     def _font(self, run: Any, size: float, *, bold: bool = False, colour: RGBColor | None = None) -> None:
         run.font.name = self.font
@@ -285,7 +302,7 @@ class _Painter:
     ) -> Any:
         """Horizontal bars of percentages, labelled, on the right-hand side of a slide."""
         data = CategoryChartData(number_format=self.percent)
-        data.categories = [label for label, _ in values]
+        data.categories = [chart_label(label) for label, _ in values]
         data.add_series(name, [value for _, value in values])
         chart = self.chart(
             slide, XL_CHART_TYPE.BAR_CLUSTERED, data, left, Inches(1.7), Inches(3.95), Inches(5.2)
@@ -313,7 +330,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     """Write the deck as a .pptx (atomically)."""
     t = Texts(deck.lang)
     lang = deck.lang
-    p = _Painter(template, lang)
+    p = _Painter(template, lang, stamp=t("deck.internal"))
     s = deck.scores
     f = s.figures
 
@@ -324,6 +341,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     band.fill.fore_color.rgb = p.primary
     band.line.fill.background()
     white = _rgb("#FFFFFF")
+    p.stamped(cover, white)
     p.text(
         cover,
         deck.client,
@@ -534,7 +552,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     )
     if deck.whitespace:
         data = CategoryChartData()
-        data.categories = list(deck.whitespace)
+        data.categories = [chart_label(bu) for bu in deck.whitespace]
         data.add_series(t("deck.current_revenue"), [v[0] for v in deck.whitespace.values()])
         data.add_series(t("deck.potential"), [v[1] for v in deck.whitespace.values()])
         chart = p.chart(

@@ -72,6 +72,14 @@ class Texts:
         return f"{text} {unit}".strip() if unit and unit != "#" else text
 
 
+def chart_label(text: Any) -> str:
+    """A chart category as text: the chart's data workbook is written with XlsxWriter's
+    ``write()``, which would turn "=..." into a live formula; an invisible word joiner keeps it
+    text and looks the same."""
+    text = str(text)
+    return "\u2060" + text if text.startswith("=") else text
+
+
 def choice_labels(template: Template, choice_list: str, code: Any) -> dict[str, str]:
     """A choice's label in every language (text typed outside the list, as typed)."""
     return {lang: choice(template, choice_list, code, lang) or "–" for lang in LANGS}
