@@ -25,10 +25,13 @@ from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
+from .forecast import ForecastState, prepare_forecast
 from .history import (
+    DealSnapshot,
     HistoryError,
     Trends,
     check_history,
+    load_deals,
     load_snapshots,
     review_baselines,
     store_snapshot,
@@ -107,6 +110,7 @@ class RollupResult:
             "history": str(self.history) if self.history else None,
             "exports": [str(p) for p in self.exports],
             "digests": [str(p) for p in self.digests],
+            **_forecast_json(self.portfolio),
         }
 
 
@@ -139,6 +143,7 @@ def rollup(
     macros: bool | None = None,
     waiting: Callable[[str], None] | None = None,
     cache: str | Path | bool | None = None,
+    calibrated_tiers: bool = False,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -155,6 +160,8 @@ def rollup(
     ``cache``: the file of what this roll-up read (default ``portfolio-cache.json.gz`` beside the
     history, or the output without a history; ``False`` reads every file); an unchanged
     workbook's record comes from it instead of being read again (:mod:`kamxl.rollup.cache`).
+    ``calibrated_tiers``: priorities and tiers use each deal's calibrated probability
+    (:mod:`kamxl.rollup.forecast`) instead of the declared one; the summary says so.
 
     Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
     output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
@@ -205,6 +212,7 @@ def rollup(
             progress=progress,
             lang=lang,
             cache_path=cache_path,
+            calibrated_tiers=calibrated_tiers,
         )
 
 
@@ -249,6 +257,7 @@ def _rollup_locked(
     progress: Progress | None,
     lang: str,
     cache_path: Path | None = None,
+    calibrated_tiers: bool = False,
 ) -> RollupResult:
     cache = (
         ReadCache.for_rollup(cache_path, tpl, as_of=as_of, folder=folder, include_contacts=include_contacts)
@@ -275,6 +284,7 @@ def _rollup_locked(
     ignored = _problems(
         found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
     )
+    accounts, forecast = _forecast(db, as_of, accounts, tpl, calibrated_tiers)
     portfolio = Portfolio(
         accounts,
         tpl,
@@ -284,6 +294,7 @@ def _rollup_locked(
         skipped=skipped,
         ignored=ignored,
         include_contacts=include_contacts,
+        forecast=forecast,
     )
     totals = portfolio.totals()
     result = RollupResult(
@@ -299,7 +310,7 @@ def _rollup_locked(
     )
     outputs = [out, *([db] if db else [])]
     key = (
-        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs])
+        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs], calibrated_tiers)
         if cache is not None
         else ""
     )
@@ -342,6 +353,25 @@ def _rollup_locked(
                 {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
+
+
+def _forecast(
+    db: Path | None, as_of: dt.date, accounts: list[AccountRecord], tpl: Template, calibrated_tiers: bool
+) -> tuple[list[AccountRecord], ForecastState]:
+    """The calibration from the history's deals and this roll-up's (this one's alone when the
+    history cannot be read: storing the snapshot then reports why)."""
+    history: list[DealSnapshot] = []
+    if db:
+        with suppress(HistoryError):
+            history = load_deals(db)
+    return prepare_forecast(history, as_of, accounts, tpl, calibrated_tiers=calibrated_tiers)
+
+
+def _forecast_json(portfolio: Portfolio | None) -> dict[str, Any]:
+    state = portfolio.forecast if portfolio is not None else None
+    if state is None:
+        return {}
+    return {"calibrated_tiers": state.calibrated_tiers, "calibration": state.as_json(portfolio.accounts)}
 
 
 def _load_writer(include_contacts: bool) -> None:

@@ -30,6 +30,7 @@ from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..workbook_macros import prepare_macros
 from ..writer import add_macros
+from .forecast_sheets import render_capacity, render_forecast
 from .history import Movement, Snapshot, Trends
 from .overview import render_overview
 from .portfolio import Col, Portfolio, View
@@ -78,6 +79,8 @@ SHEETS = [  # key, text of its name, tab colour ("primary": the template's)
     ("stale", "sheet_stale", "#C00000"),
     ("competitors", "sheet_competitors", "#00B050"),
     ("trends", "sheet_trends", "#00B050"),
+    ("forecast", "sheet_forecast", "#ED7D31"),
+    ("capacity", "sheet_capacity", "#2E75B6"),
     ("quality", "sheet_quality", "#7F7F7F"),
 ]
 CONTACTS_SHEET = ("contacts", "sheet_contacts", "#7030A0")
@@ -200,6 +203,8 @@ class SummaryWriter:
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
         self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
         self.write_trends()
+        render_forecast(self, self.sheets["forecast"])
+        render_capacity(self, self.sheets["capacity"])
         self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
         if p.include_contacts:
             self.data_sheet("contacts", p.contacts_view(), p.t("head_contacts"), p.t("note_contacts"))
