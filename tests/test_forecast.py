@@ -215,3 +215,18 @@ def test_template_settings_are_checked(template, tmp_path: Path) -> None:
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(TemplateError, match=r"t\.toml: forecast\.prior_wins"):
         forecast_settings(load_template(bad))
+
+
+def test_every_text_is_in_english_and_french_with_the_same_placeholders() -> None:
+    import string
+    import tomllib
+
+    from kamxl.rollup.forecast_sheets import forecast_texts_path
+
+    data = tomllib.loads(forecast_texts_path().read_text(encoding="utf-8"))
+    texts = [(f"{section}.{key}", v) for section, items in data.items() for key, v in items.items()]
+    assert len(texts) > 80
+    for where, text in texts:
+        assert set(text) == {"en", "fr"} and all(text.values()), where
+        names = [{n for _, n, _, _ in string.Formatter().parse(text[lang]) if n} for lang in ("en", "fr")]
+        assert names[0] == names[1], where
