@@ -144,10 +144,12 @@ def test_the_forecast_and_capacity_sheets_hold_those_numbers(share: Path) -> Non
 def test_calibrated_tiers_are_off_by_default_and_said_when_on(share: Path) -> None:
     data = _run(share, "--calibrated-tiers")
     assert data["calibrated_tiers"] is True
-    note = _rows(share / "out" / "s.xlsx", "Forecast")[1][0]
-    assert note.startswith("Tiers use calibrated probabilities")
+    out = share / "out" / "s.xlsx"
+    assert _rows(out, "Forecast")[1][0].startswith("Tiers use calibrated probabilities")
+    assert "Tiers use calibrated probabilities" in _rows(out, "Accounts")[1][0]
     _run(share)
-    assert not _rows(share / "out" / "s.xlsx", "Forecast")[1][0].startswith("Tiers use")
+    assert not _rows(out, "Forecast")[1][0].startswith("Tiers use")
+    assert "Tiers use" not in _rows(out, "Accounts")[1][0]
 
 
 def test_libreoffice_opens_the_french_summary(share: Path, lo_recalc) -> None:

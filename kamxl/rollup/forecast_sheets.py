@@ -45,6 +45,12 @@ def texts(p: Portfolio) -> Texts:
     return _texts(p.lang)
 
 
+def tiers_note(p: Portfolio) -> str:
+    """What a sheet showing tiers adds to its note when they use calibrated probabilities."""
+    state = p.forecast
+    return f" {texts(p)('forecast.tiers_on')}" if state is not None and state.calibrated_tiers else ""
+
+
 # -- views ------------------------------------------------------------------------------------
 def _record_cols(t: Texts, first: Col) -> list[Col]:
     return [

@@ -30,7 +30,7 @@ from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..workbook_macros import prepare_macros
 from ..writer import add_macros
-from .forecast_sheets import render_capacity, render_forecast
+from .forecast_sheets import render_capacity, render_forecast, tiers_note
 from .history import Movement, Snapshot, Trends
 from .overview import render_overview
 from .portfolio import Col, Portfolio, View
@@ -184,7 +184,9 @@ class SummaryWriter:
 
         # Each view lives while its sheet is written only: a large portfolio's rows never all at once.
         self.accounts_formats(
-            self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
+            self.data_sheet(
+                "accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts") + tiers_note(p)
+            )
         )
         low, high = p.kam_band
         self.band_formats(
