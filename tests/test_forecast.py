@@ -230,3 +230,30 @@ def test_every_text_is_in_english_and_french_with_the_same_placeholders() -> Non
         assert set(text) == {"en", "fr"} and all(text.values()), where
         names = [{n for _, n, _, _ in string.Formatter().parse(text[lang]) if n} for lang in ("en", "fr")]
         assert names[0] == names[1], where
+
+
+def test_reading_only_the_decisive_snapshots_calibrates_the_same(tmp_path: Path) -> None:
+    """A roll-up reads at most two snapshots of each deal: the same outcomes as reading them all,
+    whatever the deals did (opened late, closed, reopened, vanished, lost their probability)."""
+    import random
+
+    rng = random.Random(5)
+    days = [DAY1 + dt.timedelta(days=30 * i) for i in range(6)]
+    snapshots: dict[dt.date, list[AccountRecord]] = {}
+    for day in days:
+        deals = []
+        for i in range(60):
+            if rng.random() < 0.15:
+                continue  # not in the plan that day
+            stage = rng.choice(("qualification", "proposal", "negotiation", "won", "lost"))
+            probability = None if rng.random() < 0.1 else rng.choice((0.1, 0.3, 0.5, 0.7, 0.9))
+            deals.append(deal(f"D{i}", probability, stage))  # type: ignore[arg-type]
+        snapshots[day] = [account(f"K{rng.randint(1, 3)}", "A", deals)]
+    db = history(tmp_path, snapshots)
+    full = closed_deals(load_deals(db))
+    assert len(full) > 20
+    assert closed_deals(load_deals(db, decisive=True)) == full
+    cut = days[3]
+    assert closed_deals(load_deals(db, before=cut, decisive=True)) == closed_deals(
+        [s for s in load_deals(db) if s.day < cut]
+    )

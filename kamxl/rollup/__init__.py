@@ -363,7 +363,7 @@ def _forecast(
     history: list[DealSnapshot] = []
     if db:
         with suppress(HistoryError):
-            history = load_deals(db)
+            history = load_deals(db, before=as_of, decisive=True)
     return prepare_forecast(history, as_of, accounts, tpl, calibrated_tiers=calibrated_tiers)
 
 

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS deal_snapshots (
     kam TEXT, type TEXT, stage TEXT, probability REAL, amount REAL, expected_close TEXT, outcome TEXT,
     PRIMARY KEY (day, account_id, deal)
 );
+CREATE INDEX IF NOT EXISTS deal_snapshots_by_deal ON deal_snapshots (account_id, deal, day);
 """
 TOTAL_COLUMNS = (
     "accounts",
@@ -296,16 +297,45 @@ class DealSnapshot:
     outcome: str | None
 
 
-def load_deals(path: str | Path) -> list[DealSnapshot]:
-    """Every deal of every snapshot, oldest first (none for a history older than deal snapshots)."""
+DEAL_COLUMNS = "day, account_id, deal, kam, type, stage, probability, amount, expected_close, outcome"
+# Of each deal, the snapshots before a day that calibration reads: the first that shows it won or
+# lost, and the last before that one (or the last of all) that shows it open with a probability.
+DECISIVE_QUERY = f"""
+WITH closed AS (
+    SELECT account_id, deal, MIN(day) AS day FROM deal_snapshots
+    WHERE day < :before AND outcome IS NOT NULL GROUP BY account_id, deal
+),
+open AS (
+    SELECT p.account_id, p.deal, MAX(p.day) AS day
+    FROM deal_snapshots p LEFT JOIN closed c USING (account_id, deal)
+    WHERE p.day < :before AND p.outcome IS NULL AND p.probability IS NOT NULL
+        AND (c.day IS NULL OR p.day < c.day)
+    GROUP BY p.account_id, p.deal
+),
+picked AS (SELECT * FROM closed UNION ALL SELECT * FROM open)
+SELECT {", ".join(f"d.{c}" for c in DEAL_COLUMNS.split(", "))} FROM picked k
+JOIN deal_snapshots d ON d.day = k.day AND d.account_id = k.account_id AND d.deal = k.deal
+ORDER BY d.day, d.account_id, d.deal
+"""
+
+
+def load_deals(
+    path: str | Path, *, before: dt.date | None = None, decisive: bool = False
+) -> list[DealSnapshot]:
+    """Deals of the snapshots (before ``before`` if given), oldest first; none for a history older
+    than deal snapshots. ``decisive``: only the snapshots calibration reads (:data:`DECISIVE_QUERY`),
+    at most two of each deal however long the history."""
     path = Path(path)
     if not path.exists():
         return []
+    limit = (before or dt.date.max).isoformat()
+    query = (
+        DECISIVE_QUERY
+        if decisive
+        else f"SELECT {DEAL_COLUMNS} FROM deal_snapshots WHERE day < :before ORDER BY day, account_id, deal"
+    )
     with _guard(path), closing(_connect(path)) as con:
-        rows = con.execute(
-            "SELECT day, account_id, deal, kam, type, stage, probability, amount, expected_close, outcome"
-            " FROM deal_snapshots ORDER BY day, account_id, deal"
-        ).fetchall()
+        rows = con.execute(query, {"before": limit}).fetchall()
     return [
         DealSnapshot(
             dt.date.fromisoformat(r[0]),
