@@ -163,3 +163,18 @@ def test_libreoffice_opens_the_french_summary(share: Path, lo_recalc) -> None:
     cells = report["cells"]
     totals = [v for sheet in ("Prévisions", "Capacité") for v in cells.get(sheet, {}).values()]
     assert 10 in totals and 6.5 in totals  # the total rows' formulas, recalculated by LibreOffice
+
+
+def test_the_digests_give_each_kams_record(share: Path) -> None:
+    import email
+    import email.policy
+
+    _run(share, "--digest", str(share / "digest"))
+    drafts = {p.name.split(" 20")[0]: p for p in (share / "digest").glob("*.eml")}
+    line = f"{KAM}: declared 80% on average, won 4 of 10 closed deals (40%)"
+    for name in (f"KAM digest {KAM}", "Portfolio digest"):
+        msg = email.message_from_bytes(drafts[name].read_bytes(), policy=email.policy.default)
+        text = msg.get_body(("plain",)).get_content()
+        assert f"- {line}" in text, text
+    director = email.message_from_bytes(drafts["Portfolio digest"].read_bytes(), policy=email.policy.default)
+    assert "Days against tier: the biggest mismatches" in director.get_body(("plain",)).get_content()

@@ -230,6 +230,7 @@ def kam_message(digest: KamDigest, portfolio: Portfolio) -> EmailMessage:
         ],
         t("kam.no_rituals"),
     )
+    _forecast_sections(body, p, kam=digest.kam)
     body.para(t("kam.closing"))
     subject = t("kam.subject", date=t.date(p.as_of), at_risk=counts["at_risk"], alerts=len(digest.alerts))
     return _message(subject, body, p.as_of, (name, digest.email) if digest.email else None)
@@ -303,15 +304,19 @@ def director_message(
     return _message(subject, body, p.as_of, None)
 
 
-def _forecast_sections(body: _Body, p: Portfolio) -> None:
+def _forecast_sections(body: _Body, p: Portfolio, kam: str | None = None) -> None:
     """Each KAM's declared probability against deals won, and the three accounts whose days are
-    furthest from what their tier and value call for (the summary's Forecast and Capacity sheets)."""
+    furthest from what their tier and value call for (the summary's Forecast and Capacity sheets).
+    A KAM's digest (``kam``) gives their own record only."""
     from .capacity import capacity
+    from .forecast import kam_name
     from .forecast_sheets import forecast_texts_path
 
     t = Texts(p.lang, forecast_texts_path())
     state = p.forecast
     records = state.calibration.by_kam if state is not None else {}
+    if kam is not None:
+        records = {k: v for k, v in records.items() if k == kam_name(kam)}
     body.section(
         t("digest.forecast"),
         [
@@ -327,6 +332,8 @@ def _forecast_sections(body: _Body, p: Portfolio) -> None:
         ],
         t("digest.no_forecast"),
     )
+    if kam is not None:
+        return
     lines = [
         t(
             f"digest.{x.verdict}_line",
