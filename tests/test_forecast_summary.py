@@ -178,3 +178,20 @@ def test_the_digests_give_each_kams_record(share: Path) -> None:
         assert f"- {line}" in text, text
     director = email.message_from_bytes(drafts["Portfolio digest"].read_bytes(), policy=email.policy.default)
     assert "Days against tier: the biggest mismatches" in director.get_body(("plain",)).get_content()
+
+
+def test_a_bad_capacity_setting_is_refused_before_anything_is_written(
+    template, share: Path, tmp_path
+) -> None:
+    text = (
+        Path(template.path).read_text(encoding="utf-8").replace("days_per_month = 18", "days_per_month = -2")
+    )
+    bad = tmp_path / "tpl" / "account_plan.toml"
+    bad.parent.mkdir()
+    bad.write_text(text, encoding="utf-8")
+    out = tmp_path / "out" / "s.xlsx"
+    result = CliRunner().invoke(
+        rollup_command, [str(share / "plans"), "-o", str(out), "--template", str(bad)]
+    )
+    assert result.exit_code == 2 and "account_plan.toml: capacity.days_per_month" in result.output
+    assert not out.parent.exists() or not any(out.parent.iterdir())

@@ -21,11 +21,12 @@ from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..fileio import exclusive_lock, remove_stale_temporaries
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
+from .capacity import capacity_settings
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
-from .forecast import ForecastState, prepare_forecast
+from .forecast import ForecastState, forecast_settings, prepare_forecast
 from .history import (
     DealSnapshot,
     HistoryError,
@@ -171,6 +172,8 @@ def rollup(
     folder = Path(os.path.abspath(folder))
     as_of = as_of or dt.date.today()
     tpl = template if isinstance(template, Template) else get_template(template)
+    forecast_settings(tpl)  # a bad [forecast] or [capacity] setting: refused before anything is read
+    capacity_settings(tpl)
     out = _output_path(folder, output, macros)
     refuse_overwrite(out)
     db = (

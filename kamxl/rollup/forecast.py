@@ -152,7 +152,7 @@ class Record:
     @property
     def overstatement(self) -> float | None:
         """Mean declared probability minus win rate: positive for an optimist."""
-        return self.mean_declared - self.win_rate if self.deals else None  # type: ignore[operator]
+        return (self.declared - self.wins) / self.deals if self.deals else None
 
 
 def shrunk(wins: float, declared: float, towards: float, prior: float) -> float:
