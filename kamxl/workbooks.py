@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import zipfile
 from contextlib import closing
@@ -98,7 +99,8 @@ def write_demo(
 ) -> tuple[list[Path], RollupResult]:
     """The demo: a sample portfolio in ``out_dir/plans`` rolled up into ``out_dir/portfolio``."""
     from .demo import demo_plans
-    from .rollup import rollup, summary_name
+    from .demo.year import store_demo_history
+    from .rollup import HISTORY_NAME, rollup, summary_name
 
     template = get_template()
     out = Path(out_dir)
@@ -108,13 +110,19 @@ def write_demo(
     if not foreign:  # only an earlier demo's own files: the new demo replaces them
         for path in earlier:
             path.unlink()
-    plans = [
-        save_plan(plan, out / "plans", template=template, force=force, macros=macros)
-        for plan in demo_plans(template, seed=seed, count=count)
-    ]
+    today = dt.date.today()
+    made = demo_plans(template, seed=seed, count=count, today=today)
+    plans = [save_plan(plan, out / "plans", template=template, force=force, macros=macros) for plan in made]
+    history = out / "portfolio" / HISTORY_NAME
+    if not history.exists():  # a year of quarterly snapshots before today's roll-up
+        store_demo_history(history, zip(made, [p.name for p in plans], strict=True), template, today)
     # a one-off: no read cache left beside the demo's summary
     result = rollup(
-        out / "plans", output=out / "portfolio" / summary_name(macros), template=template, cache=False
+        out / "plans",
+        output=out / "portfolio" / summary_name(macros),
+        template=template,
+        cache=False,
+        as_of=today,
     )
     return plans, result
 

@@ -80,6 +80,7 @@ def _french_texts(template: Template) -> list[str]:
     import tomllib
 
     from kamxl.review.texts import review_texts_path
+    from kamxl.rollup.forecast_sheets import forecast_texts_path
     from kamxl.rollup.texts import _TEXTS as TEXTS
 
     found: list[str] = []
@@ -97,6 +98,7 @@ def _french_texts(template: Template) -> list[str]:
 
     walk(template.raw)
     walk(tomllib.loads(review_texts_path().read_text(encoding="utf-8")))  # the review pack's words
+    walk(tomllib.loads(forecast_texts_path().read_text(encoding="utf-8")))  # Forecast and Capacity
     found += [fr for _, fr in TEXT.values()] + [fr for _, fr in TEXTS.values()]
     return found
 

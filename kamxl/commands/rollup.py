@@ -84,6 +84,12 @@ class _ProgressBar:
     is_flag=True,
     help="Copy stakeholder names and contact details into the summary (a Contacts sheet).",
 )
+@click.option(
+    "--calibrated-tiers",
+    is_flag=True,
+    help="Priorities and tiers use each deal's calibrated probability (its KAM's record of won and "
+    "lost deals) instead of the declared one; the Forecast sheet says so.",
+)
 @lang_option("Language of the summary.")
 @template_option()
 @as_of_option("Roll up")
@@ -101,6 +107,7 @@ def command(
     export: Path | None,
     digest: Path | None,
     include_contacts: bool,
+    calibrated_tiers: bool,
     lang: str,
     template_path: Path | None,
     as_of: dt.date | None,
@@ -125,6 +132,7 @@ def command(
             export=export,
             digest=digest,
             include_contacts=include_contacts,
+            calibrated_tiers=calibrated_tiers,
             template=template_path,
             as_of=as_of,
             progress=bar,

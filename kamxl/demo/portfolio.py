@@ -18,6 +18,7 @@ from .profiles import cycle
 from .relations import add_relations
 from .strategy import add_objectives, add_swot
 from .tracking import add_kpis, add_risks
+from .year import add_closed_deals
 
 # Sheets in the order they are built: each draws from the account's generator in turn and may
 # use what the sheets before it settled (people, contracts, objectives).
@@ -48,6 +49,7 @@ def build_plan(acc: Account) -> Plan:
         *zip(acc.colleagues, _TEAM_ROLES, strict=False),
     ]
     add_relations(acc.plan, acc.template, acc.key, team)
+    add_closed_deals(acc)  # a generator of its own: the draws above stay as they were
     return acc.plan
 
 

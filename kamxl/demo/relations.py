@@ -58,6 +58,7 @@ class _Relations(Phrases):
     def team(self) -> list[Row]:
         domain = content("people")["our_domain"]
         rows = []
+        factor = float(self.c.get("team_days_by_profile", {}).get(self.profile, 1.0))
         for name, role in self.team_people:
             spec = self.c["team"][role]
             low, high = spec["days"]
@@ -66,7 +67,7 @@ class _Relations(Phrases):
                     "name": name,
                     "role": role,
                     "department": self.t(spec["department"]),
-                    "commitment": round(self.rng.uniform(low, high) * 2) / 2,
+                    "commitment": max(round(self.rng.uniform(low, high) * factor * 2) / 2, 0.5),
                     "sla": self.t(spec["sla"]),
                     "email": ".".join(name.lower().split()[:2]).replace("'", "") + "@" + domain,
                 }

@@ -21,14 +21,18 @@ from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..fileio import exclusive_lock, remove_stale_temporaries
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
+from .capacity import capacity_settings
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
+from .forecast import ForecastState, forecast_settings, prepare_forecast
 from .history import (
+    DealSnapshot,
     HistoryError,
     Trends,
     check_history,
+    load_deals,
     load_snapshots,
     review_baselines,
     store_snapshot,
@@ -107,6 +111,7 @@ class RollupResult:
             "history": str(self.history) if self.history else None,
             "exports": [str(p) for p in self.exports],
             "digests": [str(p) for p in self.digests],
+            **_forecast_json(self.portfolio),
         }
 
 
@@ -139,6 +144,7 @@ def rollup(
     macros: bool | None = None,
     waiting: Callable[[str], None] | None = None,
     cache: str | Path | bool | None = None,
+    calibrated_tiers: bool = False,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -155,6 +161,8 @@ def rollup(
     ``cache``: the file of what this roll-up read (default ``portfolio-cache.json.gz`` beside the
     history, or the output without a history; ``False`` reads every file); an unchanged
     workbook's record comes from it instead of being read again (:mod:`kamxl.rollup.cache`).
+    ``calibrated_tiers``: priorities and tiers use each deal's calibrated probability
+    (:mod:`kamxl.rollup.forecast`) instead of the declared one; the summary says so.
 
     Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
     output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
@@ -164,6 +172,8 @@ def rollup(
     folder = Path(os.path.abspath(folder))
     as_of = as_of or dt.date.today()
     tpl = template if isinstance(template, Template) else get_template(template)
+    forecast_settings(tpl)  # a bad [forecast] or [capacity] setting: refused before anything is read
+    capacity_settings(tpl)
     out = _output_path(folder, output, macros)
     refuse_overwrite(out)
     db = (
@@ -205,6 +215,7 @@ def rollup(
             progress=progress,
             lang=lang,
             cache_path=cache_path,
+            calibrated_tiers=calibrated_tiers,
         )
 
 
@@ -249,6 +260,7 @@ def _rollup_locked(
     progress: Progress | None,
     lang: str,
     cache_path: Path | None = None,
+    calibrated_tiers: bool = False,
 ) -> RollupResult:
     cache = (
         ReadCache.for_rollup(cache_path, tpl, as_of=as_of, folder=folder, include_contacts=include_contacts)
@@ -275,6 +287,7 @@ def _rollup_locked(
     ignored = _problems(
         found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
     )
+    accounts, forecast = _forecast(db, as_of, accounts, tpl, calibrated_tiers)
     portfolio = Portfolio(
         accounts,
         tpl,
@@ -284,6 +297,7 @@ def _rollup_locked(
         skipped=skipped,
         ignored=ignored,
         include_contacts=include_contacts,
+        forecast=forecast,
     )
     totals = portfolio.totals()
     result = RollupResult(
@@ -299,7 +313,7 @@ def _rollup_locked(
     )
     outputs = [out, *([db] if db else [])]
     key = (
-        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs])
+        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs], calibrated_tiers)
         if cache is not None
         else ""
     )
@@ -342,6 +356,25 @@ def _rollup_locked(
                 {"output": printable(digest), "reason": f"digests not written: {exc.strerror or exc}"}
             )
     return result
+
+
+def _forecast(
+    db: Path | None, as_of: dt.date, accounts: list[AccountRecord], tpl: Template, calibrated_tiers: bool
+) -> tuple[list[AccountRecord], ForecastState]:
+    """The calibration from the history's deals and this roll-up's (this one's alone when the
+    history cannot be read: storing the snapshot then reports why)."""
+    history: list[DealSnapshot] = []
+    if db:
+        with suppress(HistoryError):
+            history = load_deals(db, before=as_of, decisive=True)
+    return prepare_forecast(history, as_of, accounts, tpl, calibrated_tiers=calibrated_tiers)
+
+
+def _forecast_json(portfolio: Portfolio | None) -> dict[str, Any]:
+    state = portfolio.forecast if portfolio is not None else None
+    if state is None:
+        return {}
+    return {"calibrated_tiers": state.calibrated_tiers, "calibration": state.as_json(portfolio.accounts)}
 
 
 def _load_writer(include_contacts: bool) -> None:

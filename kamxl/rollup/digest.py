@@ -29,6 +29,7 @@ from .portfolio import Portfolio
 from .records import AccountRecord
 
 STATUS_ORDER = {"at_risk": 0, "watch": 1, "healthy": 2, "unrated": 3}
+MISMATCHES = 3  # accounts the director's digest names whose days do not match their tier
 
 
 def digest_texts_path() -> Path:
@@ -229,6 +230,7 @@ def kam_message(digest: KamDigest, portfolio: Portfolio) -> EmailMessage:
         ],
         t("kam.no_rituals"),
     )
+    _forecast_sections(body, p, kam=digest.kam)
     body.para(t("kam.closing"))
     subject = t("kam.subject", date=t.date(p.as_of), at_risk=counts["at_risk"], alerts=len(digest.alerts))
     return _message(subject, body, p.as_of, (name, digest.email) if digest.email else None)
@@ -289,6 +291,7 @@ def director_message(
         ],
         "",
     )
+    _forecast_sections(body, p)
     if summary:
         body.link(t("director.summary", path=str(summary)), str(summary))
     body.para(t("director.closing"))
@@ -299,6 +302,50 @@ def director_message(
         accounts=len(p.accounts),
     )
     return _message(subject, body, p.as_of, None)
+
+
+def _forecast_sections(body: _Body, p: Portfolio, kam: str | None = None) -> None:
+    """Each KAM's declared probability against deals won, and the three accounts whose days are
+    furthest from what their tier and value call for (the summary's Forecast and Capacity sheets).
+    A KAM's digest (``kam``) gives their own record only."""
+    from .capacity import capacity
+    from .forecast import kam_name
+    from .forecast_sheets import forecast_texts_path
+
+    t = Texts(p.lang, forecast_texts_path())
+    state = p.forecast
+    records = state.calibration.by_kam if state is not None else {}
+    if kam is not None:
+        records = {k: v for k, v in records.items() if k == kam_name(kam)}
+    body.section(
+        t("digest.forecast"),
+        [
+            t(
+                "digest.forecast_line",
+                kam=kam or t("forecast.portfolio"),
+                declared=t.percent(rec.mean_declared),
+                won=rec.wins,
+                deals=rec.deals,
+                rate=t.percent(rec.win_rate),
+            )
+            for kam, rec in sorted(records.items(), key=lambda kv: -abs(kv[1].overstatement or 0))
+        ],
+        t("digest.no_forecast"),
+    )
+    if kam is not None:
+        return
+    lines = [
+        t(
+            f"digest.{x.verdict}_line",
+            account=x.account.account,
+            kam=x.account.kam,
+            tier=p.tier_label(x.account.tier),
+            days=f"{x.days:g}",
+            expected=f"{x.expected:.1f}",
+        )
+        for x in capacity(p.accounts, p.template).mismatches(MISMATCHES)
+    ]
+    body.section(t("digest.mismatches"), lines, t("digest.no_mismatch"))
 
 
 def write_digests(

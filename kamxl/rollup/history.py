@@ -8,6 +8,7 @@ The schema is plain on purpose: BI tools can read the database directly.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -42,6 +43,14 @@ CREATE TABLE IF NOT EXISTS account_snapshots (
     PRIMARY KEY (day, account_id)
 );
 CREATE INDEX IF NOT EXISTS account_snapshots_by_account ON account_snapshots (account_id, day);
+CREATE TABLE IF NOT EXISTS deal_snapshots (
+    day TEXT NOT NULL REFERENCES snapshots(day) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    deal TEXT NOT NULL,
+    kam TEXT, type TEXT, stage TEXT, probability REAL, amount REAL, expected_close TEXT, outcome TEXT,
+    PRIMARY KEY (day, account_id, deal)
+);
+CREATE INDEX IF NOT EXISTS deal_snapshots_by_deal ON deal_snapshots (account_id, deal, day);
 """
 TOTAL_COLUMNS = (
     "accounts",
@@ -178,8 +187,9 @@ def store_snapshot(
     accounts: Iterable[AccountRecord],
     folder: str = "",
 ) -> None:
-    """Store (or replace) the snapshot of ``day``."""
+    """Store (or replace) the snapshot of ``day``: totals, accounts and their deals."""
     path = Path(path)
+    accounts = list(accounts)
     scores = totals.get("average_scores", {})
     tiers = totals.get("accounts_per_tier", {})
     row = {
@@ -220,6 +230,127 @@ def store_snapshot(
             tuple(row.values()),
         )
         con.executemany(f"INSERT INTO account_snapshots VALUES ({', '.join('?' * 13)})", acc_rows)
+        con.execute("DELETE FROM deal_snapshots WHERE day = ?", (row["day"],))
+        deals = deal_rows(day, accounts)
+        con.executemany(f"INSERT INTO deal_snapshots VALUES ({', '.join('?' * 10)})", deals)
+
+
+def deal_rows(day: dt.date, accounts: Iterable[AccountRecord]) -> list[tuple[Any, ...]]:
+    """Each opportunity of each account as the history keeps it: no name, no text. A deal is known
+    across snapshots by a hash of its account and its name (renamed, it counts as a new deal)."""
+    out = []
+    for key, acc in account_keys(accounts):
+        seen: set[str] = set()
+        for opp in acc.opportunities:
+            deal = deal_key(key, opp.get("name"))
+            while deal in seen:  # two deals of one account with the same name
+                deal = deal_key(deal, "")
+            seen.add(deal)
+            stage = opp.get("stage")
+            close = as_date(opp.get("expected_close"))
+            out.append(
+                (
+                    day.isoformat(),
+                    key,
+                    deal,
+                    acc.kam,
+                    _code(opp.get("type")),
+                    _code(stage),
+                    _number(opp.get("probability")),
+                    _number(opp.get("amount")),
+                    close.isoformat() if close else None,
+                    stage if stage in ("won", "lost") else None,
+                )
+            )
+    return out
+
+
+def deal_key(account: str, name: Any) -> str:
+    """A short, stable, nameless key of a deal within its account."""
+    text = f"{account}\0{' '.join(str(name or '').split()).casefold()}"
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _code(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True)
+class DealSnapshot:
+    """One opportunity on one snapshot day (``outcome``: won, lost or None while open)."""
+
+    day: dt.date
+    account_id: str
+    deal: str
+    kam: str
+    type: str | None
+    stage: str | None
+    probability: float | None
+    amount: float | None
+    expected_close: dt.date | None
+    outcome: str | None
+
+
+DEAL_COLUMNS = "day, account_id, deal, kam, type, stage, probability, amount, expected_close, outcome"
+# Of each deal, the snapshots before a day that calibration reads: the first that shows it won or
+# lost, and the last before that one (or the last of all) that shows it open with a probability.
+DECISIVE_QUERY = f"""
+WITH closed AS (
+    SELECT account_id, deal, MIN(day) AS day FROM deal_snapshots
+    WHERE day < :before AND outcome IS NOT NULL GROUP BY account_id, deal
+),
+open AS (
+    SELECT p.account_id, p.deal, MAX(p.day) AS day
+    FROM deal_snapshots p LEFT JOIN closed c USING (account_id, deal)
+    WHERE p.day < :before AND p.outcome IS NULL AND p.probability IS NOT NULL
+        AND (c.day IS NULL OR p.day < c.day)
+    GROUP BY p.account_id, p.deal
+),
+picked AS (SELECT * FROM closed UNION ALL SELECT * FROM open)
+SELECT {", ".join(f"d.{c}" for c in DEAL_COLUMNS.split(", "))} FROM picked k
+JOIN deal_snapshots d ON d.day = k.day AND d.account_id = k.account_id AND d.deal = k.deal
+ORDER BY d.day, d.account_id, d.deal
+"""
+
+
+def load_deals(
+    path: str | Path, *, before: dt.date | None = None, decisive: bool = False
+) -> list[DealSnapshot]:
+    """Deals of the snapshots (before ``before`` if given), oldest first; none for a history older
+    than deal snapshots. ``decisive``: only the snapshots calibration reads (:data:`DECISIVE_QUERY`),
+    at most two of each deal however long the history."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    limit = (before or dt.date.max).isoformat()
+    query = (
+        DECISIVE_QUERY
+        if decisive
+        else f"SELECT {DEAL_COLUMNS} FROM deal_snapshots WHERE day < :before ORDER BY day, account_id, deal"
+    )
+    with _guard(path), closing(_connect(path)) as con:
+        rows = con.execute(query, {"before": limit}).fetchall()
+    return [
+        DealSnapshot(
+            dt.date.fromisoformat(r[0]),
+            r[1],
+            r[2],
+            r[3] or "",
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            dt.date.fromisoformat(r[8]) if r[8] else None,
+            r[9],
+        )
+        for r in rows
+    ]
 
 
 def load_snapshots(path: str | Path) -> list[Snapshot]:

@@ -78,6 +78,7 @@ class Portfolio:
     include_contacts: bool = False
     # file -> tier and scores the history recorded on or before the account's last review
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forecast: Any = None  # kamxl.rollup.forecast.ForecastState: the Forecast sheet and --json
 
     # -- labels ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:

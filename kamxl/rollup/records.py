@@ -28,6 +28,7 @@ SCORE_KEYS = ("potential", "relationship", "execution", "overall")
 PERSONAL_COLUMNS: dict[str, frozenset[str]] = {"actions": frozenset({"stakeholder"})}
 REDACTED = "[contact]"
 RITUAL_COLUMNS = ["ritual", "frequency", "last_held", "next_due"]  # participants name people
+TEAM_COLUMNS = ["name", "role", "commitment"]  # our colleagues' days per month (kamxl.rollup.capacity)
 MIN_REDACTED = 3  # shorter "names" (initials, "IT") would blank ordinary words
 
 
@@ -59,6 +60,7 @@ class AccountRecord:
     rituals: list[Row] = field(default_factory=list)  # RITUAL_COLUMNS: what a digest lists as coming
     contacts: list[Row] = field(default_factory=list)
     competitors: list[Row] = field(default_factory=list)  # kamxl.rollup.competitors.competitor_rows
+    team: list[Row] = field(default_factory=list)  # TEAM_COLUMNS of the Account team sheet
     review_changes: dict[str, int] = field(default_factory=dict)  # kind -> count since the last review
     check: dict[str, Any] | None = None  # what `kamxl check --json` prints for this file (unredacted)
 
@@ -275,9 +277,17 @@ def record_from_plan(
         rituals=_pick(plan.rows("rituals", template), RITUAL_COLUMNS),
         contacts=contact_rows(plan, template) if include_contacts else [],
         competitors=competitor_rows(plan, template),
+        team=team_rows(plan, template),
         review_changes=_review_changes(plan, template, as_of),
         check=check,
     )
+
+
+def team_rows(plan: Plan, template: Template) -> list[Row]:
+    """Our people on the account and their days per month (none when the template has no team)."""
+    if "team" not in template.tables:
+        return []
+    return _pick(plan.rows("team", template), TEAM_COLUMNS)
 
 
 def _fields(figures: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..styles import Styles, row_height, text_lines
 from ..vba import ROLLUP_MACRO
 from ..workbook_macros import prepare_macros
 from ..writer import add_macros
+from .forecast_sheets import render_capacity, render_forecast, tiers_note
 from .history import Trends
 from .overview import render_overview
 from .package import write_package
@@ -80,6 +81,8 @@ SHEETS = [  # key, text of its name, tab colour ("primary": the template's)
     ("stale", "sheet_stale", "#C00000"),
     ("competitors", "sheet_competitors", "#00B050"),
     ("trends", "sheet_trends", "#00B050"),
+    ("forecast", "sheet_forecast", "#ED7D31"),
+    ("capacity", "sheet_capacity", "#2E75B6"),
     ("quality", "sheet_quality", "#7F7F7F"),
 ]
 CONTACTS_SHEET = ("contacts", "sheet_contacts", "#7030A0")
@@ -186,7 +189,9 @@ class SummaryWriter:
 
         # Each view lives while its sheet is written only: a large portfolio's rows never all at once.
         self.accounts_formats(
-            self.data_sheet("accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts"))
+            self.data_sheet(
+                "accounts", p.accounts_view(), p.t("head_accounts"), p.t("note_accounts") + tiers_note(p)
+            )
         )
         low, high = p.kam_band
         self.band_formats(
@@ -205,6 +210,8 @@ class SummaryWriter:
         self.data_sheet("stale", p.stale_view(), p.t("head_stale"), p.t("note_stale", days=p.stale_after))
         self.data_sheet("competitors", p.competitors_view(), p.t("head_competitors"), p.t("note_competitors"))
         render_trends(self)
+        render_forecast(self, self.sheets["forecast"])
+        render_capacity(self, self.sheets["capacity"])
         self.data_sheet("quality", p.quality_view(), p.t("head_quality"), p.t("note_quality"))
         if p.include_contacts:
             self.data_sheet("contacts", p.contacts_view(), p.t("head_contacts"), p.t("note_contacts"))

@@ -55,6 +55,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_incumbent_potential": ("Potential held", "Potentiel occupé"),
     "col_accounts_list": ("Where present", "Présent chez"),
     "sheet_trends": ("Trends", "Tendances"),
+    "sheet_forecast": ("Forecast", "Prévisions"),
+    "sheet_capacity": ("Capacity", "Capacité"),
     "sheet_quality": ("Data quality", "Qualité des données"),
     "sheet_contacts": ("Contacts", "Contacts"),
     "sheet_chart_data": ("Chart data", "Données graphiques"),
