@@ -1,6 +1,7 @@
 """The plan writer uses XlsxWriter through its documented API only: a patch release that moves
 XlsxWriter's internals cannot break kamxl. Every call the writer makes on XlsxWriter's objects
-while writing plans is watched here; tests/test_public_api.py reads the source. The per-process caches that keep the writer fast never hold a workbook."""
+while writing plans is watched here; tests/test_public_api.py reads the
+source. The per-process caches that keep the writer fast never hold a workbook."""
 
 from __future__ import annotations
 
