@@ -19,6 +19,11 @@ def excel_serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
 
+def tier_reason_label(template: Template, reason: str, lang: str) -> str:
+    """Why the tier: grow or defend, in the workbook's language; empty while unrated."""
+    return str(template.texts[f"tier_reason_{reason}"][lang]) if reason else ""
+
+
 def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, Any]:
     """Scores and figures as Excel would show them, keyed like the dashboard metrics."""
     values: dict[str, Any] = dict(vars(scores.figures))
@@ -26,6 +31,7 @@ def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, An
         k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")
     }
     values["tier"] = template.tier_label(scores.tier, lang)
+    values["tier_reason"] = tier_reason_label(template, scores.tier_reason, lang)
     values |= alert_values(scores, template, lang)
     for key, value in values.items():
         if isinstance(value, bool):
