@@ -168,7 +168,7 @@ class Formulas:
         levels = t.choices["level"]
         depth = "+".join(f"SIGN({self.engaged(c(s, 'level'), lab('level', lv))})" for lv in levels)
         key_people = number(sc["key_people"])
-        rated_eng = f'{named(s)},{c(s, "engagement")},">=1",{c(s, "engagement")},"<=5"' 
+        rated_eng = f'{named(s)},{c(s, "engagement")},">=1",{c(s, "engagement")},"<=5"'
         eng = c(s, "engagement")
         bu, name = c(s, "bu"), c(s, t.table(s).key_column)
         # "="& makes a BU such as "<>x" or "=x" compare as plain text, not as an operator.
@@ -196,8 +196,7 @@ class Formulas:
         tiers = t.tiers
         deal_name, close = c(o, t.table(o).key_column), c(o, "expected_close")
         won_recent = (
-            f"({c(o, 'stage')}={won})"
-            f"*(1-ISNUMBER({close})*({close}<TODAY()-{number(sc['won_window_days'])}))"
+            f"({c(o, 'stage')}={won})*(1-ISNUMBER({close})*({close}<TODAY()-{number(sc['won_window_days'])}))"
         )
         material = (
             f'({deal_name}<>"")*ISNUMBER({c(o, "amount")})'
@@ -405,7 +404,7 @@ class Formulas:
             ),
             (
                 "secured",
-                f"SUMPRODUCT(({deal_name}<>\"\")*{won_recent},{c(o, 'amount')})",
+                f'SUMPRODUCT(({deal_name}<>"")*{won_recent},{c(o, "amount")})',
                 "currency",
                 "Secured (won deals, last 12 months)",
                 "Sécurisé (affaires gagnées, 12 derniers mois)",

@@ -371,7 +371,8 @@ def tier_for(
 def is_complete(stakeholders: int, rated: int, revenue: float | None, cfg: Mapping[str, Any]) -> bool:
     """Whether the plan holds enough to be judged: too empty a plan is unrated, never healthy."""
     need = cfg["complete"]
-    return stakeholders >= float(need["stakeholders"]) and rated >= float(need["rated"]) and revenue is not None
+    enough = stakeholders >= float(need["stakeholders"]) and rated >= float(need["rated"])
+    return enough and revenue is not None
 
 
 def defend_priority(revenue: float, profitability: float, cfg: Mapping[str, Any]) -> float:
@@ -470,7 +471,5 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
     from .alerts import fired_alerts, is_rated, status_for  # alerts build on these scores
 
     fired = fired_alerts(plan, template, scores, as_of)
-    status = status_for(
-        fired, template, rated=is_rated(scores, template), complete=bool(figures.complete)
-    )
+    status = status_for(fired, template, rated=is_rated(scores, template), complete=bool(figures.complete))
     return replace(scores, status=status, alerts=tuple(fired))

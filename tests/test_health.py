@@ -46,7 +46,13 @@ def healthy(template: Template, lang: str = "en") -> Plan:
         {"name": "Cleo", "role": "user", "level": "user", "stance": "neutral", "strength": "good"},
     ]
     plan.tables["actions"] = [
-        {"action": "Call", "objective": "Grow", "owner": "Jo", "due": TODAY + dt.timedelta(days=3), "status": "in_progress"},
+        {
+            "action": "Call",
+            "objective": "Grow",
+            "owner": "Jo",
+            "due": TODAY + dt.timedelta(days=3),
+            "status": "in_progress",
+        },
         {"action": "Old", "owner": "Jo", "due": TODAY - dt.timedelta(days=30), "status": "done"},
     ]
     for i, row in enumerate(plan.tables["kpis"]):
@@ -217,7 +223,13 @@ def test_findings_point_at_rows_where_the_reader_found_them(template, tmp_path) 
     """A KAM blanked a row in the middle: the late action is one row further down than its index."""
     plan = healthy(template)
     plan.tables["actions"] = [
-        {"action": "First", "objective": "Grow", "owner": "Jo", "due": TODAY + dt.timedelta(days=3), "status": "in_progress"},
+        {
+            "action": "First",
+            "objective": "Grow",
+            "owner": "Jo",
+            "due": TODAY + dt.timedelta(days=3),
+            "status": "in_progress",
+        },
         {"action": "Blank me", "owner": "Jo", "due": TODAY + dt.timedelta(days=3)},
         {"action": "Late", "owner": "Jo", "due": TODAY - dt.timedelta(days=2), "status": "in_progress"},
     ]
