@@ -106,3 +106,28 @@ def test_drivers_of_a_defended_account_and_of_an_unrated_one(template):
     assert d.text.startswith("défendre\u00a0; point faible\u00a0: ")
     empty = tier_drivers(new_plan(template, "en", client_name="New"), template, as_of=TODAY)
     assert (empty.tier, empty.up, empty.down) == ("unrated", None, None)
+
+
+def test_whatif_command(template, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from kamxl.cli import main
+    from kamxl.writer import write_plan
+
+    plan = _maintain(template)
+    path = write_plan(plan, tmp_path / "acct.xlsx", template=template)
+    before = path.read_bytes()
+    run = CliRunner().invoke(main, ["whatif", str(path), "--change", "engage_contact=P2", "--json"])
+    assert run.exit_code == 0, run.output
+    out = json.loads(run.output)
+    assert (out["today"]["tier"], out["after"]["tier"]) == ("maintain", "invest")
+    assert out["after"]["priority"] > out["today"]["priority"]
+    assert path.read_bytes() == before  # never written
+    text = CliRunner().invoke(main, ["whatif", str(path), "--change", "set_margin=0.05"])
+    assert text.exit_code == 0 and "today" in text.output and "after" in text.output
+    bad = CliRunner().invoke(main, ["whatif", str(path), "--change", "win_deal=Nobody"])
+    assert bad.exit_code == 2 and "acct.xlsx" in bad.output and '"Nobody"' in bad.output
+    unknown = CliRunner().invoke(main, ["whatif", str(path), "--change", "bribe"])
+    assert unknown.exit_code == 2 and "bribe" in unknown.output
