@@ -105,6 +105,27 @@ def _changed_name(before: Plan, after: Plan, template: Template) -> str:
     return ""
 
 
+def _summary(template: Template, reason: str, weakest: str, lang: str) -> str:
+    data = tier_texts()["drivers"]
+    return str(data["texts"]["summary"][lang]).format(
+        reason=template.text(f"tier_reason_{reason}", lang) if reason else "–",
+        weakest=data["factors"][weakest][lang],
+    )
+
+
+def drivers_brief(template: Template, tier: str, figures: dict[str, Any], potential: float, lang: str) -> str:
+    """The reason and the weakest factor from a record's figures, without trying any change."""
+    lang = lang if lang in ("en", "fr") else "en"
+    factors = {
+        "potential": potential / 100,
+        "probability": float(figures.get("probability") or 0),
+        "profitability": float(figures.get("profitability") or 0),
+    }
+    grow, defend = float(figures.get("grow_priority") or 0), float(figures.get("defend_priority") or 0)
+    reason = "" if tier == "unrated" else ("defend" if defend > grow else "grow")
+    return _summary(template, reason, min(FACTORS, key=lambda k: factors[k]), lang)
+
+
 def tier_drivers(
     plan: Plan, template: Template, scores: Scores | None = None, as_of: dt.date | None = None
 ) -> TierDrivers:
@@ -124,12 +145,7 @@ def tier_drivers(
     up = _move(plan, template, scores, list(data["up"]), True, as_of) if rated and not top else None
     down = _move(plan, template, scores, list(data["down"]), False, as_of) if rated and not bottom else None
     t = data["texts"]
-    parts = [
-        str(t["summary"][lang]).format(
-            reason=template.text(f"tier_reason_{scores.tier_reason}", lang) if scores.tier_reason else "–",
-            weakest=data["factors"][weakest][lang],
-        )
-    ]
+    parts = [_summary(template, scores.tier_reason, weakest, lang)]
     for key, move in (("up", up), ("down", down)):
         if move:
             parts.append(
