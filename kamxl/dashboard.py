@@ -132,6 +132,17 @@ class Formulas:
         share = float(weights["profitability"]) / sum(float(weights[k]) for k in weights)
         return f"100*{out}" + (f"*POWER(Fig_Profitability,{number(share)})" if share > 0 else "")
 
+    def weakest(self) -> str:
+        """The lowest of the priority's three factors (the first on a tie), blank while unrated."""
+        from .tier_checks import tier_texts  # texts beside the template
+
+        name = {k: _q(v[self.lang]) for k, v in tier_texts()["drivers"]["factors"].items()}
+        return (
+            f'IF(Fig_Complete=0,"",IF(Score_Potential/100<=MIN(Fig_Probability,Fig_Profitability),'
+            f"{name['potential']},IF(Fig_Probability<=Fig_Profitability,{name['probability']},"
+            f"{name['profitability']})))"
+        )
+
     def engaged(self, *criteria: str) -> str:
         """Engaged contacts among the rows matching ``criteria``: champions, and people marked
         engaged who are not detractors."""
@@ -475,6 +486,13 @@ class Formulas:
                 "text",
                 "Tier",
                 "Catégorie",
+            ),
+            (
+                "tier_weakest",
+                self.weakest(),
+                "text",
+                "Weakest factor",
+                "Facteur le plus faible",
             ),
             (
                 "tier_reason",

@@ -85,6 +85,7 @@ DETAILS = {
         "grow_priority",
         "defend_priority",
         "tier_reason",
+        "tier_weakest",
         "open_potential",
         "offer_coverage",
         "penetration",
