@@ -578,6 +578,12 @@ class Formulas:
 
     def alert_flags(self) -> dict[str, str]:
         """A 0/1 formula per alert rule of the template, mirroring ``kamxl.alerts``."""
+        tests = self.alert_tests()
+        unrated = unrated_test(self.t)
+        return {code: f"IF({unrated},0,IF({tests[code]},1,0))" for code in self.t.alerts}
+
+    def alert_tests(self) -> dict[str, str]:
+        """The test behind each alert rule (true when it fires), before the unrated guard."""
         t, c, lab, named, fr = self.t, self.col, self.lab, self.named, self.field_ref
         sc, rules = t.scoring, t.alerts
         s, r, k = "stakeholders", "risks", "kpis"
@@ -625,8 +631,7 @@ class Formulas:
             ),
             "overdue_actions": f"Overdue_Actions>={number(rules.get('overdue_actions', {}).get('at_least', 0))}",
         }
-        unrated = unrated_test(t)
-        return {code: f"IF({unrated},0,IF({tests[code]},1,0))" for code in rules}
+        return tests
 
     def alert_metrics(self) -> list[tuple[str, str, str, str, str]]:
         """The alert flags, the status they give and the reasons, as Dashboard metrics."""

@@ -147,7 +147,7 @@ class Version:
     fields: tuple[str, ...] = ()
 
 
-DRAWINGS = ("orgchart",)
+DRAWINGS = ("orgchart", "whatif")
 
 
 def version_key(version: str) -> tuple[int, ...]:

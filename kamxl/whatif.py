@@ -170,3 +170,34 @@ def what_if(
     for change in changes:
         changed = apply_change(changed, template, change, as_of)
     return WhatIf(score_plan(plan, template, as_of), score_plan(changed, template, as_of), changed)
+
+
+# The What-if sheet's inputs, in the order their changes are made: (input key, change code).
+SHEET_INPUTS = (
+    ("win", "win_deal"),
+    ("lose", "lose_deal"),
+    ("convert", "convert_stakeholder"),
+    ("close", "close_risk"),
+    ("margin", "set_margin"),
+    ("revenue", "add_revenue"),
+)
+
+
+def sheet_what_if(
+    plan: Plan, template: Template, inputs: dict[str, Any], as_of: dt.date | None = None
+) -> WhatIf:
+    """What the What-if sheet shows for these inputs: a blank input changes nothing, a change
+    that does not apply (no open deal of that name...) is left out, as the sheet's formulas do."""
+    as_of = as_of or dt.date.today()
+    changed = plan
+    for key, code in SHEET_INPUTS:
+        value = inputs.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if code in ("set_margin", "add_revenue") and num(value) is None:
+            continue
+        try:
+            changed = apply_change(changed, template, Change(code, value), as_of)
+        except WhatIfError:
+            continue
+    return WhatIf(score_plan(plan, template, as_of), score_plan(changed, template, as_of), changed)
