@@ -17,6 +17,7 @@ from . import layout
 from .alerts import ordered_rules
 from .dashboard import Formulas, defined_name, number
 from .dashboard_layout import DashboardWriter
+from .printing import legible_print, sheet_width
 from .scoring import Scores
 from .template import Template
 from .tier_checks import tier_texts
@@ -403,6 +404,10 @@ def write_whatif(w: DashboardWriter, sheet: Any, ws: Worksheet) -> None:
         value = after.get(name, alert_today.get(name, 0))
         ws.write_formula(row, INPUT_COL, "=" + formula, fmt, value)
         w.wb.define_name(name, "=" + _ref(ws, row, INPUT_COL))
+    account = (w.plan.name or t.name[lang]).replace("&", "&&")
+    page, of = t.text("page", lang), t.text("of", lang)
+    ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
+    legible_print(ws, sheet_width(ws, AFTER_COL), key_col=None)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
 

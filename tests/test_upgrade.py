@@ -133,7 +133,7 @@ def test_mixed_versions_are_checked_and_rolled_up_together(tmp_path):
     run = check_paths([plans], jobs=1)
     assert not run.problems and len(run.reports) == 5
     versions = sorted(r["template"]["version"] for r in run.reports)
-    assert versions == ["1.0", "1.0", "1.0", "2.0", "2.0"]
+    assert versions == ["1.0", "1.0", "1.0", template.version, template.version]  # upgraded, and new
     for report in run.reports:
         structural = [f for f in report["findings"] if "missing" in f["message"] and f["severity"] != "info"]
         assert not structural, (report["file"], structural)
