@@ -526,7 +526,7 @@ class Formulas:
             ),
             (
                 "offer_coverage",
-                f"IFERROR(COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'owned')})/(COUNTIFS({named(w)})-COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'not_applicable')})),0)",
+                f"IFERROR(COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'owned')})/(COUNTIFS({named(w)},{c(w, 'status')},{_q('<>')})-COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'not_applicable')})),0)",
                 "percent",
                 "Offer coverage",
                 "Couverture de l'offre",

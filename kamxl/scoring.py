@@ -333,7 +333,8 @@ def whitespace_figures(rows: Iterable[Row]) -> dict[str, float]:
     in_pipeline = sum(n0(r.get("potential")) for r in rows if r.get("status") == "pipeline")
     current = sum(n0(r.get("current_revenue")) for r in rows)
     owned = sum(1 for r in rows if r.get("status") == "owned")
-    applicable = len(rows) - sum(1 for r in rows if r.get("status") == "not_applicable")
+    # A row counts once its status is set: the catalogue's BU x offer grid is an example until then.
+    applicable = sum(1 for r in rows if not is_blank(r.get("status")) and r.get("status") != "not_applicable")
     return {
         "whitespace": whitespace,
         "open_potential": whitespace + in_pipeline,
