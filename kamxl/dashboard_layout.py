@@ -235,7 +235,13 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     # Two rows of the default height, not one taller row: the score details share these rows.
     ws.merge_range(row, 1, row + 1, 5, "", big)
     put(row, 1, "status", big)
-    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good"), ("unrated", "neutral")):
+    for code, tone in (
+        ("at_risk", "bad"),
+        ("watch", "warn"),
+        ("healthy", "good"),
+        ("incomplete", "neutral"),
+        ("unrated", "neutral"),
+    ):
         label = _q(w.t.status[code]["label"][w.lang])
         ws.conditional_format(
             row, 1, row + 1, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
