@@ -250,9 +250,9 @@ class Formulas:
             (
                 "sponsor",
                 self.sponsor(),
-                "percent",
-                "Sponsor (best champion or sponsor: strength x influence)",
-                "Sponsor (meilleur champion ou sponsor : force x influence)",
+                "number",
+                "Sponsor (best champion or sponsor: strength x influence, 0-1)",
+                "Sponsor (meilleur champion ou sponsor : force x influence, 0-1)",
             ),
             (
                 "avg_engagement",
@@ -378,9 +378,9 @@ class Formulas:
             (
                 "money_score",
                 self.money_score(),
-                "percent",
-                "Money-at-stake band",
-                "Tranche d'enjeu financier",
+                "number",
+                "Money-at-stake band (0-1)",
+                "Tranche d'enjeu financier (0-1)",
             ),
             (
                 "potential",
