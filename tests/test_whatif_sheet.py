@@ -141,3 +141,12 @@ def test_no_input_leaves_today_unchanged(template, tmp_path):
         cell = _named_cell(wb, input_name(key))
         assert cell.value is None and cell.protection.locked is False
     assert {"WhatIf_Priority", "WhatIf_Tier", "WhatIf_Status"} <= set(wb.defined_names)
+
+
+def test_dashboard_says_why_and_links_to_the_whatif_sheet(template, tmp_path):
+    plan = _maintain(template)
+    path = write_plan(plan, tmp_path / "p.xlsx", template=template)
+    formulas = openpyxl.load_workbook(path)["Dashboard"]["B8"].value
+    cached = openpyxl.load_workbook(path, data_only=True)["Dashboard"]["B8"].value
+    assert formulas.startswith("=HYPERLINK(\"#'What if'!A1\"") and "Tier_Reason" in formulas
+    assert cached == "Reason: grow · weakest factor: probability · what moves the tier: What if sheet ›"
