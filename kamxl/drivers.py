@@ -86,7 +86,7 @@ def _move(
             changed = apply_change(plan, template, change, as_of)
         except WhatIfError:
             continue
-        tier = score_plan(changed, template, as_of).tier
+        tier = score_plan(changed, template, as_of, status=False).tier
         if (RANK[tier] > RANK[scores.tier]) if up else (RANK[tier] < RANK[scores.tier]):
             if "name" not in values:
                 values["name"] = _changed_name(plan, changed, template)

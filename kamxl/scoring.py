@@ -384,8 +384,11 @@ def defend_priority(revenue: float, profitability: float, cfg: Mapping[str, Any]
     return 100 * band * (profitability**share if share > 0 else 1.0)
 
 
-def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> Scores:
-    """All scores and figures of a plan, as of a day (today by default)."""
+def score_plan(
+    plan: Plan, template: Template, as_of: dt.date | None = None, *, status: bool = True
+) -> Scores:
+    """All scores and figures of a plan, as of a day (today by default); ``status=False`` skips
+    the alert rules (the status stays "healthy") where only the tier matters."""
     as_of = as_of or dt.date.today()
     cfg = template.scoring
     f = plan.fields
@@ -469,8 +472,11 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         figures=figures,
         tier_reason="" if tier == "unrated" else ("defend" if figures.defend_priority > grow else "grow"),
     )
+    if not status:
+        return scores
     from .alerts import fired_alerts, is_rated, status_for  # alerts build on these scores
 
     fired = fired_alerts(plan, template, scores, as_of)
-    status = status_for(fired, template, rated=is_rated(scores, template), complete=bool(figures.complete))
-    return replace(scores, status=status, alerts=tuple(fired))
+    rated = is_rated(scores, template)
+    code = status_for(fired, template, rated=rated, complete=bool(figures.complete))
+    return replace(scores, status=code, alerts=tuple(fired))
