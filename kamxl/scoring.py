@@ -477,6 +477,6 @@ def score_plan(
     from .alerts import fired_alerts, is_rated, status_for  # alerts build on these scores
 
     fired = fired_alerts(plan, template, scores, as_of)
-    rated = is_rated(scores, template)
-    code = status_for(fired, template, rated=rated, complete=bool(figures.complete))
+    entered = is_rated(scores, template)
+    code = status_for(fired, template, rated=entered, complete=bool(figures.complete))
     return replace(scores, status=code, alerts=tuple(fired))
