@@ -76,7 +76,7 @@ class Figures:
     attractiveness: float  # 0-100
     position: float  # 0-100
     rated: int  # attractiveness criteria rated
-    complete: int  # 1 when the plan holds enough to be judged (tiers.complete), else 0
+    complete: int  # 1 when the plan holds enough to be judged (scoring.complete), else 0
     profitability: float  # 0-1
     grow_priority: float  # 0-100: potential x probability x profitability
     defend_priority: float  # 0-100: the floor the revenue to defend gives
@@ -107,7 +107,7 @@ class Scores:
     tier: str
     figures: Figures
     tier_reason: str = ""  # grow or defend (empty while unrated)
-    status: str = "healthy"  # healthy, watch, at_risk or unrated (kamxl.alerts)
+    status: str = "healthy"  # healthy, incomplete, watch, at_risk or unrated (kamxl.alerts)
     alerts: tuple[str, ...] = ()  # codes of the alert rules that fire, in the template's order
 
     def as_dict(self) -> dict[str, Any]:
