@@ -120,6 +120,8 @@ def render_text(report: dict[str, Any]) -> str:
         + "   ".join(f"{k.capitalize()} {s[k]:.1f}" for k in SCORE_KEYS)
         + f"   Priority {report['priority']:.1f}",
     ]
+    if drivers := report.get("tier_drivers"):
+        lines.append(f"  Why: {drivers['text']}")
     shown = [f"{LABELS[k]} {_figure(k, figures.get(k))}" for k in KEY_FIGURES]
     for start in range(0, len(shown), 4):
         lines.append(("  Figures: " if start == 0 else "           ") + "   ".join(shown[start : start + 4]))

@@ -131,3 +131,34 @@ def test_whatif_command(template, tmp_path):
     assert bad.exit_code == 2 and "acct.xlsx" in bad.output and '"Nobody"' in bad.output
     unknown = CliRunner().invoke(main, ["whatif", str(path), "--change", "bribe"])
     assert unknown.exit_code == 2 and "bribe" in unknown.output
+
+
+def test_check_text_says_why(template, tmp_path):
+    from click.testing import CliRunner
+
+    from kamxl.cli import main
+    from kamxl.writer import write_plan
+
+    path = write_plan(_maintain(template), tmp_path / "acct.xlsx", template=template)
+    run = CliRunner().invoke(main, ["check", str(path)])
+    assert "  Why: grow; weakest: probability; engage P2 → Invest" in run.output
+
+
+def test_template_checks_the_new_scoring_settings(template, tmp_path):
+    from pathlib import Path
+
+    from kamxl.template import TemplateError, load_template
+
+    text = Path(template.path).read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        text.replace("revenue_bands = [[3000000, 0.8]", "revenue_bands = [[3000000, 1.8]"), "utf-8"
+    )
+    with pytest.raises(TemplateError, match=r"scoring\.defend\.revenue_bands"):
+        load_template(bad)
+    bad.write_text(text.replace("key_people = 6", "key_people = 'six'"), "utf-8")
+    with pytest.raises(TemplateError, match=r"scoring\.key_people"):
+        load_template(bad)
+    bad.write_text(text.replace("min_money_at_stake = 500000, ", ""), "utf-8")
+    with pytest.raises(TemplateError, match=r"tiers\.invest\.min_money_at_stake"):
+        load_template(bad)
