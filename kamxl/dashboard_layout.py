@@ -337,7 +337,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         )
 
     # Until something is entered, figures and details are grey dashes, not zeros and defaults; the
-    # profitability stays grey while it is the neutral assumption (no gross margin entered).
+    # profitability stays grey while no gross margin is entered (it then counts as 0 %, a finding says so).
     _neutral(w, ws, 9, 5, 9 + len(KEY_FIGURES) - 1, 5, unrated_test(w.t))
     _neutral(w, ws, chart_first, 12, max(details_rows.values()), 13, unrated_test(w.t))
     prof = details_rows["profitability"]
