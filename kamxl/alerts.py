@@ -246,15 +246,19 @@ def fired_alerts(plan: Plan, template: Template, scores: Scores, as_of: dt.date)
     return [code for code, _ in _hits(plan, template, scores, as_of)]
 
 
-def status_for(codes: list[str] | tuple[str, ...], template: Template, *, rated: bool = True) -> str:
+def status_for(
+    codes: list[str] | tuple[str, ...], template: Template, *, rated: bool = True, complete: bool = True
+) -> str:
     """unrated: nothing entered yet; at_risk: any high alert, or enough medium ones together;
-    watch: any medium; else healthy."""
+    watch: any medium; incomplete: too empty to judge (never healthy); else healthy."""
     if not rated:
         return "unrated"
     severities = [template.alerts[c]["severity"] for c in codes]
     if "high" in severities or severities.count("medium") >= float(template.status["at_risk_medium"]):
         return "at_risk"
-    return "watch" if severities else "healthy"
+    if severities:
+        return "watch"
+    return "healthy" if complete else "incomplete"
 
 
 def status_label(template: Template, status: str, lang: str) -> str:

@@ -19,6 +19,26 @@ def excel_serial(day: dt.date) -> int:
     return (day - dt.date(1899, 12, 30)).days
 
 
+def weakest_label(scores: Scores, lang: str) -> str:
+    """The lowest factor of the priority, as the Dashboard names it; empty while unrated."""
+    from .tier_checks import tier_texts
+
+    if scores.tier == "unrated":
+        return ""
+    factors = {
+        "potential": scores.potential / 100,
+        "probability": scores.figures.probability,
+        "profitability": scores.figures.profitability,
+    }
+    weakest = min(factors, key=lambda k: factors[k])
+    return str(tier_texts()["drivers"]["factors"][weakest][lang])
+
+
+def tier_reason_label(template: Template, reason: str, lang: str) -> str:
+    """Why the tier: grow or defend, in the workbook's language; empty while unrated."""
+    return str(template.texts[f"tier_reason_{reason}"][lang]) if reason else ""
+
+
 def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, Any]:
     """Scores and figures as Excel would show them, keyed like the dashboard metrics."""
     values: dict[str, Any] = dict(vars(scores.figures))
@@ -26,6 +46,8 @@ def cached_values(scores: Scores, template: Template, lang: str) -> dict[str, An
         k: getattr(scores, k) for k in ("potential", "relationship", "execution", "overall", "priority")
     }
     values["tier"] = template.tier_label(scores.tier, lang)
+    values["tier_reason"] = tier_reason_label(template, scores.tier_reason, lang)
+    values["tier_weakest"] = weakest_label(scores, lang)
     values |= alert_values(scores, template, lang)
     for key, value in values.items():
         if isinstance(value, bool):

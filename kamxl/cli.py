@@ -122,6 +122,10 @@ main.add_command(_generate.command)
 main.add_command(_rollup.command)
 main.add_command(_check.command)
 
+from .commands import whatif as _whatif  # noqa: E402
+
+main.add_command(_whatif.command)
+
 from .commands import upgrade as _upgrade  # noqa: E402
 
 main.add_command(_upgrade.command)

@@ -24,6 +24,7 @@ from .isolation import Failed, call_guarded
 from .model import Plan, new_plan
 from .paths import keep_backup, safe_filename
 from .preflight import RefusedFile, check_file, check_workbook_file
+from .presets import preset_for
 from .template import Template, get_template
 from .workbooks import plan_path
 from .writer import write_plan
@@ -547,7 +548,7 @@ class _Run:
                 f"no account owner ({resolved.columns.get('kam', 'owner column')} is empty), "
                 "needed for --by-kam"
             )
-        plan = new_plan(self.template, self.lang, **fields)
+        plan = new_plan(self.template, self.lang, preset=preset_for(fields.get("sector")), **fields)
         path = self.target(plan)
         self.claim(row.line, fields, path)
         self.write(plan, path)

@@ -20,6 +20,7 @@ SPECIAL_NAMES = {
     "overall": "Score_Overall",
     "priority": "Score_Priority",
     "tier": "Account_Tier",
+    "tier_reason": "Tier_Reason",
     "weighted_pipeline": "Weighted_Pipeline",
     "overdue_actions": "Overdue_Actions",
     "status": "Account_Status",
@@ -84,15 +85,18 @@ class Formulas:
         return f'{self.col(table, self.t.table(table).key_column)},"<>"'
 
     def axis(self, axis: str) -> tuple[str, str]:
+        """Every criterion of the axis weighs in; one not rated scores as rated 1 (0 points)."""
         c = lambda k: self.col("assessment", k)  # noqa: E731
-        crit = f'{c("axis")},{self.lab("axis", axis)},{c("rating")},">=1",{c("rating")},"<=5",{self.named("assessment")}'
-        den = f"SUMIFS({c('weight')},{crit})"
+        on_axis = f"{c('axis')},{self.lab('axis', axis)},{self.named('assessment')}"
+        crit = f'{on_axis},{c("rating")},">=1",{c("rating")},"<=5"'
+        den = f"SUMIFS({c('weight')},{on_axis})"
         mask = (
             f'({c("axis")}={self.lab("axis", axis)})*({c("criterion")}<>"")'
             f"*({c('rating')}>=1)*({c('rating')}<=5)"
         )
-        value = f"IF({den}=0,0,(SUMPRODUCT({c('weight')},{c('rating')},{mask})/{den}-1)/4*100)"
-        return value, f"IF(COUNTIFS({crit})>0,1,0)"
+        points = f"SUMPRODUCT({c('weight')},{c('rating')},{mask})-SUMIFS({c('weight')},{crit})"
+        value = f"IF({den}=0,0,({points})/{den}/4*100)"
+        return value, f"COUNTIFS({crit})"
 
     def sponsor(self) -> str:
         """Best champion or sponsor: strength (1 strong, 0.5 other) x the template's influence weight."""
@@ -104,7 +108,7 @@ class Formulas:
             f"+({role}={lab('role', 'sponsor')})*({stance}<>{lab('stance', 'detractor')})>0)"
         )
         strength = f"(0.5+0.5*({c(s, 'strength')}={lab('strength', 'strong')}))"
-        neutral = float(sc["neutral_influence"])
+        neutral = min(float(w) for w in sc["influence_weights"])  # a blank scores as the lowest
         influence = number(neutral) + "".join(
             f"+({infl}={i})*{number(float(w) - neutral)}" for i, w in enumerate(sc["influence_weights"], 1)
         )
@@ -117,6 +121,39 @@ class Formulas:
         for floor, score in reversed(self.t.scoring["money_bands"]):
             out = f"IF(Fig_Money_At_Stake>={number(floor)},{number(score)},{out})"
         return out
+
+    def defend(self) -> str:
+        """The revenue to defend's floor: band of our revenue x profitability^(its priority share)."""
+        sc = self.t.scoring
+        out = "0"
+        for floor, score in reversed(sc["defend"]["revenue_bands"]):
+            out = f"IF(N({self.field_ref('annual_revenue')})>={number(floor)},{number(score)},{out})"
+        weights = sc["priority"]
+        share = float(weights["profitability"]) / sum(float(weights[k]) for k in weights)
+        return f"100*{out}" + (f"*POWER(Fig_Profitability,{number(share)})" if share > 0 else "")
+
+    def weakest(self) -> str:
+        """The lowest of the priority's three factors (the first on a tie), blank while unrated."""
+        from .tier_checks import tier_texts  # texts beside the template
+
+        name = {k: _q(v[self.lang]) for k, v in tier_texts()["drivers"]["factors"].items()}
+        return (
+            f'IF(Fig_Complete=0,"",IF(Score_Potential/100<=MIN(Fig_Probability,Fig_Profitability),'
+            f"{name['potential']},IF(Fig_Probability<=Fig_Profitability,{name['probability']},"
+            f"{name['profitability']})))"
+        )
+
+    def engaged(self, *criteria: str) -> str:
+        """Engaged contacts among the rows matching ``criteria``: champions, and people marked
+        engaged who are not detractors."""
+        c, lab, s = self.col, self.lab, "stakeholders"
+        extra = "".join("," + x for x in criteria)
+        stance, champion = c(s, "stance"), lab("stance", "champion")
+        return (
+            f"COUNTIFS({self.named(s)},{stance},{champion}{extra})"
+            f"+COUNTIFS({self.named(s)},{c(s, 'engaged')},{lab('yes_no', 'yes')},"
+            f'{stance},"<>"&{champion},{stance},"<>"&{lab("stance", "detractor")}{extra})'
+        )
 
     def priority(self) -> str:
         """100 x weighted geometric mean of potential, probability and profitability."""
@@ -140,10 +177,9 @@ class Formulas:
         yes = lab("yes_no", "yes")
         s = "stakeholders"
         levels = t.choices["level"]
-        depth = "+".join(
-            f"SIGN(COUNTIFS({named(s)},{c(s, 'level')},{lab('level', lv)},{c(s, 'engaged')},{yes}))"
-            for lv in levels
-        )
+        depth = "+".join(f"SIGN({self.engaged(c(s, 'level'), lab('level', lv))})" for lv in levels)
+        key_people = number(sc["key_people"])
+        rated_eng = f'{named(s)},{c(s, "engagement")},">=1",{c(s, "engagement")},"<=5"'
         eng = c(s, "engagement")
         bu, name = c(s, "bu"), c(s, t.table(s).key_column)
         # "="& makes a BU such as "<>x" or "=x" compare as plain text, not as an operator.
@@ -169,6 +205,14 @@ class Formulas:
             return f'IF(ISNUMBER({fr(field)}),{fr(field)},"")'
 
         tiers = t.tiers
+        deal_name, close = c(o, t.table(o).key_column), c(o, "expected_close")
+        won_recent = (
+            f"({c(o, 'stage')}={won})*(1-ISNUMBER({close})*({close}<TODAY()-{number(sc['won_window_days'])}))"
+        )
+        material = (
+            f'({deal_name}<>"")*ISNUMBER({c(o, "amount")})'
+            f"*({c(o, 'amount')}>={number(sc['material_deal_share'])}*Fig_Money_At_Stake)"
+        )
         pw = sc["probability"]
         pipe_share = float(pw["pipeline"]) / sum(
             float(pw[k]) for k in ("relationship", "position", "pipeline")
@@ -184,17 +228,17 @@ class Formulas:
             ),
             (
                 "engaged",
-                f"COUNTIFS({named(s)},{c(s, 'engaged')},{yes})",
+                self.engaged(),
                 "int",
-                "Stakeholders engaged",
-                "Parties prenantes engagées",
+                "Engaged contacts (champions and engaged, not detractors)",
+                "Contacts engagés (champions et engagés, hors détracteurs)",
             ),
             (
                 "coverage",
-                "IF(Fig_Stakeholders=0,0,Fig_Engaged/Fig_Stakeholders)",
+                f"MIN(1,Fig_Engaged/{key_people})",
                 "percent",
-                "Coverage (engaged / identified)",
-                "Couverture (engagés / identifiés)",
+                f"Coverage (engaged contacts / {key_people} key people)",
+                f"Couverture (contacts engagés / {key_people} personnes clés)",
             ),
             (
                 "depth",
@@ -206,9 +250,9 @@ class Formulas:
             (
                 "sponsor",
                 self.sponsor(),
-                "percent",
-                "Sponsor (best champion or sponsor: strength x influence)",
-                "Sponsor (meilleur champion ou sponsor : force x influence)",
+                "number",
+                "Sponsor (best champion or sponsor: strength x influence, 0-1)",
+                "Sponsor (meilleur champion ou sponsor : force x influence, 0-1)",
             ),
             (
                 "avg_engagement",
@@ -219,10 +263,10 @@ class Formulas:
             ),
             (
                 "engagement",
-                "IF(ISNUMBER(Fig_Avg_Engagement),(Fig_Avg_Engagement-1)/4,0)",
+                f"MIN(1,(SUMIFS({eng},{rated_eng})-COUNTIFS({rated_eng}))/(4*{key_people}))",
                 "percent",
-                "Engagement index",
-                "Indice d'engagement",
+                f"Engagement (points of {key_people} key people)",
+                f"Engagement (points de {key_people} personnes clés)",
             ),
             (
                 "propagation",
@@ -314,21 +358,29 @@ class Formulas:
                 "Score d'exécution",
             ),
             ("attractiveness", attractiveness, "score", "Attractiveness (0-100)", "Attractivité (0-100)"),
-            ("rated", rated, "int", "Attractiveness rated (1 = yes)", "Attractivité évaluée (1 = oui)"),
+            ("rated", rated, "int", "Attractiveness criteria rated", "Critères d'attractivité évalués"),
+            (
+                "complete",
+                f"IF(AND(Fig_Stakeholders>={number(sc['complete']['stakeholders'])},"
+                f"Fig_Rated>={number(sc['complete']['rated'])},ISNUMBER({fr('annual_revenue')})),1,0)",
+                "int",
+                "Plan complete enough to judge (1 = yes)",
+                "Plan assez complet pour juger (1 = oui)",
+            ),
             ("position", position, "score", "Our position (0-100)", "Notre position (0-100)"),
             (
                 "money_at_stake",
-                f"N({fr('annual_revenue')})+Fig_Whitespace",
+                f"N({fr('annual_revenue')})+Fig_Open_Potential",
                 "currency",
-                "Money at stake (revenue + whitespace)",
-                "Enjeu financier (CA + potentiel à conquérir)",
+                "Money at stake (revenue + potential still to win)",
+                "Enjeu financier (CA + potentiel restant à gagner)",
             ),
             (
                 "money_score",
                 self.money_score(),
-                "percent",
-                "Money-at-stake band",
-                "Tranche d'enjeu financier",
+                "number",
+                "Money-at-stake band (0-1)",
+                "Tranche d'enjeu financier (0-1)",
             ),
             (
                 "potential",
@@ -355,25 +407,26 @@ class Formulas:
                 "Pipeline ouvert",
             ),
             (
-                "win_probability",
-                "IF(Fig_Open_Pipeline=0,Fig_Position/100,MAX(0,MIN(1,Weighted_Pipeline/Fig_Open_Pipeline)))",
-                "percent",
-                "Win probability",
-                "Probabilité de gain",
+                "profitability",
+                f"IF(ISNUMBER({fr('gross_margin')}),MAX(0,MIN(1,{fr('gross_margin')}/{number(sc['target_margin'])})),0)",
+                "number",
+                f"Profitability (margin / {number(sc['target_margin'] * 100)} % target, 0-1)",
+                f"Rentabilité (marge / cible {number(sc['target_margin'] * 100)} %, 0-1)",
             ),
             (
-                "profitability",
-                f"IF(ISNUMBER({fr('gross_margin')}),MAX(0,MIN(1,{fr('gross_margin')}/{number(sc['target_margin'])})),{number(sc['neutral_profitability'])})",
-                "percent",
-                "Profitability",
-                "Rentabilité",
+                "secured",
+                f'SUMPRODUCT(({deal_name}<>"")*{won_recent},{c(o, "amount")})',
+                "currency",
+                "Secured (won deals, last 12 months)",
+                "Sécurisé (affaires gagnées, 12 derniers mois)",
             ),
             (
                 "material_pipeline",
-                f'SUMPRODUCT({c(o, "weighted")}*({c(o, t.table(o).key_column)}<>"")*({c(o, "amount")}>={number(sc["material_deal_share"])}*Fig_Money_At_Stake))',
+                f'SUMPRODUCT({material}*({c(o, "stage")}<>""),{c(o, "weighted")})'
+                f"+SUMPRODUCT({material}*{won_recent},{c(o, 'amount')})",
                 "currency",
-                "Material pipeline (weighted, deals above the share)",
-                "Pipeline significatif (pondéré, affaires au-dessus du seuil)",
+                "Material pipeline (secured + weighted, deals above the share)",
+                "Pipeline significatif (sécurisé + pondéré, affaires au-dessus du seuil)",
             ),
             (
                 "pipeline_score",
@@ -392,7 +445,27 @@ class Formulas:
                 "Probability (relationship, position, pipeline)",
                 "Probabilité (relation, position, pipeline)",
             ),
-            ("priority", self.priority(), "score", "Priority (0-100)", "Priorité (0-100)"),
+            (
+                "grow_priority",
+                self.priority(),
+                "score",
+                "Growth case (potential x probability x profitability)",
+                "Cas de croissance (potentiel x probabilité x rentabilité)",
+            ),
+            (
+                "defend_priority",
+                self.defend(),
+                "score",
+                "Revenue to defend (floor)",
+                "CA à défendre (plancher)",
+            ),
+            (
+                "priority",
+                "MAX(Fig_Grow_Priority,Fig_Defend_Priority)",
+                "score",
+                "Priority (0-100)",
+                "Priorité (0-100)",
+            ),
             (
                 "overall",
                 weighted(
@@ -409,10 +482,25 @@ class Formulas:
             ),
             (
                 "tier",
-                f"IF(Fig_Rated=0,{_q(tiers['unrated']['label'][self.lang])},IF(Score_Priority>={number(tiers['invest']['min_priority'])},{_q(tiers['invest']['label'][self.lang])},IF(Score_Priority>={number(tiers['maintain']['min_priority'])},{_q(tiers['maintain']['label'][self.lang])},{_q(tiers['deprioritise']['label'][self.lang])})))",
+                f"IF(Fig_Complete=0,{_q(tiers['unrated']['label'][self.lang])},IF(AND(Score_Priority>={number(tiers['invest']['min_priority'])},Fig_Money_At_Stake>={number(tiers['invest'].get('min_money_at_stake', 0))}),{_q(tiers['invest']['label'][self.lang])},IF(Score_Priority>={number(tiers['maintain']['min_priority'])},{_q(tiers['maintain']['label'][self.lang])},{_q(tiers['deprioritise']['label'][self.lang])})))",
                 "text",
                 "Tier",
                 "Catégorie",
+            ),
+            (
+                "tier_weakest",
+                self.weakest(),
+                "text",
+                "Weakest factor",
+                "Facteur le plus faible",
+            ),
+            (
+                "tier_reason",
+                f'IF(Fig_Complete=0,"",IF(Fig_Defend_Priority>Fig_Grow_Priority,'
+                f"{_q(t.text('tier_reason_defend', self.lang))},{_q(t.text('tier_reason_grow', self.lang))}))",
+                "text",
+                "Tier reason",
+                "Raison de la catégorie",
             ),
             (
                 "whitespace",
@@ -420,6 +508,14 @@ class Formulas:
                 "currency",
                 "Whitespace potential",
                 "Potentiel à conquérir",
+            ),
+            (
+                "open_potential",
+                f"SUMIFS({c(w, 'potential')},{named(w)},{c(w, 'status')},{lab('whitespace_status', 'whitespace')})"
+                f"+SUMIFS({c(w, 'potential')},{named(w)},{c(w, 'status')},{lab('whitespace_status', 'pipeline')})",
+                "currency",
+                "Potential still to win (whitespace + in pipeline)",
+                "Potentiel restant à gagner (à conquérir + en cours)",
             ),
             (
                 "current_revenue",
@@ -430,7 +526,7 @@ class Formulas:
             ),
             (
                 "offer_coverage",
-                f"IFERROR(COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'owned')})/(COUNTIFS({named(w)})-COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'not_applicable')})),0)",
+                f"IFERROR(COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'owned')})/(COUNTIFS({named(w)},{c(w, 'status')},{_q('<>')})-COUNTIFS({named(w)},{c(w, 'status')},{lab('whitespace_status', 'not_applicable')})),0)",
                 "percent",
                 "Offer coverage",
                 "Couverture de l'offre",
@@ -439,8 +535,8 @@ class Formulas:
                 "penetration",
                 "IF(Fig_Current_Revenue+Fig_Whitespace=0,0,Fig_Current_Revenue/(Fig_Current_Revenue+Fig_Whitespace))",
                 "percent",
-                "Penetration",
-                "Pénétration",
+                "Penetration of the BU x offer grid (revenue / revenue + whitespace)",
+                "Pénétration de la grille BU x offres (CA / CA + à conquérir)",
             ),
             (
                 "risk_exposure",
@@ -482,6 +578,12 @@ class Formulas:
 
     def alert_flags(self) -> dict[str, str]:
         """A 0/1 formula per alert rule of the template, mirroring ``kamxl.alerts``."""
+        tests = self.alert_tests()
+        unrated = unrated_test(self.t)
+        return {code: f"IF({unrated},0,IF({tests[code]},1,0))" for code in self.t.alerts}
+
+    def alert_tests(self) -> dict[str, str]:
+        """The test behind each alert rule (true when it fires), before the unrated guard."""
         t, c, lab, named, fr = self.t, self.col, self.lab, self.named, self.field_ref
         sc, rules = t.scoring, t.alerts
         s, r, k = "stakeholders", "risks", "kpis"
@@ -529,8 +631,7 @@ class Formulas:
             ),
             "overdue_actions": f"Overdue_Actions>={number(rules.get('overdue_actions', {}).get('at_least', 0))}",
         }
-        unrated = unrated_test(t)
-        return {code: f"IF({unrated},0,IF({tests[code]},1,0))" for code in rules}
+        return tests
 
     def alert_metrics(self) -> list[tuple[str, str, str, str, str]]:
         """The alert flags, the status they give and the reasons, as Dashboard metrics."""
@@ -552,7 +653,8 @@ class Formulas:
         status = (
             f"IF({unrated_test(t)},{label['unrated']},"
             f"IF(OR({count('high')}>0,{count('medium')}>={number(t.status['at_risk_medium'])}),{label['at_risk']},"
-            f"IF({count('medium')}>0,{label['watch']},{label['healthy']})))"
+            f"IF({count('medium')}>0,{label['watch']},"
+            f"IF(Fig_Complete=0,{label['incomplete']},{label['healthy']}))))"
         )
         sep = REASONS_SEPARATOR.get(self.lang, "; ")
         reasons = "&".join(

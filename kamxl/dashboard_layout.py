@@ -73,14 +73,20 @@ DETAILS = {
     ("Potential and priority", "Potentiel et priorité"): (
         "attractiveness",
         "rated",
+        "complete",
         "money_at_stake",
         "money_score",
         "position",
-        "win_probability",
+        "secured",
         "material_pipeline",
         "pipeline_score",
         "probability",
         "profitability",
+        "grow_priority",
+        "defend_priority",
+        "tier_reason",
+        "tier_weakest",
+        "open_potential",
         "offer_coverage",
         "penetration",
         "current_revenue",
@@ -201,6 +207,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
             _score_colors(w, ws, 5, c, 6, c + 1, cell)
     ws.set_row(5, 22)
     ws.set_row(6, 22)
+    _why_line(w, ws, 7)
 
     # Key figures on the left.
     section = s.get(bold=True, font_size=11, font_color=st["primary"], bottom=2, bottom_color=st["primary"])
@@ -229,7 +236,13 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
     # Two rows of the default height, not one taller row: the score details share these rows.
     ws.merge_range(row, 1, row + 1, 5, "", big)
     put(row, 1, "status", big)
-    for code, tone in (("at_risk", "bad"), ("watch", "warn"), ("healthy", "good"), ("unrated", "neutral")):
+    for code, tone in (
+        ("at_risk", "bad"),
+        ("watch", "warn"),
+        ("healthy", "good"),
+        ("incomplete", "neutral"),
+        ("unrated", "neutral"),
+    ):
         label = _q(w.t.status[code]["label"][w.lang])
         ws.conditional_format(
             row, 1, row + 1, 5, {"type": "cell", "criteria": "==", "value": label, "format": w.tone(tone)}
@@ -324,7 +337,7 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         )
 
     # Until something is entered, figures and details are grey dashes, not zeros and defaults; the
-    # profitability stays grey while it is the neutral assumption (no gross margin entered).
+    # profitability stays grey while no gross margin is entered (it then counts as 0 %, a finding says so).
     _neutral(w, ws, 9, 5, 9 + len(KEY_FIGURES) - 1, 5, unrated_test(w.t))
     _neutral(w, ws, chart_first, 12, max(details_rows.values()), 13, unrated_test(w.t))
     prof = details_rows["profitability"]
@@ -398,6 +411,31 @@ def render_dashboard(w: DashboardWriter, ws: Worksheet, metrics: list[Metric]) -
         first_page_height=sum(heights.get(r, 15) for r in range(last_stage_row + 1)),
     )
     ws.protect("", {"format_columns": True, "format_rows": True})
+
+
+def _why_line(w: DashboardWriter, ws: Worksheet, row: int) -> None:
+    """Under the tiles: the tier's reason and weakest factor, live, linking to the What-if sheet."""
+    from .tier_checks import tier_texts  # texts beside the template
+
+    sheet = next((s for s in w.t.sheets if s.drawing == "whatif"), None)
+    if sheet is None:
+        return
+    tx = {k: str(v[w.lang]) for k, v in tier_texts()["whatif"].items() if k.startswith("dashboard_")}
+    text = (
+        f"IF(Fig_Complete=0,{_q(tx['dashboard_unrated'])},{_q(tx['dashboard_reason'])}&Tier_Reason"
+        f"&{_q(tx['dashboard_weakest'])}&Fig_Tier_Weakest&{_q(tx['dashboard_link'])})"
+    )
+    target = "#" + quote_sheet(sheet.title[w.lang]) + "!A1"
+    if w.cached.get("tier") == w.t.tier_label("unrated", w.lang):
+        cached = tx["dashboard_unrated"]
+    else:
+        cached = (
+            tx["dashboard_reason"] + str(w.cached.get("tier_reason", "")) + tx["dashboard_weakest"]
+            + str(w.cached.get("tier_weakest", "")) + tx["dashboard_link"]
+        )  # fmt: skip
+    link = w.s.get(font_color=w.t.style["primary"], underline=1, font_size=9)
+    ws.merge_range(row, 1, row, LAST_PRINTED_COL, "", link)
+    ws.write_formula(row, 1, f"=HYPERLINK({_q(target)},{text})", link, cached)
 
 
 def _python_block(w: DashboardWriter, ws: Worksheet, tx: dict[str, str]) -> None:

@@ -23,8 +23,9 @@ from .dates import text_date
 from .findings import Finding, Severity
 from .layout import Locations
 from .model import Plan, Row, is_blank
-from .scoring import Scores, as_date, kpi_latest, num, risk_score
+from .scoring import Scores, as_date, kpi_latest, num, risk_score, score_plan
 from .template import Template
+from .tier_checks import tier_findings
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "smart": (
@@ -109,11 +110,12 @@ def check_plan(
 
     ``locations`` (from :class:`~kamxl.reader.ReadResult`) points findings at the cells where
     the rows really are; without it, cells follow the layout ``write_plan`` uses. ``scores``
-    only supplies the review date already read, when given.
+    (computed when not given) supply the review date and the figures the tier's findings use.
     """
-    check = _Check(
-        plan, template, as_of or dt.date.today(), locations or Locations.from_layout(template, plan)
-    )
+    as_of = as_of or dt.date.today()
+    locations = locations or Locations.from_layout(template, plan)
+    check = _Check(plan, template, as_of, locations)
+    scored = scores or score_plan(plan, template, as_of)
     return [
         *check.review(scores),
         *check.objectives(),
@@ -123,6 +125,7 @@ def check_plan(
         *check.risks(),
         *check.opportunities(),
         *check.rituals(),
+        *tier_findings(plan, template, scored, locations),
     ]
 
 

@@ -49,11 +49,19 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def new_plan(template: Template, lang: str = "en", *, catalogue_targets: bool = False, **fields: Any) -> Plan:
+def new_plan(
+    template: Template,
+    lang: str = "en",
+    *,
+    catalogue_targets: bool = False,
+    preset: str | None = None,
+    **fields: Any,
+) -> Plan:
     """An empty plan pre-filled from the template's catalogues (KPIs, criteria, SWOT, rituals).
 
     KPI targets stay blank (a target is the KAM's to set, never invented); ``catalogue_targets``
-    copies the catalogue's example targets, for sample plans.
+    copies the catalogue's example targets, for sample plans. ``preset`` (kamxl.presets) swaps in
+    a sector's offers, business units and SWOT rows and adds its KPIs.
     """
     cat = template.catalogue
     yes, no = "yes", "no"
@@ -86,6 +94,10 @@ def new_plan(template: Template, lang: str = "en", *, catalogue_targets: bool = 
         for bu in cat["business_units"]
         for offer in template.choices["offer"]
     ]
+    if preset:
+        from .presets import apply_preset  # presets are data beside the template
+
+        apply_preset(tables, preset, lang)
     return Plan(
         fields={k: None for k in template.fields} | fields,
         tables=tables,

@@ -44,9 +44,15 @@ def figures_dict(figures: Figures) -> dict[str, Any]:
 
 
 def plan_report(
-    result: ReadResult, scores: Scores, findings: Iterable[Finding], alerts: Iterable[Alert] = ()
+    result: ReadResult,
+    scores: Scores,
+    findings: Iterable[Finding],
+    alerts: Iterable[Alert] = (),
+    as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """The documented check object of one workbook (see docs/check.md)."""
+    from .drivers import tier_drivers  # builds on the what-if engine, which scores plans
+
     plan, template = result.plan, result.template
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     return {
@@ -60,6 +66,7 @@ def plan_report(
         "priority": scores.priority,
         "tier": scores.tier,
         "tier_label": template.tier_label(scores.tier, lang),
+        "tier_drivers": tier_drivers(plan, template, scores, as_of).as_dict(),
         "status": scores.status,
         "status_label": status_label(template, scores.status, lang),
         "alerts": [a.as_dict() for a in alerts],
@@ -79,7 +86,7 @@ def check_workbook(
     scores = score_plan(result.plan, result.template, as_of)
     health = check_plan(result.plan, result.template, scores, as_of, locations=result.locations)
     alerts = plan_alerts(result.plan, result.template, scores, as_of, locations=result.locations)
-    return plan_report(result, scores, [*result.findings, *health], alerts)
+    return plan_report(result, scores, [*result.findings, *health], alerts, as_of)
 
 
 # -- text, for a terminal ------------------------------------------------------------------------
@@ -113,6 +120,8 @@ def render_text(report: dict[str, Any]) -> str:
         + "   ".join(f"{k.capitalize()} {s[k]:.1f}" for k in SCORE_KEYS)
         + f"   Priority {report['priority']:.1f}",
     ]
+    if drivers := report.get("tier_drivers"):
+        lines.append(f"  Why: {drivers['text']}")
     shown = [f"{LABELS[k]} {_figure(k, figures.get(k))}" for k in KEY_FIGURES]
     for start in range(0, len(shown), 4):
         lines.append(("  Figures: " if start == 0 else "           ") + "   ".join(shown[start : start + 4]))

@@ -50,11 +50,11 @@ class Figures:
     """The figures behind the scores, each on the scale its docs give."""
 
     stakeholders: int
-    engaged: int
-    coverage: float  # 0-1: engaged / identified key contacts
+    engaged: int  # engaged contacts: champions, and people marked engaged who are not detractors
+    coverage: float  # 0-1: engaged contacts against the key people a plan should map
     depth: float  # 0-1: share of hierarchy levels with an engaged contact
     sponsor: float  # best champion or sponsor: strength (1 strong, 0.5 other) x influence weight
-    engagement: float  # 0-1 from the 1-5 average
+    engagement: float  # 0-1: engagement points (rating - 1) / 4 against the key people
     avg_engagement: float | None
     propagation: int  # distinct BUs among the stakeholders
     actions: int  # not cancelled
@@ -67,17 +67,21 @@ class Figures:
     kpis_active: int
     weighted_pipeline: float
     open_pipeline: float
-    win_probability: float
-    money_at_stake: float  # our revenue + whitespace potential
+    money_at_stake: float  # our revenue + potential still to win (whitespace and in pipeline)
     money_score: float  # 0-1: the money-at-stake band
-    material_pipeline: float  # weighted open pipeline of deals of at least the material share
+    secured: float  # won deals of the last won_window_days: secured revenue
+    material_pipeline: float  # secured + weighted open pipeline, deals of at least the material share
     pipeline_score: float  # 0-1: material pipeline against its coverage target
     probability: float  # 0-1: relationship, position and pipeline together
     attractiveness: float  # 0-100
     position: float  # 0-100
-    rated: bool
+    rated: int  # attractiveness criteria rated
+    complete: int  # 1 when the plan holds enough to be judged (scoring.complete), else 0
     profitability: float  # 0-1
+    grow_priority: float  # 0-100: potential x probability x profitability
+    defend_priority: float  # 0-100: the floor the revenue to defend gives
     whitespace: float
+    open_potential: float  # potential of whitespace rows still to win: whitespace or in pipeline
     current_revenue: float
     offer_coverage: float
     penetration: float
@@ -102,7 +106,8 @@ class Scores:
     priority: float
     tier: str
     figures: Figures
-    status: str = "healthy"  # healthy, watch, at_risk or unrated (kamxl.alerts)
+    tier_reason: str = ""  # grow or defend (empty while unrated)
+    status: str = "healthy"  # healthy, incomplete, watch, at_risk or unrated (kamxl.alerts)
     alerts: tuple[str, ...] = ()  # codes of the alert rules that fire, in the template's order
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,6 +118,12 @@ def _named(plan: Plan, template: Template, table: str) -> list[Row]:
     return plan.rows(table, template)
 
 
+def is_engaged(row: Row) -> bool:
+    """An engaged contact: a champion, or someone marked engaged who is not a detractor."""
+    stance = row.get("stance")
+    return stance == "champion" or (row.get("engaged") == "yes" and stance != "detractor")
+
+
 def is_backer(row: Row) -> bool:
     """A champion, or someone in the sponsor role who is not a detractor."""
     stance = row.get("stance")
@@ -120,11 +131,13 @@ def is_backer(row: Row) -> bool:
 
 
 def influence_weight(value: Any, cfg: Mapping[str, Any]) -> float:
-    """The template's weight for an influence rating 1-5 (whole numbers only), else the neutral one."""
+    """The template's weight for an influence rating 1-5 (whole numbers only); a blank or any
+    other value weighs as the lowest rating, so leaving it blank never scores better."""
     rating = num(value)
+    weights = [float(w) for w in cfg["influence_weights"]]
     if rating is not None and rating in (1, 2, 3, 4, 5):
-        return float(cfg["influence_weights"][int(rating) - 1])
-    return float(cfg["neutral_influence"])
+        return weights[int(rating) - 1]
+    return min(weights)
 
 
 def sponsor_strength(row: Row, cfg: Mapping[str, Any]) -> float:
@@ -134,21 +147,25 @@ def sponsor_strength(row: Row, cfg: Mapping[str, Any]) -> float:
 def relationship_figures(
     rows: Iterable[Row], levels: Iterable[str], cfg: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """Coverage and engagement count against the key people a plan should map (``key_people``),
+    not against everyone listed: naming one more person never lowers them, hiding one never
+    raises them."""
     rows = list(rows)
-    engaged = [r for r in rows if r.get("engaged") == "yes"]
+    engaged = [r for r in rows if is_engaged(r)]
     levels = list(levels)
     reached = {r.get("level") for r in engaged}
     sponsor = max((sponsor_strength(r, cfg) for r in rows if is_backer(r)), default=0.0)
     ratings = [v for r in rows if (v := num(r.get("engagement"))) is not None and 1 <= v <= 5]
     avg = sum(ratings) / len(ratings) if ratings else None
     bus = {str(r["bu"]).lower() for r in rows if not is_blank(r.get("bu"))}
+    key_people = float(cfg["key_people"])
     return {
         "stakeholders": len(rows),
         "engaged": len(engaged),
-        "coverage": ratio(len(engaged), len(rows)),
+        "coverage": min(1.0, ratio(len(engaged), key_people)),
         "depth": ratio(sum(1 for lv in levels if lv in reached), len(levels)),
         "sponsor": sponsor,
-        "engagement": (avg - 1) / 4 if avg is not None else 0.0,
+        "engagement": min(1.0, ratio(sum(ratings) - len(ratings), 4 * key_people)),
         "avg_engagement": avg,
         "propagation": len(bus),
     }
@@ -205,19 +222,23 @@ def kpi_figures(rows: Iterable[Row], period_keys: list[str]) -> dict[str, Any]:
     return {"kpi_attainment": ratio(total, weights), "kpis_active": active}
 
 
-def axis_score(rows: Iterable[Row], axis: str) -> tuple[float, bool]:
-    """Weighted 1-5 rating of one assessment axis, mapped to 0-100; and whether any is rated."""
-    total = weights = 0.0
-    rated = False
+def axis_score(rows: Iterable[Row], axis: str) -> tuple[float, int]:
+    """Weighted 1-5 rating of one assessment axis, mapped to 0-100, and how many are rated.
+
+    Every criterion of the axis weighs in; one not rated counts as rated 1 (0 points), so
+    leaving a criterion blank never scores better than the lowest honest rating."""
+    points = weights = 0.0
+    rated = 0
     for row in rows:
-        rating = num(row.get("rating"))
-        if row.get("axis") != axis or rating is None or not 1 <= rating <= 5:
+        if row.get("axis") != axis:
             continue
-        rated = True
         weight = n0(row.get("weight"))
-        total += weight * rating
         weights += weight
-    return ((ratio(total, weights) - 1) / 4 * 100 if weights else 0.0), rated
+        rating = num(row.get("rating"))
+        if rating is not None and 1 <= rating <= 5:
+            rated += 1
+            points += weight * (rating - 1)
+    return (points / weights / 4 * 100 if weights else 0.0), rated
 
 
 def pipeline_figures(rows: Iterable[Row]) -> dict[str, float]:
@@ -238,16 +259,34 @@ def money_band(amount: float, bands: Iterable[Iterable[Any]]) -> float:
     return 0.0
 
 
-def material_pipeline(rows: Iterable[Row], money_at_stake: float, share: float) -> float:
-    """Weighted open pipeline of the deals worth at least ``share`` of the money at stake.
+def is_secured(row: Row, as_of: dt.date, window_days: float) -> bool:
+    """A won deal closed within the window (or without a close date): secured revenue."""
+    close = as_date(row.get("expected_close"))
+    return row.get("stage") == "won" and (close is None or close >= as_of - dt.timedelta(days=window_days))
 
-    Smaller deals are left out so that no single small deal can move the priority tier.
+
+def deal_weight(row: Row, as_of: dt.date, window_days: float) -> float:
+    """What a deal counts for towards the priority: 1 when secured, its probability while open,
+    0 when lost, older than the window or without a stage (a blank never beats "lost")."""
+    stage = row.get("stage")
+    if stage == "won":
+        return 1.0 if is_secured(row, as_of, window_days) else 0.0
+    return 0.0 if stage == "lost" or is_blank(stage) else n0(row.get("probability"))
+
+
+def material_pipeline(
+    rows: Iterable[Row], money_at_stake: float, share: float, as_of: dt.date, window_days: float
+) -> float:
+    """Secured plus weighted open deals worth at least ``share`` of the money at stake.
+
+    Smaller deals are left out so that no single small deal can move the priority tier; a won
+    deal counts in full, so winning never lowers the priority.
     """
     floor = share * money_at_stake
     return sum(
-        n0(r.get("amount")) * n0(r.get("probability"))
+        n0(r.get("amount")) * deal_weight(r, as_of, window_days)
         for r in rows
-        if r.get("stage") not in ("won", "lost") and n0(r.get("amount")) >= floor
+        if num(r.get("amount")) is not None and n0(r.get("amount")) >= floor
     )
 
 
@@ -291,11 +330,14 @@ def pipeline_by_stage(rows: Iterable[Row]) -> dict[str, tuple[float, float]]:
 def whitespace_figures(rows: Iterable[Row]) -> dict[str, float]:
     rows = list(rows)
     whitespace = sum(n0(r.get("potential")) for r in rows if r.get("status") == "whitespace")
+    in_pipeline = sum(n0(r.get("potential")) for r in rows if r.get("status") == "pipeline")
     current = sum(n0(r.get("current_revenue")) for r in rows)
     owned = sum(1 for r in rows if r.get("status") == "owned")
-    applicable = len(rows) - sum(1 for r in rows if r.get("status") == "not_applicable")
+    # A row counts once its status is set: the catalogue's BU x offer grid is an example until then.
+    applicable = sum(1 for r in rows if not is_blank(r.get("status")) and r.get("status") != "not_applicable")
     return {
         "whitespace": whitespace,
+        "open_potential": whitespace + in_pipeline,
         "current_revenue": current,
         "offer_coverage": ratio(owned, applicable),
         "penetration": ratio(current, current + whitespace),
@@ -312,17 +354,41 @@ def risk_figures(rows: Iterable[Row], high: float) -> dict[str, float]:
     return {"risk_exposure": sum(scores), "high_risks": sum(1 for s in scores if s >= high)}
 
 
-def tier_for(priority: float, rated: bool, tiers: Mapping[str, Any]) -> str:
+def tier_for(
+    priority: float, rated: bool, tiers: Mapping[str, Any], money_at_stake: float | None = None
+) -> str:
+    """The tier of a priority; Invest also needs the template's money at stake (when given)."""
     if not rated:
         return "unrated"
-    for code in ("invest", "maintain"):
-        if priority >= float(tiers[code]["min_priority"]):
-            return code
+    invest = tiers["invest"]
+    small = money_at_stake is not None and money_at_stake < float(invest.get("min_money_at_stake", 0))
+    if priority >= float(invest["min_priority"]) and not small:
+        return "invest"
+    if priority >= float(tiers["maintain"]["min_priority"]):
+        return "maintain"
     return "deprioritise"
 
 
-def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> Scores:
-    """All scores and figures of a plan, as of a day (today by default)."""
+def is_complete(stakeholders: int, rated: int, revenue: float | None, cfg: Mapping[str, Any]) -> bool:
+    """Whether the plan holds enough to be judged: too empty a plan is unrated, never healthy."""
+    need = cfg["complete"]
+    enough = stakeholders >= float(need["stakeholders"]) and rated >= float(need["rated"])
+    return enough and revenue is not None
+
+
+def defend_priority(revenue: float, profitability: float, cfg: Mapping[str, Any]) -> float:
+    """The priority floor of the revenue to defend: band of our revenue x profitability^c."""
+    weights = cfg["priority"]
+    share = ratio(float(weights["profitability"]), sum(float(weights[k]) for k in weights))
+    band = money_band(revenue, cfg["defend"]["revenue_bands"])
+    return 100 * band * (profitability**share if share > 0 else 1.0)
+
+
+def score_plan(
+    plan: Plan, template: Template, as_of: dt.date | None = None, *, status: bool = True
+) -> Scores:
+    """All scores and figures of a plan, as of a day (today by default); ``status=False`` skips
+    the alert rules (the status stays "healthy") where only the tier matters."""
     as_of = as_of or dt.date.today()
     cfg = template.scoring
     f = plan.fields
@@ -336,37 +402,34 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
     deals = _named(plan, template, "opportunities")
     pipe = pipeline_figures(deals)
     space = whitespace_figures(_named(plan, template, "whitespace"))
-    money = n0(f.get("annual_revenue")) + space["whitespace"]
-    material = material_pipeline(deals, money, float(cfg["material_deal_share"]))
+    money = n0(f.get("annual_revenue")) + space["open_potential"]
+    window = float(cfg["won_window_days"])
+    secured = sum(n0(d.get("amount")) for d in deals if is_secured(d, as_of, window))
+    material = material_pipeline(deals, money, float(cfg["material_deal_share"]), as_of, window)
     coverage_target = float(cfg["pipeline_coverage"]) * money
     pipeline_score = clamp(material / coverage_target) if coverage_target > 0 else 0.0
-    win = (
-        clamp(ratio(pipe["weighted_pipeline"], pipe["open_pipeline"]))
-        if pipe["open_pipeline"]
-        else position / 100
-    )
     margin = num(f.get("gross_margin"))
-    profitability = (
-        clamp(margin / float(cfg["target_margin"]))
-        if margin is not None
-        else float(cfg["neutral_profitability"])
-    )
+    # A blank margin is the lowest honest answer (0 %): the priority assumes the worst.
+    profitability = clamp(margin / float(cfg["target_margin"])) if margin is not None else 0.0
     last_review = as_date(f.get("last_review"))
     figures = Figures(
         **rel,
         **act,
         **kpi,
         **pipe,
-        win_probability=win,
         money_at_stake=money,
         money_score=money_band(money, cfg["money_bands"]),
+        secured=secured,
         material_pipeline=material,
         pipeline_score=pipeline_score,
         probability=0.0,
         attractiveness=attractiveness,
         position=position,
         rated=rated,
+        complete=int(is_complete(rel["stakeholders"], rated, num(f.get("annual_revenue")), cfg)),
         profitability=profitability,
+        grow_priority=0.0,
+        defend_priority=defend_priority(n0(f.get("annual_revenue")), profitability, cfg),
         **space,
         **risk_figures(_named(plan, template, "risks"), float(cfg["high_risk_score"])),
         revenue=num(f.get("annual_revenue")),
@@ -389,25 +452,31 @@ def score_plan(plan: Plan, template: Template, as_of: dt.date | None = None) -> 
         {"attractiveness": attractiveness / 100, "money": figures.money_score}, cfg["potential"]
     )
     probability = probability_of(relationship / 100, position / 100, pipeline_score, cfg["probability"])
-    figures = replace(figures, probability=probability)
     overall = weighted_mean(
         {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
     )
-    priority = 100 * weighted_product(
+    grow = 100 * weighted_product(
         {"potential": potential / 100, "probability": probability, "profitability": profitability},
         cfg["priority"],
     )
+    figures = replace(figures, probability=probability, grow_priority=grow)
+    priority = max(grow, figures.defend_priority)
+    tier = tier_for(priority, bool(figures.complete), template.tiers, money)
     scores = Scores(
         potential=potential,
         relationship=relationship,
         execution=execution,
         overall=overall,
         priority=priority,
-        tier=tier_for(priority, rated, template.tiers),
+        tier=tier,
         figures=figures,
+        tier_reason="" if tier == "unrated" else ("defend" if figures.defend_priority > grow else "grow"),
     )
+    if not status:
+        return scores
     from .alerts import fired_alerts, is_rated, status_for  # alerts build on these scores
 
     fired = fired_alerts(plan, template, scores, as_of)
-    status = status_for(fired, template, rated=is_rated(scores, template))
-    return replace(scores, status=status, alerts=tuple(fired))
+    entered = is_rated(scores, template)
+    code = status_for(fired, template, rated=entered, complete=bool(figures.complete))
+    return replace(scores, status=code, alerts=tuple(fired))

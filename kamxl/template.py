@@ -147,7 +147,7 @@ class Version:
     fields: tuple[str, ...] = ()
 
 
-DRAWINGS = ("orgchart",)
+DRAWINGS = ("orgchart", "whatif")
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -475,7 +475,16 @@ def load_template(path: str | Path | None = None) -> Template:
     for fmt in ("currency", "number", "int", "percent", "date", "score"):
         ck.get(formats, fmt, "formats", str)
     texts = {k: ck.labels(v, f"texts.{k}") for k, v in ck.get(raw, "texts", "", dict).items()}
-    for needed in ("smart_ok", "smart_missing", "overdue", "rag_green", "rag_amber", "rag_red"):
+    for needed in (
+        "smart_ok",
+        "smart_missing",
+        "overdue",
+        "rag_green",
+        "rag_amber",
+        "rag_red",
+        "tier_reason_grow",
+        "tier_reason_defend",
+    ):
         if needed not in texts:
             raise ck.fail(f"texts.{needed}", "is missing")
 
@@ -500,7 +509,6 @@ def load_template(path: str | Path | None = None) -> Template:
     scoring = ck.get(raw, "scoring", "", dict)
     for name_ in (
         "target_margin",
-        "neutral_profitability",
         "stale_after_days",
         "high_risk_score",
         "kpi_amber",
@@ -528,6 +536,10 @@ def load_template(path: str | Path | None = None) -> Template:
         ck.labels(tier.get("label"), f"tiers.{code}.label")
         if code != "unrated":
             ck.number(tier.get("min_priority"), f"tiers.{code}.min_priority")
+    ck.number(tiers["invest"].get("min_money_at_stake"), "tiers.invest.min_money_at_stake")
+    complete = ck.get(scoring, "complete", "scoring", dict)
+    for need in ("stakeholders", "rated"):
+        ck.number(complete.get(need), f"scoring.complete.{need}")
     if (
         not tiers["invest"]["min_priority"]
         >= tiers["maintain"]["min_priority"]
@@ -738,7 +750,8 @@ SCORING_NUMBERS = (
     "material_deal_share",
     "pipeline_coverage",
     "key_contact_influence",
-    "neutral_influence",
+    "key_people",
+    "won_window_days",
 )
 SCORING_GROUPS = (
     ("priority", ("potential", "probability", "profitability")),
@@ -765,17 +778,22 @@ ALERT_PARAMS = {
     "overdue_actions": ("at_least",),
     "detractor_decider": (),
 }
-STATUS_CODES = ("healthy", "watch", "at_risk", "unrated")
+STATUS_CODES = ("healthy", "incomplete", "watch", "at_risk", "unrated")
 
 
 def _check_scoring_lists(ck: _Checker, scoring: dict[str, Any], choices: dict[str, Any]) -> None:
-    bands = _list_of_pairs(ck, scoring.get("money_bands"), "scoring.money_bands")
-    floors = [ck.number(b[0], "scoring.money_bands") for b in bands]
-    if not floors or floors != sorted(floors, reverse=True) or floors[-1] != 0:
-        raise ck.fail("scoring.money_bands", "amounts must decrease from the top band down to 0")
-    for band in bands:
-        if not 0 <= ck.number(band[1], "scoring.money_bands") <= 1:
-            raise ck.fail("scoring.money_bands", "band scores must be between 0 and 1")
+    defend = ck.get(scoring, "defend", "scoring", dict)
+    for where, value in (
+        ("scoring.money_bands", scoring.get("money_bands")),
+        ("scoring.defend.revenue_bands", defend.get("revenue_bands")),
+    ):
+        bands = _list_of_pairs(ck, value, where)
+        floors = [ck.number(b[0], where) for b in bands]
+        if not floors or floors != sorted(floors, reverse=True) or floors[-1] != 0:
+            raise ck.fail(where, "amounts must decrease from the top band down to 0")
+        for band in bands:
+            if not 0 <= ck.number(band[1], where) <= 1:
+                raise ck.fail(where, "band scores must be between 0 and 1")
     weights = ck.get(scoring, "influence_weights", "scoring", list)
     if len(weights) != 5:
         raise ck.fail("scoring.influence_weights", "needs one weight for each influence rating 1 to 5")

@@ -87,10 +87,11 @@ def new_workbook(
         raise EmptyName(
             'the account name is empty: give the client\'s name, e.g. kamxl new "Acme Industries"'
         )
+    from .presets import preset_for, sector_of
+
     template = template or get_template()
-    plan = new_plan(
-        template, lang, client_name=name.strip(), kam=kam, sector=match_choice(template, "sector", sector)
-    )
+    code = sector_of(sector, template) or match_choice(template, "sector", sector)
+    plan = new_plan(template, lang, preset=preset_for(code), client_name=name.strip(), kam=kam, sector=code)
     return save_plan(plan, out_dir, template=template, force=force, macros=macros)
 
 

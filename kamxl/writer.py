@@ -26,6 +26,7 @@ from .model import Plan
 from .plan_tables import define_name_lists, table_formula
 from .scoring import score_plan
 from .template import Template, get_template
+from .whatif_sheet import write_whatif
 from .workbook_macros import add_buttons, add_macros
 from .write_context import WriteContext
 from .xmltext import xml_safe
@@ -80,9 +81,14 @@ class _PlanWriter(WriteContext):
         for sheet in self.t.sheets[1:]:
             if sheet.drawing == "orgchart":
                 write_orgchart(self, sheet, sheets[sheet.key])
+            elif sheet.drawing == "whatif":
+                continue  # after the Dashboard, whose Python scores it shows before any change
             else:
                 write_sheet(self, sheet, sheets[sheet.key])
         self.write_dashboard(sheets["dashboard"])
+        for sheet in self.t.sheets:
+            if sheet.drawing == "whatif":
+                write_whatif(self, sheet, sheets[sheet.key])
         write_carried_over(self.wb, self.t, self.lang, self.plan.carried_over, self.s)
         self.wb.set_properties(
             {

@@ -43,7 +43,10 @@ def calm(template: Template, lang: str = "en") -> Plan:
             "last_contact": TODAY - 3 * DAY,
         },
         {"name": "Bob", "role": "user", "stance": "detractor", "last_contact": TODAY - 300 * DAY},
+        {"name": "Cleo", "role": "user", "stance": "ally"},  # three people: complete enough to judge
     ]
+    for row in plan.tables["assessment"]:
+        row["rating"] = 4
     plan.tables["rituals"] = [{"ritual": "qbr", "frequency": "quarterly", "next_due": TODAY + 20 * DAY}]
     plan.tables["actions"] = [
         {"action": "Late", "owner": "Jo", "due": TODAY - 2 * DAY, "status": "in_progress"}

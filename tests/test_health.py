@@ -24,7 +24,11 @@ def healthy(template: Template, lang: str = "en") -> Plan:
     plan.fields |= {
         "last_review": TODAY - dt.timedelta(days=10),
         "next_review": TODAY + dt.timedelta(days=60),
+        "annual_revenue": 800_000,
+        "gross_margin": 0.3,
     }
+    for row in plan.tables["assessment"]:
+        row["rating"] = 4
     plan.tables["objectives"] = [
         {"objective": "Grow", "metric": "Revenue", "target": 1e6, "deadline": TODAY, "owner": "Jo"}
     ]
@@ -35,12 +39,20 @@ def healthy(template: Template, lang: str = "en") -> Plan:
             "level": "c_level",
             "stance": "champion",
             "strength": "strong",
+            "influence": 5,
             "last_contact": TODAY - dt.timedelta(days=5),
         },
         {"name": "Bob", "role": "user", "level": "manager", "stance": "neutral", "strength": "weak"},
+        {"name": "Cleo", "role": "user", "level": "user", "stance": "neutral", "strength": "good"},
     ]
     plan.tables["actions"] = [
-        {"action": "Call", "owner": "Jo", "due": TODAY + dt.timedelta(days=3), "status": "in_progress"},
+        {
+            "action": "Call",
+            "objective": "Grow",
+            "owner": "Jo",
+            "due": TODAY + dt.timedelta(days=3),
+            "status": "in_progress",
+        },
         {"action": "Old", "owner": "Jo", "due": TODAY - dt.timedelta(days=30), "status": "done"},
     ]
     for i, row in enumerate(plan.tables["kpis"]):
@@ -74,6 +86,7 @@ def test_a_healthy_plan_has_no_findings(template) -> None:
 def test_objective_missing_smart_parts(template) -> None:
     plan = healthy(template)
     plan.tables["objectives"].append({"objective": "Expand", "metric": "BUs", "owner": "Jo"})
+    plan.tables["actions"].append({"action": "Map BUs", "objective": "Expand", "owner": "Jo", "due": TODAY})
     f = only(check_plan(plan, template, as_of=TODAY), sheet="Objectives")
     assert f.severity == "warning"
     assert f.cell == cell(template, "objectives", 1, "target")
@@ -84,7 +97,7 @@ def test_stakeholder_without_role_stance_or_strength(template) -> None:
     plan = healthy(template)
     plan.tables["stakeholders"].append({"name": "Cy", "role": "buyer"})
     f = only(check_plan(plan, template, as_of=TODAY), sheet="Stakeholders")
-    assert (f.severity, f.cell) == ("warning", cell(template, "stakeholders", 2, "stance"))
+    assert (f.severity, f.cell) == ("warning", cell(template, "stakeholders", 3, "stance"))
     assert f.message == 'Stakeholder "Cy" has no stance and relationship'
 
 
@@ -104,8 +117,12 @@ def test_no_champion_and_no_senior_contact(template) -> None:
 def test_no_stakeholders_at_all(template) -> None:
     plan = healthy(template)
     plan.tables["stakeholders"] = []
-    (f,) = check_plan(plan, template, as_of=TODAY)
+    findings = check_plan(plan, template, as_of=TODAY)
+    (f,) = [f for f in findings if f.sheet == "Stakeholders"]
     assert (f.severity, f.sheet) == ("warning", "Stakeholders") and "No stakeholders" in f.message
+    # Without people the plan is too empty to judge: the tier is not rated, and the check says why.
+    (empty,) = [f for f in findings if f.sheet != "Stakeholders"]
+    assert "list at least 3 stakeholders" in empty.message
 
 
 def test_actions_without_owner_due_date_and_overdue(template) -> None:
@@ -206,7 +223,13 @@ def test_findings_point_at_rows_where_the_reader_found_them(template, tmp_path) 
     """A KAM blanked a row in the middle: the late action is one row further down than its index."""
     plan = healthy(template)
     plan.tables["actions"] = [
-        {"action": "First", "owner": "Jo", "due": TODAY + dt.timedelta(days=3), "status": "in_progress"},
+        {
+            "action": "First",
+            "objective": "Grow",
+            "owner": "Jo",
+            "due": TODAY + dt.timedelta(days=3),
+            "status": "in_progress",
+        },
         {"action": "Blank me", "owner": "Jo", "due": TODAY + dt.timedelta(days=3)},
         {"action": "Late", "owner": "Jo", "due": TODAY - dt.timedelta(days=2), "status": "in_progress"},
     ]
@@ -251,6 +274,8 @@ def test_gaps_are_listed_as_a_sentence(template) -> None:
 )
 def test_overdue_by_one_day(template, lang, expected) -> None:
     plan = healthy(template, lang)
-    plan.tables["actions"] = [{"action": "Late", "owner": "Jo", "due": TODAY - dt.timedelta(days=1)}]
+    plan.tables["actions"] = [
+        {"action": "Late", "objective": "Grow", "owner": "Jo", "due": TODAY - dt.timedelta(days=1)}
+    ]
     (f,) = check_plan(plan, template, as_of=TODAY)
     assert f.message == expected

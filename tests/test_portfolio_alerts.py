@@ -399,9 +399,10 @@ def overview_status_counts(wb: Any, lang: str, template: Template) -> dict[str, 
 
 
 def expected_status_counts(result: RollupResult) -> dict[str, int]:
-    """Accounts per status; unrated (nothing entered yet) has a tile only when there are some."""
+    """Accounts per status; incomplete and unrated have a tile only when there are some."""
     statuses = Counter(r.status for r in result.accounts)
-    return {code: statuses[code] for code in STATUS_CODES if code != "unrated" or statuses[code]}
+    optional = ("incomplete", "unrated")
+    return {code: statuses[code] for code in STATUS_CODES if code not in optional or statuses[code]}
 
 
 def test_overview_status_counts_match_the_records(rolled, template):

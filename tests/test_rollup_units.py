@@ -64,7 +64,8 @@ def record(template, name: str, kam: str, *, seed_tier: str = "invest", **fields
         }
     ]
     findings = [Finding("error", "Info", "B21", "Revenue is not a number")] if kam == "Bruno" else []
-    if seed_tier == "invest":  # priority needs a relationship as well as attractiveness
+    if seed_tier == "invest":  # priority needs a relationship and a margin as well as attractiveness
+        plan.fields["gross_margin"] = 0.35
         plan.tables["stakeholders"] += [
             {
                 "name": f"{name} {lv}",
@@ -256,3 +257,20 @@ def test_a_figure_that_is_not_a_number_does_not_stop_the_summary(tmp_path, portf
     points = [pt for pts in portfolio.matrix_points().values() for pt in pts]
     assert points and all(math.isfinite(pt[k]) for pt in points for k in ("x", "y", "size"))
     assert write_summary(portfolio, tmp_path / "s.xlsx").exists()
+
+
+def test_accounts_sheet_says_why_each_tier(portfolio):
+    view = portfolio.accounts_view()
+    keys = [c.key for c in view.columns]
+    assert (
+        keys.index("tier_drivers") == keys.index("tier") + 1
+        and keys.index("status") == keys.index("tier") + 2
+    )
+    assert {"gross_margin", "probability", "profitability"} <= set(keys)
+    by_name = {r["account"]: r for r in view.rows}
+    acme, gamma = by_name["Acme"], by_name["Gamma"]
+    assert acme["tier"] == "invest" and acme["tier_drivers"].startswith("grow; weakest: ")
+    assert acme["gross_margin"] == 0.35 and acme["profitability"] == 1.0
+    assert acme["status"] == portfolio.status_label(portfolio.accounts[0].status)
+    assert 0 < acme["probability"] <= 1
+    assert gamma["tier"] == "unrated" and gamma["tier_drivers"].startswith("–; weakest: ")

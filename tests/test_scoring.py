@@ -68,7 +68,7 @@ def example(template):
     plan.tables["opportunities"] = [
         {"name": "O1", "amount": 300_000, "probability": 0.5, "stage": "proposal"},
         {"name": "O2", "amount": 100_000, "probability": 0.3, "stage": "qualification"},
-        {"name": "O3", "amount": 999_000, "probability": 1.0, "stage": "won"},
+        {"name": "O3", "amount": 999_000, "probability": 1.0, "stage": "lost"},
     ]
     return plan
 
@@ -102,7 +102,7 @@ def test_worked_example(template, example):
 def test_empty_plan_is_unrated_with_zero_scores(template):
     s = score_plan(new_plan(template, "fr", client_name="Vide"), template, TODAY)
     assert (s.potential, s.relationship, s.execution, s.overall, s.priority) == (0, 0, 0, 0, 0)
-    assert s.tier == "unrated" and s.figures.profitability == 0.5
+    assert s.tier == "unrated" and s.figures.profitability == 0  # a blank margin assumes the worst
     assert s.figures.completion == 0 and s.figures.sponsor == 0
 
 
@@ -111,8 +111,8 @@ def test_sponsor_score_weighs_strength_and_influence(template):
     row = {"name": "A", "stance": "ally", "role": "sponsor", "strength": "good", "influence": 4}
     plan.tables["stakeholders"] = [row]
     assert score_plan(plan, template, TODAY).figures.sponsor == pytest.approx(0.5 * 0.8)
-    row |= {"strength": "strong", "influence": None}
-    assert score_plan(plan, template, TODAY).figures.sponsor == pytest.approx(0.6)
+    row |= {"strength": "strong", "influence": None}  # a blank influence weighs as influence 1
+    assert score_plan(plan, template, TODAY).figures.sponsor == pytest.approx(0.2)
     row |= {"stance": "detractor"}  # a sponsor who works against us backs nobody
     assert score_plan(plan, template, TODAY).figures.sponsor == 0
 

@@ -143,14 +143,20 @@ def test_mixed_versions_are_checked_and_rolled_up_together(tmp_path):
 
 
 def _previous_template(tmp_path):
-    """Template 2.0 as it was: the current one without what 2.1 added (the Share with client
-    columns and their [[versions]] entry)."""
-    text = get_template().path.read_text(encoding="utf-8")
+    """Template 2.0 as far as sharing goes: the current one without what 2.1 added (the Share with
+    client columns and their [[versions]] entry), nor the later versions' entries."""
+    current = get_template()
+    text = current.path.read_text(encoding="utf-8")
     blocks = text.split("\n\n")
     kept = [
-        b for b in blocks if 'key = "share"' not in b and not b.startswith('[[versions]]\nversion = "2.1"')
+        b
+        for b in blocks
+        if 'key = "share"' not in b
+        and not b.startswith(('[[versions]]\nversion = "2.1"', '[[versions]]\nversion = "2.2"'))
     ]
-    text = "\n\n".join(kept).replace('version = "2.1"\nlanguages', 'version = "2.0"\nlanguages', 1)
+    text = "\n\n".join(kept).replace(
+        f'version = "{current.version}"\nlanguages', 'version = "2.0"\nlanguages', 1
+    )
     path = tmp_path / "account_plan_2_0.toml"
     path.write_text(text, encoding="utf-8")
     return load_template(path)

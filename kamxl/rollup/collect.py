@@ -93,7 +93,7 @@ def read_digested(task: Task) -> tuple[Outcome, str, str]:
             scores=scores,
             findings=findings,
             include_contacts=task.include_contacts,
-            check=plan_report(result, scores, findings, alerts) if task.report else None,
+            check=plan_report(result, scores, findings, alerts, task.as_of) if task.report else None,
             alerts=alerts,
         )
         return record, result.digest, encode_record(record) if task.cached else ""

@@ -179,15 +179,16 @@ def render_overview(w: SummaryWriter, ws: Worksheet) -> None:
                     p.t("tile_alerts_sub", high=alert_counts["high"], medium=alert_counts["medium"]),
                     "bad" if alert_counts["high"] else None,
                 ),
-                *[  # new plans with nothing entered yet: shown only when there are some
+                *[  # plans too empty to judge, new plans: shown only when there are some
                     (
-                        p.status_label("unrated"),
-                        statuses["unrated"],
+                        p.status_label(code),
+                        statuses[code],
                         "0",
-                        p.t("tile_status_sub", pct=_pct(statuses["unrated"] / n, p.lang)),
+                        p.t("tile_status_sub", pct=_pct(statuses[code] / n, p.lang)),
                         "neutral",
                     )
-                    for _ in range(1 if statuses.get("unrated") else 0)
+                    for code in ("incomplete", "unrated")
+                    if statuses.get(code)
                 ],
             ],
         ),

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..alerts import SEVERITY_ORDER, rule_label
 from ..dates import text_date
+from ..drivers import drivers_brief
 from ..model import Row
 from ..review.changes import score_changes, short_text
 from ..scoring import n0
@@ -184,6 +185,8 @@ class Portfolio:
             Col("kam", t("col_kam"), width=16),
             Col("sector", t("col_sector"), choices="sector", width=20),
             Col("tier", t("col_tier"), choices="_tier", width=13),
+            Col("tier_drivers", t("col_tier_drivers"), "longtext", width=40),
+            Col("status", t("col_account_status"), width=14),
             Col("priority", t("col_priority"), "score", total="average"),
             Col("overall", t("col_overall"), "score", total="average"),
             Col("potential", t("col_potential"), "score", total="average"),
@@ -195,6 +198,9 @@ class Portfolio:
             Col("whitespace", t("col_whitespace"), "currency", total="sum"),
             Col("nrr", t("col_nrr"), "percent"),
             Col("nps", t("col_nps"), "int"),
+            Col("gross_margin", t("col_gross_margin"), "percent"),
+            Col("probability", t("col_probability"), "percent"),
+            Col("profitability", t("col_profitability"), "number"),
             Col("coverage", t("col_coverage"), "percent"),
             Col("depth", t("col_depth"), "percent"),
             Col("sponsor", t("col_sponsor"), choices="_sponsor", width=16),
@@ -216,8 +222,13 @@ class Portfolio:
             "kam": a.kam,
             "sector": a.sector,
             "tier": a.tier,
+            "tier_drivers": self.tier_drivers(a),
+            "status": self.status_label(a.status),
             "priority": a.priority,
             **a.scores,
+            "gross_margin": f.get("gross_margin"),
+            "probability": f.get("probability"),
+            "profitability": f.get("profitability"),
             "revenue": f.get("revenue"),
             "target": f.get("target"),
             "weighted_pipeline": f.get("weighted_pipeline"),
@@ -244,6 +255,11 @@ class Portfolio:
             "path": a.path,
             "account_id": a.account_id,
         }
+
+    def tier_drivers(self, a: AccountRecord) -> str:
+        """Why the tier, in the summary's language: the reason and the weakest factor (no change
+        is tried here, so the roll-up still scores each plan once; `check --json` has them)."""
+        return drivers_brief(self.template, a.tier, a.figures, a.scores["potential"], self.lang)
 
     def review_changes(self, a: AccountRecord) -> str:
         """What changed since the account's last review: tier and overall score moves (from the

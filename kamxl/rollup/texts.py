@@ -104,10 +104,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "chart_matrix_note": (
         "Numbers: the {n} highest priorities, named above. Bubble size: revenue. Accounts not rated "
-        "yet are not plotted. Top right: invest; bottom left: de-prioritise.",
+        "yet are not plotted. Up and right raise the priority; the tier also weighs the margin, "
+        "the money at stake and the revenue to defend (Accounts sheet: why each tier).",
         "Numéros\u00a0: les {n} plus fortes priorités, nommées ci-dessus. Taille\u00a0: CA. Les comptes non "
-        "évalués ne sont pas placés. "
-        "En haut à droite\u00a0: investir\u00a0; en bas à gauche\u00a0: déprioriser.",
+        "évalués ne sont pas placés. Vers le haut et la droite, la priorité monte\u00a0; la catégorie "
+        "tient aussi compte de la marge, de l'enjeu et du CA à défendre (feuille Comptes\u00a0: pourquoi).",
     ),
     "chart_pipeline": ("Pipeline by opportunity type", "Pipeline par type d'opportunité"),
     "chart_kam": ("Average scores by KAM", "Scores moyens par KAM"),
@@ -123,6 +124,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_relationship": ("Relationship", "Relation"),
     "col_execution": ("Execution", "Exécution"),
     "col_priority": ("Priority", "Priorité"),
+    "col_tier_drivers": ("Why this tier", "Pourquoi cette catégorie"),
+    "col_gross_margin": ("Gross margin", "Marge brute"),
+    "col_profitability": ("Profitability (0-1)", "Rentabilité (0-1)"),
     "col_revenue": ("Revenue", "CA"),
     "col_target": ("Target", "Objectif"),
     "col_attainment": ("Revenue vs target", "CA / objectif"),
