@@ -384,6 +384,31 @@ def defend_priority(revenue: float, profitability: float, cfg: Mapping[str, Any]
     return 100 * band * (profitability**share if share > 0 else 1.0)
 
 
+def rank(
+    potential: float,
+    relationship: float,
+    position: float,
+    pipeline_score: float,
+    profitability: float,
+    figures: Figures | Mapping[str, Any],
+    template: Template,
+) -> tuple[float, float, float, str]:
+    """Probability, growth priority, priority and tier from the family scores (0-100) and the
+    factors behind them: one formula for a plan and for a roll-up's record scored again.
+    ``figures`` gives the revenue to defend, the money at stake and whether the plan is complete."""
+    cfg = template.scoring
+    fig = figures if isinstance(figures, Mapping) else asdict(figures)
+    probability = probability_of(relationship / 100, position / 100, pipeline_score, cfg["probability"])
+    grow = 100 * weighted_product(
+        {"potential": potential / 100, "probability": probability, "profitability": profitability},
+        cfg["priority"],
+    )
+    defend = defend_priority(n0(fig.get("revenue")), profitability, cfg)
+    priority = max(grow, defend)
+    tier = tier_for(priority, bool(fig.get("complete")), template.tiers, n0(fig.get("money_at_stake")))
+    return probability, grow, priority, tier
+
+
 def score_plan(
     plan: Plan, template: Template, as_of: dt.date | None = None, *, status: bool = True
 ) -> Scores:
@@ -451,17 +476,13 @@ def score_plan(
     potential = 100 * weighted_mean(
         {"attractiveness": attractiveness / 100, "money": figures.money_score}, cfg["potential"]
     )
-    probability = probability_of(relationship / 100, position / 100, pipeline_score, cfg["probability"])
     overall = weighted_mean(
         {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
     )
-    grow = 100 * weighted_product(
-        {"potential": potential / 100, "probability": probability, "profitability": profitability},
-        cfg["priority"],
+    probability, grow, priority, tier = rank(
+        potential, relationship, position, pipeline_score, profitability, figures, template
     )
     figures = replace(figures, probability=probability, grow_priority=grow)
-    priority = max(grow, figures.defend_priority)
-    tier = tier_for(priority, bool(figures.complete), template.tiers, money)
     scores = Scores(
         potential=potential,
         relationship=relationship,

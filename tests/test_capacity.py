@@ -40,7 +40,7 @@ def accounts() -> list[AccountRecord]:
 
 
 def test_loads_against_value_and_tier(template) -> None:
-    cap = capacity(accounts(), template, CapacitySettings())
+    cap = capacity(accounts(), template, AS_OF, CapacitySettings())
     a, b, c = cap.accounts
     assert [x.days for x in cap.accounts] == [3, 8, 5]
     assert a.expected == pytest.approx(16 * 2 / 3) and b.expected == pytest.approx(16 * 0.2 / 3)
@@ -56,7 +56,7 @@ def test_loads_against_value_and_tier(template) -> None:
 
 
 def test_people_and_kams(template) -> None:
-    cap = capacity(accounts(), template, CapacitySettings(days_per_month=10))
+    cap = capacity(accounts(), template, AS_OF, CapacitySettings(days_per_month=10))
     people = {p.name: p for p in cap.people}
     assert set(people) == {"Ann", "Grace Liu", "Robert Bob"}
     assert people["Grace Liu"].days == 10 and people["Grace Liu"].load == pytest.approx(1.0)
@@ -70,17 +70,17 @@ def test_people_and_kams(template) -> None:
 
 
 def test_cost_to_serve_feeds_profitability(template) -> None:
-    cap = capacity(accounts(), template, CapacitySettings(day_rate=500.0))
+    cap = capacity(accounts(), template, AS_OF, CapacitySettings(day_rate=500.0))
     a, b, _ = cap.accounts
     assert a.cost == 12 * 3 * 500 and b.cost == 12 * 8 * 500
     assert a.margin_after == pytest.approx(0.30 - 18_000 / 1_500_000)
     assert a.profitability_after == pytest.approx((0.30 - 0.012) / 0.35)
     assert (a.priority_after, a.tier_after) == rescored(
-        a.account, template, profitability=a.profitability_after
+        a.account, template, AS_OF, profitability=a.profitability_after
     )
-    assert a.priority_after < rescored(a.account, template)[0]
+    assert a.priority_after < rescored(a.account, template, AS_OF)[0]
     assert b.margin_after is None  # no gross margin entered: nothing to take the cost from
-    assert capacity(accounts(), template, CapacitySettings()).accounts[0].cost is None
+    assert capacity(accounts(), template, AS_OF, CapacitySettings()).accounts[0].cost is None
 
 
 def test_the_directors_digest_names_the_three_biggest_mismatches(template) -> None:
@@ -89,7 +89,7 @@ def test_the_directors_digest_names_the_three_biggest_mismatches(template) -> No
     d.tier, d.team = "deprioritise", team(("Dee", "account_lead", 6))
     recs.append(d)
     p = Portfolio(recs, template, AS_OF)
-    cap = capacity(recs, template)
+    cap = capacity(recs, template, AS_OF)
     expected = [x.account.account for x in cap.mismatches()]
     assert len(expected) == 3  # A under-served, B and D over-served
     body = director_message(kam_digests(p), p).get_body(("plain",)).get_content()

@@ -23,7 +23,7 @@ from kamxl.rollup.history import load_deals, store_snapshot
 from kamxl.rollup.records import AccountRecord
 from kamxl.template import TemplateError, load_template
 
-from .test_rollup_units import record
+from .test_rollup_units import AS_OF, record
 
 DAY1, DAY2, DAY3 = dt.date(2026, 3, 31), dt.date(2026, 6, 30), dt.date(2026, 9, 30)
 PRIOR = 5.0  # the template's prior_wins
@@ -191,20 +191,23 @@ def test_calibrated_pipeline_against_the_gap(tmp_path: Path) -> None:
 
 def test_rescoring_without_calibration_gives_the_records_own_tier(template) -> None:
     acc = record(template, "Acme", "Alice", annual_revenue=1_000_000.0)
-    assert rescored(acc, template) == (pytest.approx(acc.priority), acc.tier)
+    assert rescored(acc, template, AS_OF) == (pytest.approx(acc.priority), acc.tier)
     no_history = calibrate([], [])
-    assert rescored(acc, template, cal=no_history) == (pytest.approx(acc.priority), acc.tier)
+    assert rescored(acc, template, AS_OF, cal=no_history) == (pytest.approx(acc.priority), acc.tier)
 
 
 def test_calibrated_tiers_follow_a_kams_record(template, tmp_path: Path) -> None:
-    acc = record(template, "Acme", "Alice", annual_revenue=150_000.0)
+    acc = record(template, "Acme", "Alice", annual_revenue=1_000_000.0)  # its pipeline short of coverage
     before, after = book("Alice", "X", 50, 0.8, 5, stage="proposal")
     cal = calibrate(load_deals(history(tmp_path, {DAY1: [before], DAY2: [after]})), [])
     assert cal.factor("Alice", "proposal") < 0.3
-    (copy,), declared = calibrated_records([acc], template, cal)
+    (copy,), declared = calibrated_records([acc], template, cal, AS_OF)
     assert declared == {acc.file: (acc.tier, acc.priority)}
     assert copy.priority < acc.priority  # the same deals, believed less
-    assert (copy.priority, copy.tier) == (pytest.approx(rescored(acc, template, cal=cal)[0]), copy.tier)
+    assert (copy.priority, copy.tier) == (
+        pytest.approx(rescored(acc, template, AS_OF, cal=cal)[0]),
+        copy.tier,
+    )
     assert acc.priority == declared[acc.file][1]  # the record itself is left as it was
 
 

@@ -15,6 +15,7 @@ and priority are recomputed with it. docs/forecast.md works an example through.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,7 +173,10 @@ class Capacity:
 
 
 def capacity(
-    accounts: list[AccountRecord], template: Template, settings: CapacitySettings | None = None
+    accounts: list[AccountRecord],
+    template: Template,
+    as_of: dt.date,
+    settings: CapacitySettings | None = None,
 ) -> Capacity:
     """Loads per account, person and KAM (accounts without team days count none)."""
     s = settings or capacity_settings(template)
@@ -188,7 +192,7 @@ def capacity(
         elif ratio is not None and x.account.tier == "deprioritise" and ratio > s.over_served:
             x.verdict = "over"
         if s.day_rate:
-            _cost_to_serve(x, s.day_rate, template)
+            _cost_to_serve(x, s.day_rate, template, as_of)
     return Capacity(
         s,
         loads,
@@ -198,7 +202,7 @@ def capacity(
     )
 
 
-def _cost_to_serve(x: AccountLoad, rate: float, template: Template) -> None:
+def _cost_to_serve(x: AccountLoad, rate: float, template: Template, as_of: dt.date) -> None:
     """The year's cost to serve, taken off the gross margin; profitability and priority with it."""
     x.cost = 12 * x.days * rate
     margin, revenue = num(x.account.figures.get("gross_margin")), x.revenue
@@ -207,7 +211,7 @@ def _cost_to_serve(x: AccountLoad, rate: float, template: Template) -> None:
     x.margin_after = margin - x.cost / revenue
     target = float(template.scoring.get("target_margin", 0.35))
     x.profitability_after = clamp(x.margin_after / target) if target > 0 else 0.0
-    x.priority_after, x.tier_after = rescored(x.account, template, profitability=x.profitability_after)
+    x.priority_after, x.tier_after = rescored(x.account, template, as_of, profitability=x.profitability_after)
 
 
 def _people(accounts: list[AccountRecord], s: CapacitySettings) -> list[PersonLoad]:

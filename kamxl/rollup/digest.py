@@ -343,7 +343,7 @@ def _forecast_sections(body: _Body, p: Portfolio, kam: str | None = None) -> Non
             days=f"{x.days:g}",
             expected=f"{x.expected:.1f}",
         )
-        for x in capacity(p.accounts, p.template).mismatches(MISMATCHES)
+        for x in capacity(p.accounts, p.template, p.as_of).mismatches(MISMATCHES)
     ]
     body.section(t("digest.mismatches"), lines, t("digest.no_mismatch"))
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..scoring import clamp, material_pipeline, n0, probability_of, tier_for, weighted_product
+from ..scoring import clamp, material_pipeline, n0, rank
 from ..template import Template, TemplateError
 from .history import DealSnapshot, deal_rows
 from .records import AccountRecord
@@ -320,13 +320,14 @@ def portfolio_line(lines: Iterable[PipelineLine], label: str = "") -> PipelineLi
 def rescored(
     record: AccountRecord,
     template: Template,
+    as_of: dt.date,
     *,
     cal: Calibration | None = None,
     profitability: float | None = None,
 ) -> tuple[float, str]:
     """An account's priority and tier recomputed from its record, with its deals' probabilities
     calibrated (``cal``) and/or another profitability factor (0-1). With neither, the record's own
-    priority and tier come back: the same formulas as kamxl.scoring.score_plan."""
+    priority and tier come back: kamxl.scoring.rank, as score_plan uses it."""
     cfg = template.scoring
     fig = record.figures
     money = n0(fig.get("money_at_stake"))
@@ -336,29 +337,33 @@ def rescored(
             {**o, "probability": cal.calibrated(o.get("probability"), record.kam, o.get("stage"))}
             for o in deals
         ]
-    material = material_pipeline(deals, money, float(cfg["material_deal_share"]))
+    window = float(cfg["won_window_days"])
+    material = material_pipeline(deals, money, float(cfg["material_deal_share"]), as_of, window)
     target = float(cfg["pipeline_coverage"]) * money
     pipeline_score = clamp(material / target) if target > 0 else 0.0
-    probability = probability_of(
-        record.scores["relationship"] / 100, n0(fig.get("position")) / 100, pipeline_score, cfg["probability"]
-    )
     profit = n0(fig.get("profitability")) if profitability is None else profitability
-    priority = 100 * weighted_product(
-        {"potential": record.scores["potential"] / 100, "probability": probability, "profitability": profit},
-        cfg["priority"],
+    scores = record.scores
+    _, _, priority, tier = rank(
+        scores["potential"],
+        scores["relationship"],
+        n0(fig.get("position")),
+        pipeline_score,
+        profit,
+        fig,
+        template,
     )
-    return priority, tier_for(priority, bool(fig.get("rated")), template.tiers)
+    return priority, tier
 
 
 def calibrated_records(
-    accounts: list[AccountRecord], template: Template, cal: Calibration
+    accounts: list[AccountRecord], template: Template, cal: Calibration, as_of: dt.date
 ) -> tuple[list[AccountRecord], dict[str, tuple[str, float]]]:
     """Copies of the records whose priority and tier use calibrated probabilities, and each
     file's declared tier and priority (the records themselves are left as they are: the read
     cache keeps them)."""
     out, declared = [], {}
     for acc in accounts:
-        priority, tier = rescored(acc, template, cal=cal)
+        priority, tier = rescored(acc, template, as_of, cal=cal)
         declared[acc.file] = (acc.tier, acc.priority)
         label = template.tiers.get(tier, {}).get("label", {}).get(acc.lang, tier)
         out.append(replace(acc, priority=priority, tier=tier, tier_label=label))
@@ -429,5 +434,5 @@ def prepare_forecast(
     cal = calibrate(history, today_deals(day, accounts), forecast_settings(template))
     if not calibrated_tiers:
         return accounts, ForecastState(cal)
-    records, declared = calibrated_records(accounts, template, cal)
+    records, declared = calibrated_records(accounts, template, cal, day)
     return records, ForecastState(cal, declared)

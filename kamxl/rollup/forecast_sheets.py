@@ -446,7 +446,7 @@ def _chart(
 def render_capacity(w: SummaryWriter, ws: Worksheet) -> None:
     p = w.p
     t = texts(p)
-    cap = capacity(p.accounts, p.template)
+    cap = capacity(p.accounts, p.template, p.as_of)
     s = cap.settings
     rate = f"{cap.days_per_million:.1f}" if cap.days_per_million is not None else "-"
     note = t(
