@@ -83,7 +83,7 @@ def test_a_plan_on_an_earlier_day(year) -> None:
 
 def test_the_demo_shows_accounts_with_too_many_and_too_few_days(year, template) -> None:
     _, _, records = year
-    verdicts = {x.verdict for x in capacity(records, template).mismatches()}
+    verdicts = {x.verdict for x in capacity(records, template, TODAY).mismatches()}
     assert verdicts == {"under", "over"}
 
 

@@ -48,6 +48,7 @@ def add_closed_deals(acc: Account) -> None:
     changes what they declared); drawn from the account's own year generator."""
     rng = _rng(acc.plan.account_id, "closed")
     low, high = content("pipeline").get("closed_deals", {}).get(acc.key, [0, 0])
+    odds = content("pipeline").get("closed_odds", {}).get(acc.key, [0.2, 0.9])
     names = content("pipeline")["opportunity_names"]
     offers = acc.owned_offers or acc.offers
     rows = acc.plan.tables.setdefault("opportunities", [])
@@ -55,7 +56,7 @@ def add_closed_deals(acc: Account) -> None:
         kind = rng.choice(("upsell", "cross_sell", "new_business", "expansion", "renewal"))
         offer, bu = rng.choice(offers), rng.choice(acc.bus)
         close = acc.today - dt.timedelta(days=rng.randint(20, 330))
-        won = rng.random() < rng.uniform(0.2, 0.9)
+        won = rng.random() < rng.uniform(*odds)
         amount = int(round(rng.uniform(25_000, 60_000 + 0.15 * acc.revenue) / 5000) * 5000)
         name = acc.t(
             names[kind],
