@@ -302,6 +302,7 @@ def _invariant_cases(template) -> list[tuple[str, Plan]]:
     ]
     base.tables["whitespace"][:1] = [{"bu": "Usine Lyon", "status": "whitespace", "potential": 500_000}]
     people = base.tables["stakeholders"]
+    people[:0] = [] if people else [{"name": "Premier contact", "title": "Directeur"}]  # any seed
     people[0] = {
         **people[0],
         "name": "Détracteur",
