@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import itertools
 import re
@@ -408,6 +409,14 @@ class RowError(ValueError):
     """A row that cannot become a workbook; the message is the reason shown to the user."""
 
 
+class DriveError(RowError):
+    """The output drive refuses every write (full, read-only, failing): the later rows are not tried."""
+
+
+DRIVE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+STOPPED = "not written: writing stopped"
+
+
 def choice_indexes(template: Template, lang: str) -> dict[str, ChoiceIndex]:
     return {
         name: ChoiceIndex(items, lang, template.former_labels(name))
@@ -533,7 +542,8 @@ class _Run:
             backup = keep_backup(path) if self.force else None
             write_plan(plan, path, lang=self.lang, template=self.template)
         except OSError as exc:
-            raise RowError(f"cannot write {path}: {exc.strerror or exc}") from None
+            error = DriveError if exc.errno in DRIVE_ERRORS else RowError
+            raise error(f"cannot write {path}: {exc.strerror or exc}") from None
         if backup:
             self.result.backups.append(backup)
         self.result.generated.append(path)
@@ -590,11 +600,18 @@ def generate_from_export(
     numbers = export.number_lang
     result = GenerateResult(out, chosen.name, columns_not_found=resolved.not_found)
     run = _Run(out, tpl, lang, by_kam, force, result, macros)
+    stopped = ""
     for row in progress(rows) if progress else rows:
+        name = row.values.get(resolved.columns["client_name"])
+        account = " ".join(str(parse_text(name).value or "").split())
+        if stopped:
+            result.skipped.append(Skipped(row.line, account, stopped))
+            continue
         try:
             run.row(row, chosen, resolved, numbers)
+        except DriveError as exc:  # every later row would fail the same way: each is listed, none tried
+            result.skipped.append(Skipped(row.line, account, str(exc)))
+            stopped = f"{STOPPED} at line {row.line} ({exc})"
         except RowError as exc:
-            name = row.values.get(resolved.columns["client_name"])
-            account = " ".join(str(parse_text(name).value or "").split())
             result.skipped.append(Skipped(row.line, account, str(exc)))
     return result

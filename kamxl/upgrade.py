@@ -18,7 +18,7 @@ import python_calamine as pc
 
 from .carried import sheet_title
 from .coerce import fold
-from .fileio import atomic_path
+from .fileio import atomic_path, remove_stale_temporaries
 from .layout import a1
 from .model import Plan, Row, is_blank
 from .paths import keep_backup
@@ -58,6 +58,7 @@ def upgrade_workbook(path: str | Path, *, template: Template | None = None) -> U
     """Upgrade one workbook in place, keeping the original as a backup; see the module docstring."""
     template = template or get_template()
     path = Path(path)
+    remove_stale_temporaries(path.parent)  # what an upgrade killed here (SIGKILL) left behind
     result = read_plan(path, template=template)
     plan = result.plan
     old = plan.template_version

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
+from ..crm import STOPPED, CrmError, ExportRow, GenerateResult, generate_from_export
 from ..template import TemplateError
 from .errors import CommandError, exit_needing_attention
 from .options import lang_option, output_dir_option
@@ -21,9 +21,14 @@ def _progress_bar(rows: Sequence[ExportRow]) -> Iterator[ExportRow]:
 
 
 def _report(result: GenerateResult) -> None:
+    later = [s for s in result.skipped if s.reason.startswith(STOPPED)]
     for skip in result.skipped:
-        account = f" {skip.account}:" if skip.account else ""
-        click.echo(f"line {skip.line}:{account} {skip.reason}", err=True)
+        if skip not in later:
+            account = f" {skip.account}:" if skip.account else ""
+            click.echo(f"line {skip.line}:{account} {skip.reason}", err=True)
+    if later:  # a full or read-only drive: the rows not tried, in one line (listed in --json)
+        lines = f"line {later[0].line}" if len(later) == 1 else f"lines {later[0].line}-{later[-1].line}"
+        click.echo(f"{lines}: {len(later)} row(s) {later[0].reason}", err=True)
     if result.columns_not_found:
         fields = ", ".join(result.columns_not_found)
         click.echo(f"note: the {result.mapping} mapping found no column for {fields} (left blank)", err=True)

@@ -12,7 +12,7 @@ import click
 
 from ..rollup import HistoryError, rollup
 from ..template import TemplateError
-from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention
+from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention, os_error_message
 from .options import as_of_option, lang_option, template_option
 
 
@@ -132,7 +132,9 @@ def command(
             macros=False if no_macros else None,
             waiting=lambda message: click.echo(f"kamxl rollup: {message}", err=True),
         )
-    except (HistoryError, TemplateError, ValueError, OSError) as exc:
+    except OSError as exc:
+        raise CommandError(os_error_message(exc)) from None
+    except (HistoryError, TemplateError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     finally:
         if bar:
