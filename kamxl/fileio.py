@@ -107,6 +107,16 @@ def _release_signals(held: set[int] | None) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done: for a few renames that belong together."""
+    held = _hold_signals()
+    try:
+        yield
+    finally:
+        _release_signals(held)
+
+
 def content_digest(data: bytes) -> str:
     """A fast hash of a file's bytes: tells whether a workbook changed since it was last read."""
     return hashlib.blake2b(data, digest_size=20).hexdigest()

@@ -23,17 +23,10 @@ from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
+from .commit import CSV_NAMES, RunOutputs, recover, remove_orphans_in
 from .discover import Discovery, discover, printable
 from .export import export_csv, portfolio_frames
-from .history import (
-    HistoryError,
-    Trends,
-    check_history,
-    load_snapshots,
-    review_baselines,
-    store_snapshot,
-    tier_movements,
-)
+from .history import HistoryError, PendingSnapshot, Trends, check_history, last_run, review_baselines
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
 
@@ -186,7 +179,12 @@ def rollup(
     if not found.files:
         raise NothingToRollUp(folder, found)
     with exclusive_lock(out, on_wait=waiting):
+        recover(out, log=waiting)  # what a stopped run left: completed or undone, before anything else
         remove_stale_temporaries(out.parent)
+        if cache_path:
+            remove_orphans_in(cache_path.parent, [cache_path.name])
+        if export:
+            remove_orphans_in(Path(export), CSV_NAMES)
         for extra in (export, digest):
             if extra:
                 remove_stale_temporaries(extra)
@@ -297,40 +295,29 @@ def _rollup_locked(
         from_cache=cache.hits if cache else 0,
         portfolio=portfolio,
     )
-    outputs = [out, *([db] if db else [])]
+    outputs = [out]
     key = (
-        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs])
+        cache.outputs_key(result.skipped, result.ignored, lang, [str(out), str(db or "")])
         if cache is not None
         else ""
     )
     # Nothing changed since the last roll-up wrote the summary and history: they are left as they are.
     result.up_to_date = (
-        cache is not None and cache.hits == len(accounts) and cache.outputs_current(key, outputs)
+        cache is not None
+        and cache.hits == len(accounts)
+        and cache.outputs_current(key, outputs, last_run(db) if db else None)
     )
-    if not result.up_to_date:
-        trends = Trends()
-        if db:
-            try:
-                trends = _record_history(db, portfolio, totals)
-                result.written.append(db)
-            except HistoryError as exc:
-                result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
-    _load_baselines(portfolio, db)
-    if not result.up_to_date:
-        from .summary import write_summary  # the writer's modules, only once there is a summary to write
-
-        write_summary(portfolio, out, trends=trends)
-        result.written.append(out)
-    _write_exports(result, portfolio, export)
-    if cache is not None and not result.up_to_date:
-        if not result.errors:
-            cache.outputs_written(key, outputs)
-        try:
-            result.written.append(cache.save())
-        except OSError as exc:
-            result.errors.append(
-                {"output": printable(cache.path), "reason": f"cache not written: {exc.strerror or exc}"}
-            )
+    unit = RunOutputs(out, None if result.up_to_date else db)
+    _stage_outputs(result, portfolio, unit, cache, key, export)
+    try:
+        unit.commit(unit.pending)
+    except OSError as exc:
+        if not unit.committed:
+            raise
+        # committed, but a file could not be renamed yet (open in Excel?): the next run finishes
+        where = str(exc.filename2 or exc.filename or out)
+        result.errors.append({"output": where, "reason": f"not replaced yet: {exc.strerror}"})
+    result.written += [target for _, target in unit.moves] + ([db] if unit.pending is not None else [])
     if digest:
         try:
             from .digest import write_digests  # e-mail and calendar modules, only for digests
@@ -344,6 +331,45 @@ def _rollup_locked(
     return result
 
 
+def _stage_outputs(
+    result: RollupResult,
+    portfolio: Portfolio,
+    unit: RunOutputs,
+    cache: ReadCache | None,
+    key: str,
+    export: str | Path | None,
+) -> None:
+    """Write every output of the run to its staged file, today's snapshot in an open transaction;
+    on any failure nothing is left: the previous outputs stay the current ones."""
+    try:
+        trends = Trends()
+        if unit.history is not None:
+            unit.pending = PendingSnapshot(
+                unit.history, portfolio.as_of, result.totals, portfolio.accounts, portfolio.folder
+            )
+            trends = unit.pending.trends()
+        _load_baselines(portfolio, result.history, unit.pending)
+        if not result.up_to_date:
+            from .summary import write_summary  # the writer's modules, only once there is a summary to write
+
+            write_summary(portfolio, unit.stage(result.output), trends=trends)
+        _write_exports(result, portfolio, export, unit)
+        if cache is not None and not result.up_to_date:
+            if not result.errors:
+                staged = unit.staged(result.output)
+                cache.outputs_written(
+                    key, {result.output: staged} if staged else {}, unit.run_id if unit.history else None
+                )
+            cache.save(unit.stage(cache.path))
+    except BaseException as exc:
+        if unit.pending is not None:
+            unit.pending.rollback()
+        unit.discard()
+        if isinstance(exc, OSError) and unit.named(exc) is not exc:
+            raise unit.named(exc) from exc
+        raise
+
+
 def _load_writer(include_contacts: bool) -> None:
     """Load the summary writer and build its VBA project while the workers read: this process is
     idle then."""
@@ -352,35 +378,36 @@ def _load_writer(include_contacts: bool) -> None:
     prepare(include_contacts)
 
 
-def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:
+def _load_baselines(portfolio: Portfolio, db: Path | None, pending: PendingSnapshot | None) -> None:
     """Scores and tiers at each account's last review, for the "Changes since last review" column
     (counts only when the history cannot be read)."""
     if db:
         with suppress(HistoryError):
-            portfolio.baselines = review_baselines(db, portfolio.accounts)
-
-
-def _write_exports(result: RollupResult, portfolio: Portfolio, export: str | Path | None) -> None:
-    if export:
-        try:
-            result.exports = export_csv(portfolio, export, result.frames())
-            result.written += result.exports
-        except OSError as exc:
-            result.errors.append(
-                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            portfolio.baselines = (
+                pending.baselines(portfolio.accounts) if pending else review_baselines(db, portfolio.accounts)
             )
+
+
+def _write_exports(
+    result: RollupResult, portfolio: Portfolio, export: str | Path | None, unit: RunOutputs
+) -> None:
+    """Stage the CSV exports. A folder that cannot be made leaves them out (reported, exit code 1);
+    a file that cannot be written stops the whole run (nothing committed)."""
+    if not export:
+        return
+    try:
+        Path(export).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        result.errors.append(
+            {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+        )
+        return
+    result.exports = export_csv(portfolio, export, result.frames(), stage=unit.stage)
 
 
 def _problems(found: list[tuple[Path, str]], outcomes: list[Problem], folder: Path) -> list[Problem]:
     problems = [Problem(relative_name(path, folder), reason) for path, reason in found] + outcomes
     return sorted(problems, key=lambda p: p.file.casefold())
-
-
-def _record_history(db: Path, portfolio: Portfolio, totals: dict[str, Any]) -> Trends:
-    """Store today's snapshot, then read back what the Trends sheet shows."""
-    store_snapshot(db, portfolio.as_of, totals, portfolio.accounts, folder=portfolio.folder)
-    previous, moves = tier_movements(db, portfolio.as_of)
-    return Trends(db, load_snapshots(db), previous, moves)
 
 
 def _output_path(folder: Path, output: str | Path | None, macros: bool | None) -> Path:
