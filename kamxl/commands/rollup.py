@@ -145,6 +145,12 @@ def command(
         if not quiet:
             for item in result.skipped:
                 click.echo(f"kamxl rollup: skipped {item['file']}: {item['reason']}", err=True)
+            for item in result.duplicates:
+                click.echo(
+                    f"kamxl rollup: duplicate {item['file']}: the same account as {item['duplicate_of']}, "
+                    "counted once",
+                    err=True,
+                )
         for item in result.errors:
             click.echo(f"kamxl rollup: {item['output']}: {item['reason']}", err=True)
         n, k = len(result.accounts), len(result.skipped)

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
-from ..fileio import exclusive_lock, remove_stale_temporaries
+from ..fileio import content_digest, exclusive_lock, remove_stale_temporaries
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .commit import CSV_NAMES, RunOutputs, recover, remove_orphans_in
 from .discover import Discovery, discover, printable
+from .duplicates import same_size_digests, split_duplicates
 from .export import export_csv, portfolio_frames
 from .history import HistoryError, PendingSnapshot, Trends, check_history, last_run, review_baselines
 from .portfolio import Portfolio, Problem
@@ -59,6 +60,7 @@ class RollupResult:
     skipped: list[dict[str, str]]
     ignored: list[dict[str, str]]
     totals: dict[str, Any]
+    duplicates: list[dict[str, str]]  # files of an account counted under another name
     as_of: dt.date
     history: Path | None = None
     exports: list[Path] = field(default_factory=list)
@@ -83,8 +85,9 @@ class RollupResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all read and written; 1 done, but files were skipped or an output was not written."""
-        return 1 if self.skipped or self.errors else 0
+        """0 all read and written; 1 done, but files were skipped or duplicated, or an output was
+        not written."""
+        return 1 if self.skipped or self.errors or self.duplicates else 0
 
     def as_json(self) -> dict[str, Any]:
         """The object ``kamxl rollup --json`` prints (docs/rollup.md)."""
@@ -95,6 +98,7 @@ class RollupResult:
             "accounts": len(self.accounts),
             "skipped": self.skipped,
             "ignored": self.ignored,
+            "duplicates": self.duplicates,
             "totals": _rounded(self.totals),
             "as_of": self.as_of.isoformat(),
             "history": str(self.history) if self.history else None,
@@ -268,7 +272,9 @@ def _rollup_locked(
     outcomes = read_workbooks(
         tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=lambda: _load_writer(include_contacts)
     )
-    accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
+    read = [o for o in outcomes if isinstance(o, AccountRecord)]
+    digests = same_size_digests({a.file: folder / a.file for a in read}, lambda p: _file_digest(p, cache))
+    accounts, duplicates = split_duplicates(read, digests)
     skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
     ignored = _problems(
         found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
@@ -282,6 +288,7 @@ def _rollup_locked(
         skipped=skipped,
         ignored=ignored,
         include_contacts=include_contacts,
+        duplicates=duplicates,
     )
     totals = portfolio.totals()
     result = RollupResult(
@@ -289,6 +296,7 @@ def _rollup_locked(
         accounts=accounts,
         skipped=[p.as_dict() for p in skipped],
         ignored=[p.as_dict() for p in ignored],
+        duplicates=[d.as_dict() for d in duplicates],
         totals=totals,
         as_of=as_of,
         history=db,
@@ -368,6 +376,17 @@ def _stage_outputs(
         if isinstance(exc, OSError) and unit.named(exc) is not exc:
             raise unit.named(exc) from exc
         raise
+
+
+def _file_digest(path: Path, cache: ReadCache | None) -> str:
+    """The hash of a workbook's bytes: the cache's when it has it, else the file read again."""
+    entry = cache.new.get(str(path)) if cache is not None else None
+    if entry:
+        return entry[1]
+    try:
+        return content_digest(path.read_bytes())
+    except OSError:
+        return f"unreadable:{path}"  # never the same as another file's
 
 
 def _load_writer(include_contacts: bool) -> None:
