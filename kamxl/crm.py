@@ -415,6 +415,7 @@ class DriveError(RowError):
 
 DRIVE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
 STOPPED = "not written: writing stopped"
+JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meaning or goes away
 
 
 def choice_indexes(template: Template, lang: str) -> dict[str, ChoiceIndex]:
@@ -475,8 +476,11 @@ class GenerateResult:
     backups: list[Path] = field(default_factory=list)
     columns_not_found: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, error: str | None = None) -> dict[str, Any]:
+        """What ``kamxl generate --json`` prints (docs/crm.md); ``error``: why nothing was written."""
         return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "error": error,
             "output": str(self.output),
             "mapping": self.mapping,
             "generated": [str(p) for p in self.generated],

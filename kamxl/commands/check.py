@@ -55,7 +55,7 @@ def command(
         ):
             click.echo(f"kamxl check: --since: {problem}", err=True)
     if as_json:
-        click.echo(json.dumps(run.reports, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(json_document(run), ensure_ascii=False, indent=2))
     else:
         for report in run.reports:
             click.echo(render_text(report) + "\n")
@@ -64,3 +64,15 @@ def command(
             click.echo("kamxl check: no .xlsx or .xlsm workbooks found", err=True)
         raise SystemExit(NOTHING_DONE)
     exit_needing_attention(bool(run.problems))
+
+
+JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meaning or goes away
+
+
+def json_document(run: CheckRun) -> dict[str, object]:
+    """What ``kamxl check --json`` prints, the same keys whatever the exit code (docs/check.md)."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "results": run.reports,
+        "unreadable": [problem.as_dict() for problem in run.problems],
+    }

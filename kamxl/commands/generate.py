@@ -89,14 +89,18 @@ def command(
             progress=progress,
             macros=not no_macros,
         )
-    except CrmError as exc:
-        raise CommandError(str(exc)) from None
-    except TemplateError as exc:
-        raise CommandError(f"invalid template: {exc}") from None
+    except (CrmError, TemplateError) as exc:
+        message = f"invalid template: {exc}" if isinstance(exc, TemplateError) else str(exc)
+        if as_json:
+            doc = GenerateResult(output_dir).to_json(error=message)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        raise CommandError(message) from None
+    nothing = f"no workbook written: all {len(result.skipped)} row(s) were skipped"
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        doc = result.to_json(error=None if result.generated else nothing)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         _report(result)
     if not result.generated:
-        raise CommandError(f"no workbook written: all {len(result.skipped)} row(s) were skipped")
+        raise CommandError(nothing)
     exit_needing_attention(bool(result.skipped))

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..rollup import HistoryError, rollup
+from ..rollup import HistoryError, NothingToRollUp, default_output, nothing_done_json, rollup
 from ..template import TemplateError
 from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention, os_error_message
 from .options import as_of_option, lang_option, template_option
@@ -114,6 +114,15 @@ def command(
     an output (history, exports) was not written, 2 when nothing was written.
     """
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+
+    def nothing_done(message: str, nothing: NothingToRollUp | None = None) -> CommandError:
+        """Exit code 2; with --json, the JSON object too (the same keys, ``error`` set)."""
+        if as_json:
+            out = output or default_output(folder, macros=not no_macros)
+            doc = nothing_done_json(message, out, as_of or dt.date.today(), nothing)
+            click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return CommandError(message)
+
     try:
         result = rollup(
             folder,
@@ -133,9 +142,11 @@ def command(
             waiting=lambda message: click.echo(f"kamxl rollup: {message}", err=True),
         )
     except OSError as exc:
-        raise CommandError(os_error_message(exc)) from None
+        raise nothing_done(os_error_message(exc)) from None
+    except NothingToRollUp as exc:
+        raise nothing_done(str(exc), exc) from None
     except (HistoryError, TemplateError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
+        raise nothing_done(str(exc)) from None
     finally:
         if bar:
             bar.close()

@@ -38,6 +38,7 @@ SUMMARY_STEM = "portfolio-summary"
 SUMMARY_NAME = SUMMARY_STEM + ".xlsm"  # macro-enabled: the Overview's Roll up button
 SUMMARY_SUFFIXES = (".xlsm", ".xlsx")
 HISTORY_NAME = "portfolio-history.sqlite"
+JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meaning or goes away
 
 __all__ = [
     "AccountRecord",
@@ -92,6 +93,8 @@ class RollupResult:
     def as_json(self) -> dict[str, Any]:
         """The object ``kamxl rollup --json`` prints (docs/rollup.md)."""
         return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "error": None,
             "output": str(self.output),
             "written": [str(p) for p in self.written],
             "errors": self.errors,
@@ -104,7 +107,43 @@ class RollupResult:
             "history": str(self.history) if self.history else None,
             "exports": [str(p) for p in self.exports],
             "digests": [str(p) for p in self.digests],
+            "from_cache": self.from_cache,
+            "up_to_date": self.up_to_date,
         }
+
+
+def nothing_done_json(
+    error: str,
+    output: Path | None = None,
+    as_of: dt.date | None = None,
+    nothing: NothingToRollUp | None = None,
+) -> dict[str, Any]:
+    """The ``--json`` object of a roll-up that wrote nothing (exit code 2): the same keys, ``error``
+    set, and the files passed over when the folder held no workbook."""
+    skipped: list[dict[str, str]] = []
+    ignored: list[dict[str, str]] = []
+    if nothing is not None:
+        found, folder = nothing.found, nothing.folder
+        skipped = [Problem(relative_name(p, folder), r).as_dict() for p, r in found.unsupported]
+        ignored = [Problem(relative_name(p, folder), r).as_dict() for p, r in found.ignored]
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "error": error,
+        "output": str(output) if output else None,
+        "written": [],
+        "errors": [],
+        "accounts": 0,
+        "skipped": skipped,
+        "ignored": ignored,
+        "duplicates": [],
+        "totals": None,
+        "as_of": as_of.isoformat() if as_of else None,
+        "history": None,
+        "exports": [],
+        "digests": [],
+        "from_cache": 0,
+        "up_to_date": False,
+    }
 
 
 def default_output(folder: str | Path, *, macros: bool = True) -> Path:
