@@ -144,6 +144,9 @@ def command(
     except OSError as exc:
         raise nothing_done(os_error_message(exc)) from None
     except NothingToRollUp as exc:
+        if not quiet and not as_json:
+            for problem in exc.skipped:
+                click.echo(f"kamxl rollup: skipped {problem.file}: {problem.reason}", err=True)
         raise nothing_done(str(exc), exc) from None
     except (HistoryError, TemplateError, ValueError) as exc:
         raise nothing_done(str(exc)) from None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
-from ..fileio import content_digest, exclusive_lock, remove_stale_temporaries
+from ..fileio import content_digest, exclusive_lock, lock_path, remove_stale_temporaries
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .collect import Ignored, Progress, Task, relative_name
@@ -43,6 +43,7 @@ JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meani
 __all__ = [
     "AccountRecord",
     "HistoryError",
+    "NoPlanRead",
     "NothingToRollUp",
     "Portfolio",
     "RollupResult",
@@ -120,12 +121,8 @@ def nothing_done_json(
 ) -> dict[str, Any]:
     """The ``--json`` object of a roll-up that wrote nothing (exit code 2): the same keys, ``error``
     set, and the files passed over when the folder held no workbook."""
-    skipped: list[dict[str, str]] = []
-    ignored: list[dict[str, str]] = []
-    if nothing is not None:
-        found, folder = nothing.found, nothing.folder
-        skipped = [Problem(relative_name(p, folder), r).as_dict() for p, r in found.unsupported]
-        ignored = [Problem(relative_name(p, folder), r).as_dict() for p, r in found.ignored]
+    skipped = [p.as_dict() for p in nothing.skipped] if nothing else []
+    ignored = [p.as_dict() for p in nothing.ignored] if nothing else []
     return {
         "schema_version": JSON_SCHEMA_VERSION,
         "error": error,
@@ -221,6 +218,49 @@ def rollup(
     found = discover(folder, recursive=recursive, exclude=[out])
     if not found.files:
         raise NothingToRollUp(folder, found)
+    made = not out.parent.exists()
+    try:
+        return _locked(
+            out,
+            folder,
+            found,
+            db,
+            tpl,
+            template is not None,
+            as_of,
+            export,
+            digest,
+            cache_path=cache_path,
+            waiting=waiting,
+            include_contacts=include_contacts,
+            jobs=jobs,
+            progress=progress,
+            lang=lang,
+        )
+    except NoPlanRead:
+        if made:  # the folder this run made for its lock only: nothing is left behind
+            lock_path(out).unlink(missing_ok=True)
+            with suppress(OSError):
+                out.parent.rmdir()
+        raise
+
+
+def _locked(
+    out: Path,
+    folder: Path,
+    found: Discovery,
+    db: Path | None,
+    tpl: Template,
+    custom_template: bool,
+    as_of: dt.date,
+    export: str | Path | None,
+    digest: str | Path | None,
+    *,
+    cache_path: Path | None,
+    waiting: Callable[[str], None] | None,
+    **options: Any,
+) -> RollupResult:
+    """The roll-up, with the summary's lock held: first what a stopped run left is dealt with."""
     with exclusive_lock(out, on_wait=waiting):
         recover(out, log=waiting)  # what a stopped run left: completed or undone, before anything else
         remove_stale_temporaries(out.parent)
@@ -237,15 +277,12 @@ def rollup(
             out,
             db,
             tpl,
-            template is not None,
+            custom_template,
             as_of,
             export,
             digest,
-            include_contacts=include_contacts,
-            jobs=jobs,
-            progress=progress,
-            lang=lang,
             cache_path=cache_path,
+            **options,
         )
 
 
@@ -254,11 +291,28 @@ class NothingToRollUp(ValueError):
 
     def __init__(self, folder: Path, found: Discovery) -> None:
         self.folder, self.found = folder, found
+        self.skipped = _problems(found.unsupported, [], folder)
+        self.ignored = _problems(found.ignored, [], folder)
         passed = len(found.ignored) + len(found.unsupported)
         detail = f" ({passed} other file{'s' if passed != 1 else ''} passed over)" if passed else ""
         super().__init__(
             f"{printable(folder)}: no .xlsx or .xlsm workbook to roll up{detail}; nothing written"
         )
+
+
+class NoPlanRead(NothingToRollUp):
+    """Not one workbook of the folder could be read (as ``kamxl check`` ends with exit code 2): the
+    previous summary and history are kept rather than replaced by a portfolio of no account."""
+
+    def __init__(
+        self, folder: Path, found: Discovery, skipped: list[Problem], ignored: list[Problem]
+    ) -> None:
+        ValueError.__init__(
+            self,
+            f"{printable(folder)}: not one of the {len(skipped)} workbook-like file(s) could be read "
+            "(each listed with its reason); nothing written",
+        )
+        self.folder, self.found, self.skipped, self.ignored = folder, found, skipped, ignored
 
 
 def refuse_overwrite(out: Path) -> None:
@@ -318,6 +372,8 @@ def _rollup_locked(
     ignored = _problems(
         found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
     )
+    if not read:
+        raise NoPlanRead(folder, found, skipped, ignored)
     portfolio = Portfolio(
         accounts,
         tpl,
