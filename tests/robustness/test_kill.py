@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,16 +25,12 @@ COPIES = 36
 
 @pytest.fixture(scope="module")
 def big_folder(tmp_path_factory) -> Path:
+    """Distinct plans (copies of one plan would be the same account, counted once)."""
     template = load_template()
-    seed = tmp_path_factory.mktemp("seed")
-    plans = [
-        write_plan(p, seed / f"p{i}.xlsx", template=template)
-        for i, p in enumerate(demo_plans(template, count=4))
-    ]
     folder = tmp_path_factory.mktemp("drive") / "plans"
     folder.mkdir()
-    for i in range(COPIES):
-        shutil.copy2(plans[i % len(plans)], folder / f"plan-{i:03d}.xlsx")
+    for i, plan in enumerate(demo_plans(template, count=COPIES)):
+        write_plan(plan, folder / f"plan-{i:03d}.xlsx", template=template)
     return folder
 
 
