@@ -55,6 +55,12 @@ class _ProgressBar:
 )
 @click.option("--recursive", is_flag=True, help="Also read workbooks in sub-folders.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Reading processes (default: one per CPU).")
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(min=64),
+    help="Memory the reading processes share, in MB (default: KAMXL_MEMORY_MB or 1536); "
+    "each may use up to 400 MB (KAMXL_LIMIT_WORKER_MB).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of the closing line.")
 @click.option(
     "--history",
@@ -94,6 +100,7 @@ def command(
     no_macros: bool,
     recursive: bool,
     jobs: int | None,
+    memory_mb: int | None,
     as_json: bool,
     history: Path | None,
     no_history: bool,
@@ -129,6 +136,7 @@ def command(
             output=output,
             recursive=recursive,
             jobs=jobs,
+            memory_mb=memory_mb,
             history=False if no_history else history,
             cache=False if no_cache else None,
             export=export,

@@ -172,6 +172,7 @@ def rollup(
     macros: bool | None = None,
     waiting: Callable[[str], None] | None = None,
     cache: str | Path | bool | None = None,
+    memory_mb: int | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -188,6 +189,7 @@ def rollup(
     ``cache``: the file of what this roll-up read (default ``portfolio-cache.json.gz`` beside the
     history, or the output without a history; ``False`` reads every file); an unchanged
     workbook's record comes from it instead of being read again (:mod:`kamxl.rollup.cache`).
+    ``memory_mb``: the memory the reading processes share (default ``KAMXL_MEMORY_MB`` or 1536).
 
     Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
     output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
@@ -236,6 +238,7 @@ def rollup(
             jobs=jobs,
             progress=progress,
             lang=lang,
+            memory_mb=memory_mb,
         )
     except NoPlanRead:
         if made:  # the folder this run made for its lock only: nothing is left behind
@@ -344,6 +347,7 @@ def _rollup_locked(
     progress: Progress | None,
     lang: str,
     cache_path: Path | None = None,
+    memory_mb: int | None = None,
 ) -> RollupResult:
     cache = (
         ReadCache.for_rollup(cache_path, tpl, as_of=as_of, folder=folder, include_contacts=include_contacts)
@@ -363,7 +367,12 @@ def _rollup_locked(
         for p in found.files
     ]
     outcomes = read_workbooks(
-        tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=lambda: _load_writer(include_contacts)
+        tasks,
+        jobs=jobs,
+        progress=progress,
+        cache=cache,
+        meanwhile=lambda: _load_writer(include_contacts),
+        memory_mb=memory_mb,
     )
     read = [o for o in outcomes if isinstance(o, AccountRecord)]
     digests = same_size_digests({a.file: folder / a.file for a in read}, lambda p: _file_digest(p, cache))
