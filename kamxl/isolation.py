@@ -38,7 +38,7 @@ RUN_MB = 1536  # memory the reading processes of one run share
 @dataclass(frozen=True)
 class Guard:
     """Limits on one worker: address space in MB (None: no limit), seconds per file, and the
-    resident memory it may use (``budget_mb``: past it, the worker stops and its file is reported)."""
+    memory of its own it may use (``budget_mb``: past it, the worker stops and its file is reported)."""
 
     memory_mb: int | None = 2048
     seconds: float = 120.0
@@ -112,29 +112,35 @@ def _die_with_parent(parent: int, budget_mb: int | None = None) -> None:
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
-    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-    limit = budget_mb * 1024 * 1024 // page if budget_mb and os.path.exists("/proc/self/statm") else 0
+    limit = budget_mb * 1024 if budget_mb and _private_kb() is not None else 0  # in kB
 
     def watch() -> None:
         ticks = 0
         while True:
-            time.sleep(0.05 if limit else 0.5)
+            time.sleep(0.1 if limit else 0.5)
             ticks += 1
-            if (not limit or ticks % 10 == 0) and os.getppid() != parent:
+            if (not limit or ticks % 5 == 0) and os.getppid() != parent:
                 os._exit(1)
-            if limit and _resident_pages() > limit:
+            if limit and (_private_kb() or 0) > limit:
                 os.write(2, f"\n{OVER_BUDGET} ({budget_mb} MB)\n".encode())
                 os._exit(_OVER_BUDGET_EXIT)
 
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _resident_pages() -> int:
+def _private_kb() -> int | None:
+    """The memory this process uses alone, in kB (Linux): what it inherited from its parent and
+    still shares with it is the parent's, counted once."""
     try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
+        with open("/proc/self/smaps_rollup", "rb") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    total = 0
+    for line in text.splitlines():
+        if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
 
 
 def _limit_memory(megabytes: int | None) -> None:

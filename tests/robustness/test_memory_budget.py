@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -73,9 +74,11 @@ def test_a_file_over_the_budget_is_reported_not_read(plan, tmp_path, monkeypatch
 
 
 def _allocate(megabytes: int) -> int:
+    """Hold ``megabytes`` for a second, as a reader holds a sheet it parses."""
     block = bytearray(megabytes * MB)
     for i in range(0, len(block), 4096):
         block[i] = 1
+    time.sleep(1)
     return len(block)
 
 
