@@ -276,3 +276,33 @@ def write_compound_file(streams: Mapping[str, bytes]) -> bytes:
     out = b"".join(parts)
     assert len(out) == SECTOR_SIZE * (1 + total)
     return out
+
+
+def entry_names(data: bytes, limit: int = 4096) -> set[str]:
+    """The names of the storages and streams of a compound file held in ``data`` (only its
+    directory is read; at most ``limit`` entries). Empty when ``data`` is not a compound file or
+    its directory cannot be followed: enough to tell a password-protected workbook (streams
+    ``EncryptionInfo`` and ``EncryptedPackage``) from an old ``.xls`` (stream ``Workbook``)."""
+    if not data.startswith(SIGNATURE) or len(data) < 512:
+        return set()
+    sector = 1 << struct.unpack_from("<H", data, 30)[0]
+    if sector not in (512, 4096):
+        return set()
+    first_dir = struct.unpack_from("<I", data, 48)[0]
+    fat_sectors = [s for s in struct.unpack_from(f"<{MAX_HEADER_DIFAT}I", data, 76) if s < FATSECT]
+    fat: list[int] = []
+    for s in fat_sectors:
+        start = (s + 1) * sector
+        chunk = data[start : start + sector]
+        fat += struct.unpack(f"<{len(chunk) // 4}I", chunk[: len(chunk) // 4 * 4])
+    names: set[str] = set()
+    current, seen = first_dir, set()
+    while current < len(fat) and current not in seen and len(names) < limit:
+        seen.add(current)
+        start = (current + 1) * sector
+        for offset in range(start, min(start + sector, len(data)) - DIR_ENTRY_SIZE + 1, DIR_ENTRY_SIZE):
+            length = struct.unpack_from("<H", data, offset + 64)[0]
+            if 2 <= length <= 64 and data[offset + 66] in (TYPE_STORAGE, TYPE_STREAM, TYPE_ROOT):
+                names.add(data[offset : offset + length - 2].decode("utf-16-le", "replace"))
+        current = fat[current]
+    return names

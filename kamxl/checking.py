@@ -30,12 +30,13 @@ def check_paths(
     as_of: dt.date | None = None,
     recursive: bool = False,
     jobs: int | None = None,
+    memory_mb: int | None = None,
 ) -> CheckRun:
     """Check workbooks and folders of workbooks; never writes, never raises for a bad file.
 
     A folder gives the workbooks a roll-up of it would read (:func:`kamxl.rollup.discover`);
     a file named on its own is read whatever its name. Reading runs in guarded processes, so
-    a file that crashes the parser costs that file only.
+    a file that crashes the parser costs that file only; ``memory_mb``: the memory they share.
     """
     as_of = as_of or dt.date.today()
     run = CheckRun()
@@ -54,7 +55,7 @@ def check_paths(
         else:
             files.append(given)
     tasks = [Task(str(p), printable(p), str(template) if template else None, as_of, False) for p in files]
-    for outcome in collect(tasks, jobs=jobs):
+    for outcome in collect(tasks, jobs=jobs, memory_mb=memory_mb):
         if isinstance(outcome, AccountRecord) and outcome.check is not None:
             run.reports.append(outcome.check)
         elif isinstance(outcome, Ignored):

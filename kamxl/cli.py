@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .commands.errors import CommandError
+from .commands.errors import CommandError, os_error_message
 from .commands.options import lang_option, output_dir_option, template_option
 from .fileio import atomic_write_text
 from .template import TemplateError, get_template
@@ -38,6 +38,8 @@ class KamxlGroup(click.Group):
             raise CommandError(f"invalid template: {exc}") from None
         except (WorkbookExists, EmptyName) as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:  # a full disk, a read-only share, a name too long: one line, exit code 2
+            raise CommandError(os_error_message(exc)) from None
 
 
 @click.group(cls=KamxlGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import itertools
 import re
@@ -409,6 +410,15 @@ class RowError(ValueError):
     """A row that cannot become a workbook; the message is the reason shown to the user."""
 
 
+class DriveError(RowError):
+    """The output drive refuses every write (full, read-only, failing): the later rows are not tried."""
+
+
+DRIVE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+STOPPED = "not written: writing stopped"
+JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meaning or goes away
+
+
 def choice_indexes(template: Template, lang: str) -> dict[str, ChoiceIndex]:
     return {
         name: ChoiceIndex(items, lang, template.former_labels(name))
@@ -467,8 +477,11 @@ class GenerateResult:
     backups: list[Path] = field(default_factory=list)
     columns_not_found: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, error: str | None = None) -> dict[str, Any]:
+        """What ``kamxl generate --json`` prints (docs/crm.md); ``error``: why nothing was written."""
         return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "error": error,
             "output": str(self.output),
             "mapping": self.mapping,
             "generated": [str(p) for p in self.generated],
@@ -534,7 +547,8 @@ class _Run:
             backup = keep_backup(path) if self.force else None
             write_plan(plan, path, lang=self.lang, template=self.template)
         except OSError as exc:
-            raise RowError(f"cannot write {path}: {exc.strerror or exc}") from None
+            error = DriveError if exc.errno in DRIVE_ERRORS else RowError
+            raise error(f"cannot write {path}: {exc.strerror or exc}") from None
         if backup:
             self.result.backups.append(backup)
         self.result.generated.append(path)
@@ -591,11 +605,18 @@ def generate_from_export(
     numbers = export.number_lang
     result = GenerateResult(out, chosen.name, columns_not_found=resolved.not_found)
     run = _Run(out, tpl, lang, by_kam, force, result, macros)
+    stopped = ""
     for row in progress(rows) if progress else rows:
+        name = row.values.get(resolved.columns["client_name"])
+        account = " ".join(str(parse_text(name).value or "").split())
+        if stopped:
+            result.skipped.append(Skipped(row.line, account, stopped))
+            continue
         try:
             run.row(row, chosen, resolved, numbers)
+        except DriveError as exc:  # every later row would fail the same way: each is listed, none tried
+            result.skipped.append(Skipped(row.line, account, str(exc)))
+            stopped = f"{STOPPED} at line {row.line} ({exc})"
         except RowError as exc:
-            name = row.values.get(resolved.columns["client_name"])
-            account = " ".join(str(parse_text(name).value or "").split())
             result.skipped.append(Skipped(row.line, account, str(exc)))
     return result

@@ -50,10 +50,10 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     ``mode`` defaults to what ``open()`` would give a new file under the current umask.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp: Path | None = None
     held = _hold_signals()  # a SIGTERM or Ctrl-C between creating the file and `try` would leak it
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=temp_prefix(), suffix=target.suffix, dir=target.parent)
         os.close(fd)
         tmp = Path(name)
@@ -65,13 +65,31 @@ def atomic_path(path: str | Path, *, mode: int | None = None) -> Iterator[Path]:
             os.replace(tmp, target)
         except PermissionError as exc:
             raise PermissionError(
-                exc.errno, f"{target}: cannot be replaced ({exc.strerror}); is it open in Excel?"
+                exc.errno, f"cannot be replaced ({exc.strerror}); is it open in Excel?", str(target)
             ) from exc
         _fsync_dir(target.parent)
+    except Exception as exc:
+        named = write_error(exc, target)
+        if named is exc:
+            raise
+        raise named from exc
     finally:
         _release_signals(held)
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+def write_error(exc: BaseException, target: Path) -> BaseException:
+    """The OS error behind ``exc`` (a library may wrap it: XlsxWriter, zipfile), naming ``target``
+    rather than the temporary file, so the message tells the user which output failed."""
+    if type(exc).__module__.startswith("kamxl."):
+        return exc  # kamxl's own errors already say what went wrong
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None or cause.errno is None or (cause is exc and cause.filename == str(target)):
+        return exc
+    return OSError(cause.errno, cause.strerror or os.strerror(cause.errno), str(target))
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
@@ -87,6 +105,16 @@ def _hold_signals() -> set[int] | None:
 def _release_signals(held: set[int] | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done: for a few renames that belong together."""
+    held = _hold_signals()
+    try:
+        yield
+    finally:
+        _release_signals(held)
 
 
 def content_digest(data: bytes) -> str:

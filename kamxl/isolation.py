@@ -31,22 +31,55 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+WORKER_MB = 400  # memory (resident) one reading process may use: the largest file allowed fits in it
+RUN_MB = 1536  # memory the reading processes of one run share
+
+
 @dataclass(frozen=True)
 class Guard:
-    """Limits on one worker: address space in MB (None: no limit) and seconds per file."""
+    """Limits on one worker: address space in MB (None: no limit), seconds per file, and the
+    memory of its own it may use (``budget_mb``: past it, the worker stops and its file is reported)."""
 
     memory_mb: int | None = 2048
     seconds: float = 120.0
+    budget_mb: int | None = WORKER_MB
 
     @classmethod
     def from_env(cls) -> Guard:
-        """Defaults, overridden by ``KAMXL_LIMIT_MEMORY_MB`` and ``KAMXL_LIMIT_SECONDS``."""
+        """Defaults, overridden by ``KAMXL_LIMIT_MEMORY_MB``, ``KAMXL_LIMIT_SECONDS`` and
+        ``KAMXL_LIMIT_WORKER_MB``."""
         memory = os.environ.get("KAMXL_LIMIT_MEMORY_MB")
         seconds = os.environ.get("KAMXL_LIMIT_SECONDS")
         return cls(
             memory_mb=int(memory) if memory else cls.memory_mb,
             seconds=float(seconds) if seconds else cls.seconds,
+            budget_mb=worker_budget_mb(),
         )
+
+
+def worker_budget_mb() -> int:
+    """The memory one reading process may use: ``KAMXL_LIMIT_WORKER_MB``, default 400."""
+    raw = os.environ.get("KAMXL_LIMIT_WORKER_MB")
+    try:
+        return max(64, int(float(raw))) if raw else WORKER_MB
+    except ValueError:
+        raise ValueError(f"KAMXL_LIMIT_WORKER_MB={raw!r} is not a number") from None
+
+
+def run_budget_mb(given: int | None = None) -> int:
+    """The memory the reading processes of one run share: ``given`` (an option), else
+    ``KAMXL_MEMORY_MB``, default 1536."""
+    raw = os.environ.get("KAMXL_MEMORY_MB")
+    try:
+        return max(64, int(given or (float(raw) if raw else RUN_MB)))
+    except ValueError:
+        raise ValueError(f"KAMXL_MEMORY_MB={raw!r} is not a number") from None
+
+
+def workers_within(budget_mb: int, jobs: int, worker_mb: int | None = None) -> int:
+    """How many reading processes a run may start: no more than ``jobs``, and no more than the
+    run's budget holds at the worst each may use."""
+    return max(1, min(jobs, budget_mb // (worker_mb or worker_budget_mb())))
 
 
 class Failed(Exception):
@@ -64,8 +97,13 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _die_with_parent(parent: int) -> None:
-    """Exit as soon as the parent is gone, whatever the worker is busy with."""
+OVER_BUDGET = "kamxl: over the memory budget of a reading process"
+_OVER_BUDGET_EXIT = 75
+
+
+def _die_with_parent(parent: int, budget_mb: int | None = None) -> None:
+    """Exit as soon as the parent is gone, whatever the worker is busy with; and, where the
+    system tells a process's resident memory (Linux), as soon as it uses more than ``budget_mb``."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
@@ -74,14 +112,35 @@ def _die_with_parent(parent: int) -> None:
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
+    limit = budget_mb * 1024 if budget_mb and _private_kb() is not None else 0  # in kB
 
     def watch() -> None:
+        ticks = 0
         while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
+            time.sleep(0.1 if limit else 0.5)
+            ticks += 1
+            if (not limit or ticks % 5 == 0) and os.getppid() != parent:
                 os._exit(1)
+            if limit and (_private_kb() or 0) > limit:
+                os.write(2, f"\n{OVER_BUDGET} ({budget_mb} MB)\n".encode())
+                os._exit(_OVER_BUDGET_EXIT)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _private_kb() -> int | None:
+    """The memory this process uses alone, in kB (Linux): what it inherited from its parent and
+    still shares with it is the parent's, counted once."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    total = 0
+    for line in text.splitlines():
+        if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -102,8 +161,10 @@ def _worker(func: Callable[[Any], Any], conn: Connection, guard: Guard, parent: 
         fd = os.open(errlog, os.O_WRONLY | os.O_APPEND)
         os.dup2(fd, 2)  # a native abort's last words, for the report
         os.close(fd)
-    _die_with_parent(parent)
+    _die_with_parent(parent, guard.budget_mb)
     _limit_memory(guard.memory_mb)
+    if guard.budget_mb:  # the pre-flight refuses a file whose reading would take more (kamxl.preflight)
+        os.environ["KAMXL_LIMIT_WORKER_MB"] = str(guard.budget_mb)
     # What the worker inherited lives as long as it does: the collector need not walk it, and
     # each file's short-lived objects are collected in fewer, larger passes.
     gc.freeze()
@@ -332,6 +393,11 @@ class GuardedPool(Generic[T, R]):
         except OSError:
             last = ""
         code = slot.process.exitcode
+        if OVER_BUDGET in last or code == _OVER_BUDGET_EXIT:
+            return (
+                f"reading this file took more than the {self.guard.budget_mb} MB a reading process may use "
+                "(KAMXL_LIMIT_WORKER_MB); it was stopped"
+            )
         if "memory allocation" in last or "MemoryError" in last or "out of memory" in last.lower():
             return "the reader ran out of memory on this file"
         if code is not None and code < 0:

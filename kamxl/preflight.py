@@ -48,6 +48,7 @@ class Limits:
     rows: int = 100_000  # rows a sheet holds
     columns: int = 1_024  # columns a sheet holds (up to column AMJ)
     cells: int = 20_000_000  # rows x columns of a sheet's grid
+    worker_mb: float = 400  # memory reading the file may take (estimated below), as isolation's budget
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -156,6 +157,7 @@ def check_archive(
             path, f"the workbook would be {_mb(total)} once unpacked, over {_mb(limits.total_mb * MB)}"
         )
     sheets = sheet_parts(archive) if sheets is None else sheets
+    _check_memory(infos, sheets, path, limits)
     members = Members(archive)
     read: dict[str, bytes] = {}
     for info in infos:
@@ -171,6 +173,33 @@ def check_archive(
         if len(head) == info.file_size:
             read[name] = head  # read whole: a reader needing this part takes it from here
     return read
+
+
+# Peak resident memory of a reading process, measured on sheets of dense numeric cells (the most
+# cells per byte; text cells cost about half): about 100 MB for the process and a small plan, and
+# 12 MB more per MB of sheet and shared-string XML (docs/check.md#limits).
+READ_BASE_MB = 100
+READ_MB_PER_XML_MB = 12
+
+
+def read_memory_mb(xml_bytes: int) -> float:
+    """The memory reading a workbook with ``xml_bytes`` of sheet and shared-string XML may take."""
+    return READ_BASE_MB + READ_MB_PER_XML_MB * xml_bytes / MB
+
+
+def _check_memory(
+    infos: list[zipfile.ZipInfo], sheets: dict[str, str], path: str | Path, limits: Limits
+) -> None:
+    """Refuse, before reading it, a file whose reading would take more than a reading process may
+    use: the largest file the other limits allow would take several times that."""
+    xml = sum(i.file_size for i in infos if i.filename in sheets or i.filename.endswith("sharedStrings.xml"))
+    need = read_memory_mb(xml)
+    if need > limits.worker_mb:
+        raise RefusedFile(
+            path,
+            f"reading it would take about {need:,.0f} MB ({_mb(xml)} of sheet XML), over the "
+            f"{limits.worker_mb:,.0f} MB a reading process may use (KAMXL_LIMIT_WORKER_MB)",
+        )
 
 
 def check_sheet(

@@ -20,7 +20,7 @@ import python_calamine as pc
 
 from .carried import sheet_title
 from .coerce import fold
-from .fileio import atomic_path
+from .fileio import atomic_path, remove_stale_temporaries
 from .layout import a1
 from .locks import keep_mode_and_group, refuse_if_open, unique_backup
 from .model import Plan, Row, is_blank
@@ -61,6 +61,7 @@ def upgrade_workbook(path: str | Path, *, template: Template | None = None) -> U
     template = template or get_template()
     path = Path(path)
     refuse_if_open(path)  # Excel or LibreOffice would later save their copy over the upgrade
+    remove_stale_temporaries(path.parent)  # what an upgrade killed here (SIGKILL) left behind
     result = read_plan(path, template=template)
     plan = result.plan
     old = plan.template_version

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import python_calamine as pc
 
+from .cfb import entry_names
 from .findings import EncryptedWorkbook, NotAWorkbook, PlanReadError
 from .preflight import (
     MB,
@@ -96,13 +97,9 @@ def _load_bytes(path: Path, limits: Limits) -> bytes:
 
 def _open_zip(data: bytes, path: Path) -> zipfile.ZipFile:
     if data.startswith(OLE_MAGIC):
-        if "EncryptionInfo".encode("utf-16-le") in data:
-            raise EncryptedWorkbook(
-                path, "the workbook is password-protected; remove the password in Excel and save it again"
-            )
-        raise NotAWorkbook(path, "an old-format (.xls) or other binary file; save it as .xlsx")
+        raise _ole_file(data, path)
     if not data.startswith(b"PK"):
-        raise NotAWorkbook(path, "not an Excel workbook (.xlsx or .xlsm)")
+        raise NotAWorkbook(path, f"not an Excel workbook{_what_it_is(data)}")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -111,6 +108,64 @@ def _open_zip(data: bytes, path: Path) -> zipfile.ZipFile:
         archive.close()
         raise NotAWorkbook(path, "a zip file but not an Excel workbook (.xlsx or .xlsm)")
     return archive
+
+
+_ENCRYPTED = "the workbook is password-protected; remove the password in Excel and save it again"
+_OLE_KINDS = {  # a stream of the compound file: what the file is
+    "WordDocument": "a Word document (.doc)",
+    "PowerPoint Document": "a PowerPoint presentation (.ppt)",
+    "__substg1.0_0037001F": "an Outlook message (.msg)",
+}
+
+
+def _ole_file(data: bytes, path: Path) -> PlanReadError:
+    """A compound (OLE) file: a password-protected workbook (Office keeps an encrypted .xlsx in
+    one, with an ``EncryptionInfo`` stream), an old ``.xls`` (a ``Workbook`` stream), or another
+    Office file."""
+    names = entry_names(data)
+    if {"EncryptionInfo", "EncryptedPackage"} & names or (
+        not names and "EncryptionInfo".encode("utf-16-le") in data
+    ):
+        return EncryptedWorkbook(path, _ENCRYPTED)
+    if {"Workbook", "Book"} & names:
+        return NotAWorkbook(
+            path, "an old-format (.xls) Excel 97-2003 workbook; open it in Excel and save it as .xlsx"
+        )
+    kind = next((what for stream, what in _OLE_KINDS.items() if stream in names), "")
+    if kind:
+        return NotAWorkbook(path, f"not an Excel workbook: {kind}")
+    return NotAWorkbook(path, "an old-format (.xls) or other binary file; save it as .xlsx")
+
+
+def _what_it_is(data: bytes) -> str:
+    """What a file that is neither a zip nor a compound file is, from its first bytes: ": an
+    empty file", ": a PDF document"…, or "" when it cannot be told."""
+    if not data:
+        return ": an empty file (0 bytes)"
+    head = data[:4096]
+    if head.startswith(b"%PDF-"):
+        return ": a PDF document"
+    if head.startswith(b"{\\rtf"):
+        return ": a rich-text (RTF) document"
+    if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ""
+    text = _decoded(head).lstrip("\ufeff \t\r\n").casefold()
+    if text.startswith("<!doctype html") or text.startswith("<html") or "<html" in text[:1024]:
+        return ": an HTML page (a web page or a download error saved under an Excel name)"
+    if text.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return ": an Excel 2003 XML spreadsheet; open it in Excel and save it as .xlsx"
+    if text.startswith("<"):
+        return ": an XML or HTML file"
+    first = text.split("\n", 1)[0]
+    if any(sep in first for sep in (",", ";", "\t", "|")):
+        return ": a CSV file (text with separated values); open it in Excel and save it as .xlsx"
+    return ": a text file"
+
+
+def _decoded(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "replace")
+    return head.decode("utf-8", "replace")  # latin-1 text reads well enough to tell what it is
 
 
 def open_calamine(data: bytes, path: Path) -> pc.CalamineWorkbook:

@@ -57,3 +57,12 @@ def _clean(value: Any) -> Any:
                 changes[f.name] = after
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+_RUNS = re.compile(r"[\s\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(text: Any) -> str:
+    """``text`` on one line: line breaks, tabs and control characters become one space. For the
+    places a line break is not allowed (an e-mail header, a calendar's name, a file name)."""
+    return _RUNS.sub(" ", str(text or "")).strip()

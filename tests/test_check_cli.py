@@ -62,7 +62,7 @@ def test_text_report(workbooks) -> None:
 def test_json_report_is_the_documented_shape(workbooks, template) -> None:
     result = run(str(workbooks["en"]), str(workbooks["fr"]), "--json")
     assert result.exit_code == 0, result.output
-    reports = json.loads(result.output)
+    reports = json.loads(result.output)["results"]
     assert [r["file"] for r in reports] == [str(workbooks["en"]), str(workbooks["fr"])]
     en, fr = reports
     for key in ("file", "account", "kam", "scores", "priority", "tier", "tier_label", "figures", "findings"):
@@ -102,8 +102,10 @@ def test_unreadable_file_exits_1_and_others_are_reported(workbooks, tmp_path) ->
     result = CliRunner().invoke(command, [str(broken), str(workbooks["en"]), "--json"])
     assert result.exit_code == 1
     assert f"{broken}: not an Excel workbook" in result.stderr
-    reports = json.loads(result.stdout)
-    assert [r["account"] for r in reports] == ["Acme en"]
+    document = json.loads(result.stdout)
+    assert [r["account"] for r in document["results"]] == ["Acme en"]
+    unreadable = [(u["file"], u["reason"] in result.stderr) for u in document["unreadable"]]
+    assert unreadable == [(str(broken), True)]
 
 
 def test_missing_file_exits_2(tmp_path) -> None:
@@ -115,7 +117,7 @@ def test_findings_are_not_failures(tmp_path, template) -> None:
     path = write_plan(new_plan(template, "en"), tmp_path / "empty.xlsx", template=template)
     result = run(str(path), "--json")
     assert result.exit_code == 0
-    assert json.loads(result.output)[0]["findings"]
+    assert json.loads(result.output)["results"][0]["findings"]
 
 
 def test_folders_expand_to_workbooks(workbooks, tmp_path) -> None:
@@ -128,7 +130,7 @@ def test_folders_expand_to_workbooks(workbooks, tmp_path) -> None:
     ]
     result = run(str(tmp_path), "--json")
     assert result.exit_code == 0, result.stderr
-    assert len(json.loads(result.output)) == 2
+    assert len(json.loads(result.output)["results"]) == 2
 
 
 def test_empty_folder_exits_2(tmp_path) -> None:
@@ -161,6 +163,6 @@ def test_unreadable_folder_exits_1_and_others_are_reported(workbooks, tmp_path, 
     result = CliRunner().invoke(command, [str(locked), str(workbooks["en"]), "--json"])
     assert result.exit_code == 1
     assert f"kamxl check: {locked}: folder cannot be listed: Permission denied" in result.stderr
-    assert [r["account"] for r in json.loads(result.stdout)] == ["Acme en"]
+    assert [r["account"] for r in json.loads(result.stdout)["results"]] == ["Acme en"]
     alone = CliRunner().invoke(command, [str(locked)])
     assert alone.exit_code == 2

@@ -34,7 +34,7 @@ def test_check_json_agrees_with_libreoffice(demo_files, lo_recalc):
     _, files = demo_files
     result = CliRunner().invoke(check_command, ["--json", *map(str, files)])
     assert result.exit_code == 0, result.output
-    reports = {r["file"]: r for r in json.loads(result.stdout)}
+    reports = {r["file"]: r for r in json.loads(result.stdout)["results"]}
     recalculated = lo_recalc(files)
     assert len(reports) == len(files)
     for path in files:

@@ -252,7 +252,7 @@ def test_check_since_a_previous_copy(plans: dict[str, Path], tmp_path: Path, tem
     write_plan(_changed(read_plan(old).plan, template), new)
     code, output = run("check", new, "--since", old, "--json", "--as-of", DAY.isoformat())
     assert code in (0, 1), output
-    report = json.loads(output[output.index("[") :])[0]
+    report = json.loads(output[output.index('{\n  "schema_version"') :])["results"][0]
     kinds = [c["kind"] for c in report["changes"]["changes"]]
     assert "opportunity_won" in kinds and "stakeholder_new" in kinds and "kpi" in kinds
     code, text = run("check", new, "--since", old, "--as-of", DAY.isoformat())

@@ -107,7 +107,7 @@ def table_rows(ws: Any, name: str) -> list[dict[str, Any]]:
 def check_json(paths: list[Path]) -> list[dict[str, Any]]:
     result = CliRunner().invoke(check_command, ["--json", "--as-of", AS_OF.isoformat(), *map(str, paths)])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return json.loads(result.stdout)["results"]
 
 
 def test_totals_equal_the_sums_of_check_json(rolled, folder):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..crm import CrmError, ExportRow, GenerateResult, generate_from_export
+from ..crm import STOPPED, CrmError, ExportRow, GenerateResult, generate_from_export
 from ..template import TemplateError
 from .errors import CommandError, exit_needing_attention
 from .options import lang_option, output_dir_option
@@ -21,9 +21,14 @@ def _progress_bar(rows: Sequence[ExportRow]) -> Iterator[ExportRow]:
 
 
 def _report(result: GenerateResult) -> None:
+    later = [s for s in result.skipped if s.reason.startswith(STOPPED)]
     for skip in result.skipped:
-        account = f" {skip.account}:" if skip.account else ""
-        click.echo(f"line {skip.line}:{account} {skip.reason}", err=True)
+        if skip not in later:
+            account = f" {skip.account}:" if skip.account else ""
+            click.echo(f"line {skip.line}:{account} {skip.reason}", err=True)
+    if later:  # a full or read-only drive: the rows not tried, in one line (listed in --json)
+        lines = f"line {later[0].line}" if len(later) == 1 else f"lines {later[0].line}-{later[-1].line}"
+        click.echo(f"{lines}: {len(later)} row(s) {later[0].reason}", err=True)
     if result.columns_not_found:
         fields = ", ".join(result.columns_not_found)
         click.echo(f"note: the {result.mapping} mapping found no column for {fields} (left blank)", err=True)
@@ -84,14 +89,18 @@ def command(
             progress=progress,
             macros=not no_macros,
         )
-    except CrmError as exc:
-        raise CommandError(str(exc)) from None
-    except TemplateError as exc:
-        raise CommandError(f"invalid template: {exc}") from None
+    except (CrmError, TemplateError) as exc:
+        message = f"invalid template: {exc}" if isinstance(exc, TemplateError) else str(exc)
+        if as_json:
+            doc = GenerateResult(output_dir).to_json(error=message)
+            click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        raise CommandError(message) from None
+    nothing = f"no workbook written: all {len(result.skipped)} row(s) were skipped"
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        doc = result.to_json(error=None if result.generated else nothing)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         _report(result)
     if not result.generated:
-        raise CommandError(f"no workbook written: all {len(result.skipped)} row(s) were skipped")
+        raise CommandError(nothing)
     exit_needing_attention(bool(result.skipped))

@@ -14,7 +14,7 @@ from ..reader import ReadResult, read_plan
 from ..review.since import changes_for, parse_since
 from ..rollup.history import HistoryError
 from ..template import get_template
-from .errors import CommandError, exit_needing_attention
+from .errors import CommandError, exit_needing_attention, os_error_message
 from .options import as_of_option, output_dir_option, template_option
 
 PLAN = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -42,8 +42,7 @@ def nothing_done_on_failure(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename and str(exc.filename) not in str(exc.strerror) else ""
-        raise CommandError(f"{prefix}{where}{exc.strerror or exc}") from None
+        raise CommandError(f"{prefix}{os_error_message(exc)}") from None
     except (HistoryError, PlanReadError) as exc:
         raise CommandError(f"{prefix}{exc}") from None
 

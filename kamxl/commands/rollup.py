@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from ..rollup import HistoryError, rollup
+from ..rollup import HistoryError, NothingToRollUp, default_output, nothing_done_json, rollup
 from ..template import TemplateError
-from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention
+from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention, os_error_message
 from .options import as_of_option, lang_option, template_option
 
 
@@ -55,6 +55,12 @@ class _ProgressBar:
 )
 @click.option("--recursive", is_flag=True, help="Also read workbooks in sub-folders.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Reading processes (default: one per CPU).")
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(min=64),
+    help="Memory the reading processes share, in MB (default: KAMXL_MEMORY_MB or 1536); "
+    "each may use up to 400 MB (KAMXL_LIMIT_WORKER_MB).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of the closing line.")
 @click.option(
     "--history",
@@ -100,6 +106,7 @@ def command(
     no_macros: bool,
     recursive: bool,
     jobs: int | None,
+    memory_mb: int | None,
     as_json: bool,
     history: Path | None,
     no_history: bool,
@@ -121,12 +128,22 @@ def command(
     an output (history, exports) was not written, 2 when nothing was written.
     """
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
+
+    def nothing_done(message: str, nothing: NothingToRollUp | None = None) -> CommandError:
+        """Exit code 2; with --json, the JSON object too (the same keys, ``error`` set)."""
+        if as_json:
+            out = output or default_output(folder, macros=not no_macros)
+            doc = nothing_done_json(message, out, as_of or dt.date.today(), nothing)
+            click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return CommandError(message)
+
     try:
         result = rollup(
             folder,
             output=output,
             recursive=recursive,
             jobs=jobs,
+            memory_mb=memory_mb,
             history=False if no_history else history,
             cache=False if no_cache else None,
             export=export,
@@ -140,8 +157,15 @@ def command(
             macros=False if no_macros else None,
             waiting=lambda message: click.echo(f"kamxl rollup: {message}", err=True),
         )
-    except (HistoryError, TemplateError, ValueError, OSError) as exc:
-        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise nothing_done(os_error_message(exc)) from None
+    except NothingToRollUp as exc:
+        if not quiet and not as_json:
+            for problem in exc.skipped:
+                click.echo(f"kamxl rollup: skipped {problem.file}: {problem.reason}", err=True)
+        raise nothing_done(str(exc), exc) from None
+    except (HistoryError, TemplateError, ValueError) as exc:
+        raise nothing_done(str(exc)) from None
     finally:
         if bar:
             bar.close()
@@ -151,6 +175,12 @@ def command(
         if not quiet:
             for item in result.skipped:
                 click.echo(f"kamxl rollup: skipped {item['file']}: {item['reason']}", err=True)
+            for item in result.duplicates:
+                click.echo(
+                    f"kamxl rollup: duplicate {item['file']}: the same account as {item['duplicate_of']}, "
+                    "counted once",
+                    err=True,
+                )
         for item in result.errors:
             click.echo(f"kamxl rollup: {item['output']}: {item['reason']}", err=True)
         n, k = len(result.accounts), len(result.skipped)

@@ -9,7 +9,7 @@ import click
 from ..findings import PlanReadError
 from ..template import TemplateError, get_template
 from ..upgrade import UpgradeError, upgrade_workbook, workbook_files
-from .errors import CommandError, exit_needing_attention
+from .errors import CommandError, exit_needing_attention, os_error_message
 from .options import template_option
 
 
@@ -35,7 +35,10 @@ def command(paths: tuple[Path, ...], template_path: Path | None) -> None:
     for path in files:
         try:
             click.echo(upgrade_workbook(path, template=template).message)
-        except (PlanReadError, UpgradeError, OSError) as exc:
+        except OSError as exc:
+            failed = True
+            click.echo(f"{path}: not upgraded: {os_error_message(exc)}", err=True)
+        except (PlanReadError, UpgradeError) as exc:
             failed = True
             click.echo(f"{path}: not upgraded: {exc}", err=True)
     exit_needing_attention(failed)

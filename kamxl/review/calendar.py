@@ -22,6 +22,7 @@ from ..fileio import atomic_write_bytes
 from ..model import Plan
 from ..scoring import as_date
 from ..template import Template
+from ..xmltext import one_line
 from .changes import Changes
 from .client import client_change_items, client_plan
 from .texts import Texts, choice
@@ -71,7 +72,7 @@ def plan_events(plan: Plan, template: Template, *, as_of: dt.date | None = None)
     stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     t = Texts(lang)
-    client = plan.name or "–"
+    client = one_line(plan.name) or "–"
     until = _plan_end(plan)
     events = []
     for row in plan.rows("rituals", template):
@@ -115,7 +116,7 @@ def build_calendar(events: list[Event], name: str) -> Calendar:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", one_line(name))
     for event in events:
         cal.add_component(event)
     return cal
@@ -142,7 +143,7 @@ def update_email(
     day = as_of or dt.date.today()
     lang = plan.lang if plan.lang in ("en", "fr") else "en"
     t = Texts(lang)
-    client = plan.name or "–"
+    client = one_line(plan.name) or "–"
     contact = str(plan.fields.get("main_contact") or "").strip()
     first = contact.split()[0] if contact else ""
     lines = [t("mail.greeting", name=first) if first else t("mail.greeting_all"), ""]

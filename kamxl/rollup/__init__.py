@@ -18,25 +18,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
-from ..fileio import exclusive_lock, remove_stale_temporaries
+from ..fileio import content_digest, exclusive_lock, lock_path, remove_stale_temporaries
 from ..template import Template, get_template
 from .cache import CACHE_NAME, ReadCache
 from .capacity import capacity_settings
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
+from .commit import CSV_NAMES, RunOutputs, recover, remove_orphans_in
 from .discover import Discovery, discover, printable
+from .duplicates import same_size_digests, split_duplicates
 from .export import export_csv, portfolio_frames
 from .forecast import ForecastState, forecast_settings, prepare_forecast
 from .history import (
     DealSnapshot,
     HistoryError,
+    PendingSnapshot,
     Trends,
     check_history,
+    last_run,
     load_deals,
-    load_snapshots,
     review_baselines,
-    store_snapshot,
-    tier_movements,
 )
 from .portfolio import Portfolio, Problem
 from .records import AccountRecord, record_from_plan
@@ -48,10 +49,12 @@ SUMMARY_STEM = "portfolio-summary"
 SUMMARY_NAME = SUMMARY_STEM + ".xlsm"  # macro-enabled: the Overview's Roll up button
 SUMMARY_SUFFIXES = (".xlsm", ".xlsx")
 HISTORY_NAME = "portfolio-history.sqlite"
+JSON_SCHEMA_VERSION = 1  # of the --json object: raised when a key changes meaning or goes away
 
 __all__ = [
     "AccountRecord",
     "HistoryError",
+    "NoPlanRead",
     "NothingToRollUp",
     "Portfolio",
     "RollupResult",
@@ -70,6 +73,7 @@ class RollupResult:
     skipped: list[dict[str, str]]
     ignored: list[dict[str, str]]
     totals: dict[str, Any]
+    duplicates: list[dict[str, str]]  # files of an account counted under another name
     as_of: dt.date
     history: Path | None = None
     exports: list[Path] = field(default_factory=list)
@@ -94,25 +98,61 @@ class RollupResult:
 
     @property
     def exit_code(self) -> int:
-        """0 all read and written; 1 done, but files were skipped or an output was not written."""
-        return 1 if self.skipped or self.errors else 0
+        """0 all read and written; 1 done, but files were skipped or duplicated, or an output was
+        not written."""
+        return 1 if self.skipped or self.errors or self.duplicates else 0
 
     def as_json(self) -> dict[str, Any]:
         """The object ``kamxl rollup --json`` prints (docs/rollup.md)."""
         return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "error": None,
             "output": str(self.output),
             "written": [str(p) for p in self.written],
             "errors": self.errors,
             "accounts": len(self.accounts),
             "skipped": self.skipped,
             "ignored": self.ignored,
+            "duplicates": self.duplicates,
             "totals": _rounded(self.totals),
             "as_of": self.as_of.isoformat(),
             "history": str(self.history) if self.history else None,
             "exports": [str(p) for p in self.exports],
             "digests": [str(p) for p in self.digests],
             **_forecast_json(self.portfolio),
+            "from_cache": self.from_cache,
+            "up_to_date": self.up_to_date,
         }
+
+
+def nothing_done_json(
+    error: str,
+    output: Path | None = None,
+    as_of: dt.date | None = None,
+    nothing: NothingToRollUp | None = None,
+) -> dict[str, Any]:
+    """The ``--json`` object of a roll-up that wrote nothing (exit code 2): the same keys, ``error``
+    set, and the files passed over when the folder held no workbook."""
+    skipped = [p.as_dict() for p in nothing.skipped] if nothing else []
+    ignored = [p.as_dict() for p in nothing.ignored] if nothing else []
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "error": error,
+        "output": str(output) if output else None,
+        "written": [],
+        "errors": [],
+        "accounts": 0,
+        "skipped": skipped,
+        "ignored": ignored,
+        "duplicates": [],
+        "totals": None,
+        "as_of": as_of.isoformat() if as_of else None,
+        "history": None,
+        "exports": [],
+        "digests": [],
+        "from_cache": 0,
+        "up_to_date": False,
+    }
 
 
 def default_output(folder: str | Path, *, macros: bool = True) -> Path:
@@ -145,6 +185,7 @@ def rollup(
     waiting: Callable[[str], None] | None = None,
     cache: str | Path | bool | None = None,
     calibrated_tiers: bool = False,
+    memory_mb: int | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
@@ -163,6 +204,7 @@ def rollup(
     workbook's record comes from it instead of being read again (:mod:`kamxl.rollup.cache`).
     ``calibrated_tiers``: priorities and tiers use each deal's calibrated probability
     (:mod:`kamxl.rollup.forecast`) instead of the declared one; the summary says so.
+    ``memory_mb``: the memory the reading processes share (default ``KAMXL_MEMORY_MB`` or 1536).
 
     Raises :class:`NothingToRollUp` when the folder holds no workbook, ``ValueError`` when the
     output is a file kamxl did not write, :class:`HistoryError` for a file that is not a kamxl
@@ -195,8 +237,58 @@ def rollup(
     found = discover(folder, recursive=recursive, exclude=[out])
     if not found.files:
         raise NothingToRollUp(folder, found)
+    made = not out.parent.exists()
+    try:
+        return _locked(
+            out,
+            folder,
+            found,
+            db,
+            tpl,
+            template is not None,
+            as_of,
+            export,
+            digest,
+            cache_path=cache_path,
+            waiting=waiting,
+            include_contacts=include_contacts,
+            jobs=jobs,
+            progress=progress,
+            lang=lang,
+            memory_mb=memory_mb,
+            calibrated_tiers=calibrated_tiers,
+        )
+    except NoPlanRead:
+        if made:  # the folder this run made for its lock only: nothing is left behind
+            lock_path(out).unlink(missing_ok=True)
+            with suppress(OSError):
+                out.parent.rmdir()
+        raise
+
+
+def _locked(
+    out: Path,
+    folder: Path,
+    found: Discovery,
+    db: Path | None,
+    tpl: Template,
+    custom_template: bool,
+    as_of: dt.date,
+    export: str | Path | None,
+    digest: str | Path | None,
+    *,
+    cache_path: Path | None,
+    waiting: Callable[[str], None] | None,
+    **options: Any,
+) -> RollupResult:
+    """The roll-up, with the summary's lock held: first what a stopped run left is dealt with."""
     with exclusive_lock(out, on_wait=waiting):
+        recover(out, log=waiting)  # what a stopped run left: completed or undone, before anything else
         remove_stale_temporaries(out.parent)
+        if cache_path:
+            remove_orphans_in(cache_path.parent, [cache_path.name])
+        if export:
+            remove_orphans_in(Path(export), CSV_NAMES)
         for extra in (export, digest):
             if extra:
                 remove_stale_temporaries(extra)
@@ -206,16 +298,12 @@ def rollup(
             out,
             db,
             tpl,
-            template is not None,
+            custom_template,
             as_of,
             export,
             digest,
-            include_contacts=include_contacts,
-            jobs=jobs,
-            progress=progress,
-            lang=lang,
             cache_path=cache_path,
-            calibrated_tiers=calibrated_tiers,
+            **options,
         )
 
 
@@ -224,11 +312,28 @@ class NothingToRollUp(ValueError):
 
     def __init__(self, folder: Path, found: Discovery) -> None:
         self.folder, self.found = folder, found
+        self.skipped = _problems(found.unsupported, [], folder)
+        self.ignored = _problems(found.ignored, [], folder)
         passed = len(found.ignored) + len(found.unsupported)
         detail = f" ({passed} other file{'s' if passed != 1 else ''} passed over)" if passed else ""
         super().__init__(
             f"{printable(folder)}: no .xlsx or .xlsm workbook to roll up{detail}; nothing written"
         )
+
+
+class NoPlanRead(NothingToRollUp):
+    """Not one workbook of the folder could be read (as ``kamxl check`` ends with exit code 2): the
+    previous summary and history are kept rather than replaced by a portfolio of no account."""
+
+    def __init__(
+        self, folder: Path, found: Discovery, skipped: list[Problem], ignored: list[Problem]
+    ) -> None:
+        ValueError.__init__(
+            self,
+            f"{printable(folder)}: not one of the {len(skipped)} workbook-like file(s) could be read "
+            "(each listed with its reason); nothing written",
+        )
+        self.folder, self.found, self.skipped, self.ignored = folder, found, skipped, ignored
 
 
 def refuse_overwrite(out: Path) -> None:
@@ -261,6 +366,7 @@ def _rollup_locked(
     lang: str,
     cache_path: Path | None = None,
     calibrated_tiers: bool = False,
+    memory_mb: int | None = None,
 ) -> RollupResult:
     cache = (
         ReadCache.for_rollup(cache_path, tpl, as_of=as_of, folder=folder, include_contacts=include_contacts)
@@ -280,13 +386,22 @@ def _rollup_locked(
         for p in found.files
     ]
     outcomes = read_workbooks(
-        tasks, jobs=jobs, progress=progress, cache=cache, meanwhile=lambda: _load_writer(include_contacts)
+        tasks,
+        jobs=jobs,
+        progress=progress,
+        cache=cache,
+        meanwhile=lambda: _load_writer(include_contacts),
+        memory_mb=memory_mb,
     )
-    accounts = [o for o in outcomes if isinstance(o, AccountRecord)]
+    read = [o for o in outcomes if isinstance(o, AccountRecord)]
+    digests = same_size_digests({a.file: folder / a.file for a in read}, lambda p: _file_digest(p, cache))
+    accounts, duplicates = split_duplicates(read, digests)
     skipped = _problems(found.unsupported, [o for o in outcomes if isinstance(o, Problem)], folder)
     ignored = _problems(
         found.ignored, [Problem(o.file, o.reason) for o in outcomes if isinstance(o, Ignored)], folder
     )
+    if not read:
+        raise NoPlanRead(folder, found, skipped, ignored)
     accounts, forecast = _forecast(db, as_of, accounts, tpl, calibrated_tiers)
     portfolio = Portfolio(
         accounts,
@@ -298,6 +413,7 @@ def _rollup_locked(
         ignored=ignored,
         include_contacts=include_contacts,
         forecast=forecast,
+        duplicates=duplicates,
     )
     totals = portfolio.totals()
     result = RollupResult(
@@ -305,46 +421,36 @@ def _rollup_locked(
         accounts=accounts,
         skipped=[p.as_dict() for p in skipped],
         ignored=[p.as_dict() for p in ignored],
+        duplicates=[d.as_dict() for d in duplicates],
         totals=totals,
         as_of=as_of,
         history=db,
         from_cache=cache.hits if cache else 0,
         portfolio=portfolio,
     )
-    outputs = [out, *([db] if db else [])]
+    outputs = [out]
     key = (
-        cache.outputs_key(result.skipped, result.ignored, lang, [str(p) for p in outputs], calibrated_tiers)
+        cache.outputs_key(result.skipped, result.ignored, lang, [str(out), str(db or "")], calibrated_tiers)
         if cache is not None
         else ""
     )
     # Nothing changed since the last roll-up wrote the summary and history: they are left as they are.
     result.up_to_date = (
-        cache is not None and cache.hits == len(accounts) and cache.outputs_current(key, outputs)
+        cache is not None
+        and cache.hits == len(accounts)
+        and cache.outputs_current(key, outputs, last_run(db) if db else None)
     )
-    if not result.up_to_date:
-        trends = Trends()
-        if db:
-            try:
-                trends = _record_history(db, portfolio, totals)
-                result.written.append(db)
-            except HistoryError as exc:
-                result.errors.append({"output": str(db), "reason": f"history not updated: {exc.reason}"})
-    _load_baselines(portfolio, db)
-    if not result.up_to_date:
-        from .summary import write_summary  # the writer's modules, only once there is a summary to write
-
-        write_summary(portfolio, out, trends=trends)
-        result.written.append(out)
-    _write_exports(result, portfolio, export)
-    if cache is not None and not result.up_to_date:
-        if not result.errors:
-            cache.outputs_written(key, outputs)
-        try:
-            result.written.append(cache.save())
-        except OSError as exc:
-            result.errors.append(
-                {"output": printable(cache.path), "reason": f"cache not written: {exc.strerror or exc}"}
-            )
+    unit = RunOutputs(out, None if result.up_to_date else db)
+    _stage_outputs(result, portfolio, unit, cache, key, export)
+    try:
+        unit.commit(unit.pending)
+    except OSError as exc:
+        if not unit.committed:
+            raise
+        # committed, but a file could not be renamed yet (open in Excel?): the next run finishes
+        where = str(exc.filename2 or exc.filename or out)
+        result.errors.append({"output": where, "reason": f"not replaced yet: {exc.strerror}"})
+    result.written += [target for _, target in unit.moves] + ([db] if unit.pending is not None else [])
     if digest:
         try:
             from .digest import write_digests  # e-mail and calendar modules, only for digests
@@ -377,6 +483,56 @@ def _forecast_json(portfolio: Portfolio | None) -> dict[str, Any]:
     return {"calibrated_tiers": state.calibrated_tiers, "calibration": state.as_json(portfolio.accounts)}
 
 
+def _stage_outputs(
+    result: RollupResult,
+    portfolio: Portfolio,
+    unit: RunOutputs,
+    cache: ReadCache | None,
+    key: str,
+    export: str | Path | None,
+) -> None:
+    """Write every output of the run to its staged file, today's snapshot in an open transaction;
+    on any failure nothing is left: the previous outputs stay the current ones."""
+    try:
+        trends = Trends()
+        if unit.history is not None:
+            unit.pending = PendingSnapshot(
+                unit.history, portfolio.as_of, result.totals, portfolio.accounts, portfolio.folder
+            )
+            trends = unit.pending.trends()
+        _load_baselines(portfolio, result.history, unit.pending)
+        if not result.up_to_date:
+            from .summary import write_summary  # the writer's modules, only once there is a summary to write
+
+            write_summary(portfolio, unit.stage(result.output), trends=trends)
+        _write_exports(result, portfolio, export, unit)
+        if cache is not None and not result.up_to_date:
+            if not result.errors:
+                staged = unit.staged(result.output)
+                cache.outputs_written(
+                    key, {result.output: staged} if staged else {}, unit.run_id if unit.history else None
+                )
+            cache.save(unit.stage(cache.path))
+    except BaseException as exc:
+        if unit.pending is not None:
+            unit.pending.rollback()
+        unit.discard()
+        if isinstance(exc, OSError) and unit.named(exc) is not exc:
+            raise unit.named(exc) from exc
+        raise
+
+
+def _file_digest(path: Path, cache: ReadCache | None) -> str:
+    """The hash of a workbook's bytes: the cache's when it has it, else the file read again."""
+    entry = cache.new.get(str(path)) if cache is not None else None
+    if entry:
+        return entry[1]
+    try:
+        return content_digest(path.read_bytes())
+    except OSError:
+        return f"unreadable:{path}"  # never the same as another file's
+
+
 def _load_writer(include_contacts: bool) -> None:
     """Load the summary writer and build its VBA project while the workers read: this process is
     idle then."""
@@ -385,35 +541,36 @@ def _load_writer(include_contacts: bool) -> None:
     prepare(include_contacts)
 
 
-def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:
+def _load_baselines(portfolio: Portfolio, db: Path | None, pending: PendingSnapshot | None) -> None:
     """Scores and tiers at each account's last review, for the "Changes since last review" column
     (counts only when the history cannot be read)."""
     if db:
         with suppress(HistoryError):
-            portfolio.baselines = review_baselines(db, portfolio.accounts)
-
-
-def _write_exports(result: RollupResult, portfolio: Portfolio, export: str | Path | None) -> None:
-    if export:
-        try:
-            result.exports = export_csv(portfolio, export, result.frames())
-            result.written += result.exports
-        except OSError as exc:
-            result.errors.append(
-                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            portfolio.baselines = (
+                pending.baselines(portfolio.accounts) if pending else review_baselines(db, portfolio.accounts)
             )
+
+
+def _write_exports(
+    result: RollupResult, portfolio: Portfolio, export: str | Path | None, unit: RunOutputs
+) -> None:
+    """Stage the CSV exports. A folder that cannot be made leaves them out (reported, exit code 1);
+    a file that cannot be written stops the whole run (nothing committed)."""
+    if not export:
+        return
+    try:
+        Path(export).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        result.errors.append(
+            {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+        )
+        return
+    result.exports = export_csv(portfolio, export, result.frames(), stage=unit.stage)
 
 
 def _problems(found: list[tuple[Path, str]], outcomes: list[Problem], folder: Path) -> list[Problem]:
     problems = [Problem(relative_name(path, folder), reason) for path, reason in found] + outcomes
     return sorted(problems, key=lambda p: p.file.casefold())
-
-
-def _record_history(db: Path, portfolio: Portfolio, totals: dict[str, Any]) -> Trends:
-    """Store today's snapshot, then read back what the Trends sheet shows."""
-    store_snapshot(db, portfolio.as_of, totals, portfolio.accounts, folder=portfolio.folder)
-    previous, moves = tier_movements(db, portfolio.as_of)
-    return Trends(db, load_snapshots(db), previous, moves)
 
 
 def _output_path(folder: Path, output: str | Path | None, macros: bool | None) -> Path:

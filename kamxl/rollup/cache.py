@@ -151,11 +151,13 @@ class ReadCache:
         text = json.dumps([files, *parts], default=str, sort_keys=True)
         return content_digest(text.encode("utf-8"))
 
-    def outputs_current(self, key: str, paths: list[Path]) -> bool:
-        """Whether the last run made ``paths`` from the same inputs and nobody changed them since."""
+    def outputs_current(self, key: str, paths: list[Path], run: str | None = None) -> bool:
+        """Whether the last run made ``paths`` from the same inputs and nobody changed them since;
+        ``run``: the run the history's last snapshot belongs to, which must be that run."""
         files = self.written.get("files")
         if (
             self.written.get("key") != key
+            or self.written.get("run") != run
             or not isinstance(files, dict)
             or set(files) != {str(p) for p in paths}
         ):
@@ -166,28 +168,32 @@ class ReadCache:
                 return False
         return True
 
-    def outputs_written(self, key: str, paths: list[Path]) -> None:
-        """Remember the outputs this run wrote, as they are now (saved by :meth:`save`)."""
-        stamps = {str(p): Stamp.of(p) for p in paths}
+    def outputs_written(self, key: str, paths: dict[Path, Path], run: str | None = None) -> None:
+        """Remember the outputs this run wrote (target: the file holding it now, which a rename
+        keeps as it is) and the run of the history's snapshot (saved by :meth:`save`)."""
+        stamps = {str(target): Stamp.of(now) for target, now in paths.items()}
         self.written = {
             "key": key,
+            "run": run,
             "files": {p: [s.size, s.mtime_ns] for p, s in stamps.items() if s is not None},
         }
 
-    def save(self) -> Path:
-        """Write the entries of this run (files gone or unreadable drop out), atomically.
+    def save(self, path: Path | None = None) -> Path:
+        """Write the entries of this run (files gone or unreadable drop out), atomically, at
+        ``path`` (the cache's own by default; a staged copy when a roll-up commits its outputs).
 
         One line per workbook: the cache of a large portfolio is never one string.
         """
         self.old.clear()
-        with atomic_path(self.path) as tmp, gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as fh:
+        path = path or self.path
+        with atomic_path(path) as tmp, gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as fh:
             fh.write('{"context":' + _dumps(self.context) + "}\n")
             for path, (stamp, digest, record) in self.new.items():
                 entry = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "digest": digest}
                 text = record if isinstance(record, str) else encode_record(record)
                 fh.write("[" + _dumps(path) + "," + _dumps(entry)[:-1] + ',"record":' + text + "}]\n")
             fh.write('{"outputs":' + _dumps(self.written) + "}\n")
-        return self.path
+        return path
 
 
 def is_rollup_cache(path: str | Path) -> bool:

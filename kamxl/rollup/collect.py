@@ -8,6 +8,7 @@ never stops a roll-up: every exception is caught per file and reported with its 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from ..alerts import plan_alerts
 from ..docprops import KIND, SUMMARY_KIND, custom_properties
 from ..findings import NotAPlan, PlanReadError
 from ..health import check_plan
-from ..isolation import Failed, Guard, run_guarded
+from ..isolation import Failed, Guard, run_budget_mb, run_guarded, workers_within
 from ..reader import read_plan
 from ..report import plan_report, sorted_findings
 from ..scoring import score_plan
@@ -117,6 +118,7 @@ def collect(
     guard: Guard | None = None,
     cache: ReadCache | None = None,
     meanwhile: Callable[[], None] | None = None,
+    memory_mb: int | None = None,
 ) -> list[Outcome]:
     """Run :func:`read_one` on every task in ``jobs`` guarded worker processes; file order kept.
 
@@ -124,9 +126,15 @@ def collect(
     file is reported with what happened); ``jobs=1`` reads in one such worker too. With a
     ``cache``, an unchanged file's record is taken from it and every record read is stored in it.
     ``meanwhile()`` runs in this process while the workers read (not at all when none is needed).
+    ``memory_mb``: the memory the workers share (:func:`~kamxl.isolation.run_budget_mb`): no more
+    of them are started than it holds at the most each may use.
     """
     tasks = list(tasks)
-    jobs = max(1, jobs or default_jobs())
+    guard = guard or Guard.from_env()
+    budget = run_budget_mb(memory_mb)
+    worker = min(guard.budget_mb or budget, budget)
+    guard = dataclasses.replace(guard, budget_mb=worker)
+    jobs = workers_within(budget, max(1, jobs or default_jobs()), worker)
     outcomes: list[Outcome | None] = [None] * len(tasks)
     stamps: list[Stamp | None] = [None] * len(tasks)
     done = 0

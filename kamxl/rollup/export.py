@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,11 +165,19 @@ CSV_FILES = {
 
 
 def export_csv(
-    portfolio: Portfolio, folder: str | Path, frames: dict[str, pd.DataFrame] | None = None
+    portfolio: Portfolio,
+    folder: str | Path,
+    frames: dict[str, pd.DataFrame] | None = None,
+    stage: Callable[[Path], Path] | None = None,
 ) -> list[Path]:
     """Write accounts.csv, opportunities.csv, actions.csv and risks.csv into ``folder``, from the
-    portfolio's DataFrames (``frames``, made when not given)."""
+    portfolio's DataFrames (``frames``, made when not given). ``stage(target)``: where to write
+    each file instead, for a roll-up that commits its outputs together; the targets are returned."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     frames = frames if frames is not None else portfolio_frames(portfolio)
-    return [write_frame_csv(folder / name, frames[key]) for key, name in CSV_FILES.items()]
+    out = []
+    for key, name in CSV_FILES.items():
+        write_frame_csv(stage(folder / name) if stage else folder / name, frames[key])
+        out.append(folder / name)
+    return out

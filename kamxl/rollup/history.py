@@ -11,8 +11,8 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS deal_snapshots (
     PRIMARY KEY (day, account_id, deal)
 );
 CREATE INDEX IF NOT EXISTS deal_snapshots_by_deal ON deal_snapshots (account_id, deal, day);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    committed_at TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    summary_digest TEXT NOT NULL
+);
 """
 TOTAL_COLUMNS = (
     "accounts",
@@ -190,6 +197,18 @@ def store_snapshot(
     """Store (or replace) the snapshot of ``day``: totals, accounts and their deals."""
     path = Path(path)
     accounts = list(accounts)
+    with _guard(path), closing(_connect(path)) as con, con:
+        _store(con, day, totals, accounts, folder)
+
+
+def _store(
+    con: sqlite3.Connection,
+    day: dt.date,
+    totals: dict[str, Any],
+    accounts: Sequence[AccountRecord],
+    folder: str,
+) -> None:
+    """The statements of :func:`store_snapshot`, in the caller's transaction."""
     scores = totals.get("average_scores", {})
     tiers = totals.get("accounts_per_tier", {})
     row = {
@@ -222,17 +241,15 @@ def store_snapshot(
         )
         for key, a in account_keys(accounts)
     ]
-    with _guard(path), closing(_connect(path)) as con, con:
-        con.execute("DELETE FROM account_snapshots WHERE day = ?", (row["day"],))
-        con.execute("DELETE FROM snapshots WHERE day = ?", (row["day"],))
-        con.execute(
-            f"INSERT INTO snapshots ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            tuple(row.values()),
-        )
-        con.executemany(f"INSERT INTO account_snapshots VALUES ({', '.join('?' * 13)})", acc_rows)
-        con.execute("DELETE FROM deal_snapshots WHERE day = ?", (row["day"],))
-        deals = deal_rows(day, accounts)
-        con.executemany(f"INSERT INTO deal_snapshots VALUES ({', '.join('?' * 10)})", deals)
+    con.execute("DELETE FROM account_snapshots WHERE day = ?", (row["day"],))
+    con.execute("DELETE FROM snapshots WHERE day = ?", (row["day"],))
+    con.execute(
+        f"INSERT INTO snapshots ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        tuple(row.values()),
+    )
+    con.executemany(f"INSERT INTO account_snapshots VALUES ({', '.join('?' * 13)})", acc_rows)
+    con.execute("DELETE FROM deal_snapshots WHERE day = ?", (row["day"],))
+    con.executemany(f"INSERT INTO deal_snapshots VALUES ({', '.join('?' * 10)})", deal_rows(day, accounts))
 
 
 def deal_rows(day: dt.date, accounts: Iterable[AccountRecord]) -> list[tuple[Any, ...]]:
@@ -359,7 +376,11 @@ def load_snapshots(path: str | Path) -> list[Snapshot]:
     if not path.exists():
         return []
     with _guard(path), closing(_connect(path)) as con:
-        rows = con.execute("SELECT day, totals_json FROM snapshots ORDER BY day").fetchall()
+        return _snapshots(con)
+
+
+def _snapshots(con: sqlite3.Connection) -> list[Snapshot]:
+    rows = con.execute("SELECT day, totals_json FROM snapshots ORDER BY day").fetchall()
     return [Snapshot(dt.date.fromisoformat(day), json.loads(totals)) for day, totals in rows]
 
 
@@ -369,12 +390,16 @@ def tier_movements(path: str | Path, day: dt.date) -> tuple[dt.date | None, list
     if not path.exists():
         return None, []
     with _guard(path), closing(_connect(path)) as con:
-        prev = con.execute("SELECT MAX(day) FROM snapshots WHERE day < ?", (day.isoformat(),)).fetchone()[0]
-        if prev is None:
-            return None, []
-        query = "SELECT account_id, account, kam, tier, overall FROM account_snapshots WHERE day = ?"
-        before = {r[0]: r for r in con.execute(query, (prev,))}
-        now = {r[0]: r for r in con.execute(query, (day.isoformat(),))}
+        return _movements(con, day)
+
+
+def _movements(con: sqlite3.Connection, day: dt.date) -> tuple[dt.date | None, list[Movement]]:
+    prev = con.execute("SELECT MAX(day) FROM snapshots WHERE day < ?", (day.isoformat(),)).fetchone()[0]
+    if prev is None:
+        return None, []
+    query = "SELECT account_id, account, kam, tier, overall FROM account_snapshots WHERE day = ?"
+    before = {r[0]: r for r in con.execute(query, (prev,))}
+    now = {r[0]: r for r in con.execute(query, (day.isoformat(),))}
     moves = []
     for key in sorted(before.keys() | now.keys()):
         old, new = before.get(key), now.get(key)
@@ -430,13 +455,98 @@ def review_baselines(path: str | Path, accounts: Iterable[AccountRecord]) -> dic
     path = Path(path)
     if not path.exists():
         return {}
-    out = {}
     with _guard(path), closing(_connect(path)) as con:
-        for key, acc in account_keys(accounts):
-            day = as_date(acc.figures.get("last_review"))
-            if day and (found := _baseline(con.execute(BASELINE_QUERY, (key, day.isoformat())).fetchone())):
-                out[acc.file] = found
+        return _review_baselines(con, accounts)
+
+
+def _review_baselines(
+    con: sqlite3.Connection, accounts: Iterable[AccountRecord]
+) -> dict[str, dict[str, Any]]:
+    out = {}
+    for key, acc in account_keys(accounts):
+        day = as_date(acc.figures.get("last_review"))
+        if day and (found := _baseline(con.execute(BASELINE_QUERY, (key, day.isoformat())).fetchone())):
+            out[acc.file] = found
     return out
+
+
+class PendingSnapshot:
+    """Today's snapshot, stored in a transaction left open while the roll-up stages its other
+    outputs: :meth:`commit` is the moment the run's outputs become the current ones, and
+    :meth:`rollback` (or a kill: SQLite rolls an unfinished transaction back) leaves the history
+    as it was. The ``runs`` row names the summary the snapshot belongs to."""
+
+    def __init__(
+        self,
+        path: Path,
+        day: dt.date,
+        totals: dict[str, Any],
+        accounts: list[AccountRecord],
+        folder: str,
+    ) -> None:
+        self.path, self.day, self.committed = path, day, False
+        with _guard(path):
+            self.con = _connect(path)
+            try:
+                self.con.execute("PRAGMA foreign_keys = ON")
+                self.con.execute("BEGIN IMMEDIATE")
+                _store(self.con, day, totals, accounts, folder)
+            except BaseException:
+                self.con.close()
+                raise
+
+    def trends(self) -> Trends:
+        """What the Trends sheet shows, today's snapshot included."""
+        with _guard(self.path):
+            previous, moves = _movements(self.con, self.day)
+            return Trends(self.path, _snapshots(self.con), previous, moves)
+
+    def baselines(self, accounts: Iterable[AccountRecord]) -> dict[str, dict[str, Any]]:
+        with _guard(self.path):
+            return _review_baselines(self.con, accounts)
+
+    def commit(self, run_id: str, summary: Path, summary_digest: str) -> None:
+        """Record which summary the snapshot belongs to and make both the current ones."""
+        with _guard(self.path):
+            try:
+                self.con.execute("DELETE FROM runs WHERE day = ?", (self.day.isoformat(),))
+                now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+                self.con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?)",
+                    (run_id, self.day.isoformat(), now, str(summary), summary_digest),
+                )
+                self.con.commit()
+                self.committed = True
+            finally:
+                self.con.close()
+
+    def rollback(self) -> None:
+        with suppress(sqlite3.Error):
+            self.con.rollback()
+        self.con.close()
+
+
+def committed_run(path: Path, run_id: str) -> bool | None:
+    """Whether the history holds the run ``run_id`` (None: the history cannot be read)."""
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as con:
+            return con.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+    except sqlite3.Error:
+        return None
+
+
+def last_run(path: Path) -> str | None:
+    """The run of the history's latest committed snapshot (None for none or a history without runs)."""
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)) as con:
+            row = con.execute("SELECT run_id FROM runs ORDER BY rowid DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 @dataclass

@@ -22,6 +22,7 @@ from ..review.changes import score_changes, short_text
 from ..scoring import n0
 from ..template import STATUS_CODES, TIER_CODES, Template
 from .competitors import presence_rows
+from .duplicates import Duplicate
 from .records import AccountRecord
 from .texts import text
 
@@ -80,6 +81,7 @@ class Portfolio:
     # file -> tier and scores the history recorded on or before the account's last review
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     forecast: Any = None  # kamxl.rollup.forecast.ForecastState: the Forecast sheet and --json
+    duplicates: list[Duplicate] = field(default_factory=list)  # left out of ``accounts`` and totals
 
     # -- labels ------------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
@@ -534,6 +536,10 @@ class Portfolio:
 
         rows = [row(p.file, "", "problem_skipped", p.reason) for p in self.skipped]
         rows += [row(p.file, "", "problem_ignored", p.reason) for p in self.ignored]
+        rows += [
+            row(d.file, d.account, "problem_duplicate", t(f"duplicate_{d.same}", other=d.duplicate_of))
+            for d in self.duplicates
+        ]
         first_file: dict[str, str] = {}
         for a in sorted(self.accounts, key=lambda a: a.file.casefold()):
             if a.account_id and a.account_id in first_file:
@@ -542,7 +548,7 @@ class Portfolio:
                         a.file,
                         a.account,
                         "problem_duplicate",
-                        t("duplicate_message", other=first_file[a.account_id]),
+                        t("duplicate_counted_twice", other=first_file[a.account_id]),
                     )
                 )
             first_file.setdefault(a.account_id, a.file)

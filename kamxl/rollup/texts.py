@@ -198,10 +198,21 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "problem_ignored": ("Ignored", "Ignoré"),
     "problem_error": ("Error in plan", "Erreur dans le plan"),
     "problem_duplicate": ("Duplicate plan", "Plan en double"),
-    "duplicate_message": (
+    "duplicate_counted_twice": (
         "Same account ID as {other}: a copy of one plan, counted twice in the totals; keep one",
         "Même identifiant de compte que {other}\u00a0: copie d'un même plan, comptée deux fois\u00a0; "
         "n'en garder qu'une",
+    ),
+    "duplicate_account_id": (
+        "Same account ID as {other}: a copy of one plan, left out of the totals ({other} is counted); "
+        "keep one",
+        "Même identifiant de compte que {other}\u00a0: copie d'un même plan, laissée hors des totaux "
+        "({other} est compté)\u00a0; n'en garder qu'une",
+    ),
+    "duplicate_content": (
+        "Same content as {other}: a copy of one plan, left out of the totals ({other} is counted); keep one",
+        "Même contenu que {other}\u00a0: copie d'un même plan, laissée hors des totaux "
+        "({other} est compté)\u00a0; n'en garder qu'une",
     ),
     "col_date": ("Date", "Date"),
     "col_previous_tier": ("Previous tier", "Catégorie précédente"),

@@ -122,8 +122,10 @@ def test_hostile_folder_rolls_up_every_good_plan(tmp_path, good_plans):
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     result = json.loads(proc.stdout)
-    # every good plan (and the valid copy under a non-UTF-8 name), once: links and loops add nothing
-    assert result["accounts"] == GOOD + 1
+    # every good plan, once: links and loops add nothing; the byte copy under a non-UTF-8 name is
+    # the same account, counted once and listed as a duplicate
+    assert result["accounts"] == GOOD
+    assert [d["file"] for d in result["duplicates"]] == ["caf\\xe9 latin-1.xlsx"]
     skipped = _skipped(result)
     assert "1,048,576 rows × 16,384 columns" in skipped["stray corner.xlsx"]
     assert "XFD1048576" in skipped["stray corner.xlsx"]
@@ -166,7 +168,7 @@ def test_check_survives_a_parser_crash(tmp_path, good_plans):
     stray_corner_cell(good_plans[1], plans / "crash.xlsx")
     proc = _kamxl("check", str(plans), "--json", env=NO_PREFLIGHT)
     assert proc.returncode == 1, proc.stderr
-    assert len(json.loads(proc.stdout)) == GOOD
+    assert len(json.loads(proc.stdout)["results"]) == GOOD
     assert "crash.xlsx" in proc.stderr and "Traceback" not in proc.stderr
     alone = _kamxl("check", str(plans / "crash.xlsx"), env=NO_PREFLIGHT)
     assert alone.returncode == 2 and "crash.xlsx" in alone.stderr
@@ -177,7 +179,7 @@ def test_check_and_rollup_read_the_same_files(tmp_path, good_plans):
     shutil.copy2(good_plans[0], plans / "plan-00.bak-20260101-000000.xlsx")
     shutil.copy2(good_plans[0], plans / ".hidden.xlsx")
     os.symlink(plans / "plan-01.xlsx", plans / "link to plan-01.xlsx")
-    checked = json.loads(_kamxl("check", str(plans), "--json").stdout)
+    checked = json.loads(_kamxl("check", str(plans), "--json").stdout)["results"]
     rolled = json.loads(_kamxl("rollup", str(plans), "-o", str(tmp_path / "o"), "--json").stdout)
     assert len(checked) == rolled["accounts"] == GOOD
 
