@@ -150,6 +150,8 @@ def nothing_done_json(
         "history": None,
         "exports": [],
         "digests": [],
+        "calibrated_tiers": False,
+        "calibration": {},
         "from_cache": 0,
         "up_to_date": False,
     }
@@ -478,8 +480,8 @@ def _forecast(
 
 def _forecast_json(portfolio: Portfolio | None) -> dict[str, Any]:
     state = portfolio.forecast if portfolio is not None else None
-    if state is None:
-        return {}
+    if portfolio is None or state is None:
+        return {"calibrated_tiers": False, "calibration": {}}
     return {"calibrated_tiers": state.calibrated_tiers, "calibration": state.as_json(portfolio.accounts)}
 
 
