@@ -25,7 +25,7 @@ from .capacity import capacity_settings
 from .collect import Ignored, Progress, Task, relative_name
 from .collect import collect as read_workbooks
 from .discover import Discovery, discover, printable
-from .export import export_csv, portfolio_frames
+from .export import ExportTarget, default_dialect, export_csv, portfolio_frames
 from .forecast import ForecastState, forecast_settings, prepare_forecast
 from .history import (
     DealSnapshot,
@@ -145,12 +145,15 @@ def rollup(
     waiting: Callable[[str], None] | None = None,
     cache: str | Path | bool | None = None,
     calibrated_tiers: bool = False,
+    export_format: str = "csv",
+    csv_dialect: str | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
     ``output``: the summary's path (a folder gets ``portfolio-summary.xlsx`` inside); default
     :func:`default_output`. ``history``: the SQLite file of snapshots (default beside the output;
-    ``False`` keeps no history). ``export``: a folder for the CSV exports.
+    ``False`` keeps no history). ``export``: a folder for the exports, ``export_format`` ``csv``
+    (in ``csv_dialect``: ``excel``, ``excel-fr`` or ``rfc4180``; default from ``lang``) or ``xlsx``.
     ``digest``: a folder for the e-mail drafts (:mod:`kamxl.rollup.digest`: one per KAM, one for
     the director; nothing is sent). ``jobs``: reading
     processes (default: one per CPU; 1 reads in this process). ``as_of``: the day scores, overdue
@@ -176,6 +179,9 @@ def rollup(
     capacity_settings(tpl)
     out = _output_path(folder, output, macros)
     refuse_overwrite(out)
+    exports = (
+        ExportTarget(Path(export), export_format, csv_dialect or default_dialect(lang)) if export else None
+    )
     db = (
         None
         if history is False
@@ -208,7 +214,7 @@ def rollup(
             tpl,
             template is not None,
             as_of,
-            export,
+            exports,
             digest,
             include_contacts=include_contacts,
             jobs=jobs,
@@ -252,7 +258,7 @@ def _rollup_locked(
     tpl: Template,
     custom_template: bool,
     as_of: dt.date,
-    export: str | Path | None,
+    export: ExportTarget | None,
     digest: str | Path | None,
     *,
     include_contacts: bool,
@@ -393,14 +399,14 @@ def _load_baselines(portfolio: Portfolio, db: Path | None) -> None:
             portfolio.baselines = review_baselines(db, portfolio.accounts)
 
 
-def _write_exports(result: RollupResult, portfolio: Portfolio, export: str | Path | None) -> None:
+def _write_exports(result: RollupResult, portfolio: Portfolio, export: ExportTarget | None) -> None:
     if export:
         try:
             result.exports = export_csv(portfolio, export, result.frames())
             result.written += result.exports
         except OSError as exc:
             result.errors.append(
-                {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+                {"output": printable(export.folder), "reason": f"exports not written: {exc.strerror or exc}"}
             )
 
 
