@@ -207,7 +207,7 @@ def remove_stale_temporaries(folder: str | Path, *, now: float | None = None) ->
 
 
 def lock_path(target: str | Path) -> Path:
-    """The hidden lock file beside ``target`` (kept: removing it would race with a waiting writer)."""
+    """The hidden lock file beside ``target``; it exists only while a writer holds or awaits it."""
     target = Path(target)
     return target.with_name(f".{target.name}.kamxl-lock")
 
@@ -217,26 +217,78 @@ def exclusive_lock(target: str | Path, on_wait: Callable[[str], None] | None = N
     """Serialise writers of ``target``: one holds the lock, the next waits and is told who holds it.
 
     The lock is an OS file lock on a hidden file beside ``target``: the system releases it when
-    its holder dies, however it dies, so a crashed run never blocks the next one.
+    its holder dies, however it dies, so a crashed run never blocks the next one. The holder
+    removes the file while it still holds it, so none stays in users' sight; a waiter that then
+    gets the lock of the removed file sees it is no longer the one at the path and starts again
+    (:func:`_acquire`), so two writers never hold the lock at once.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(target), os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    path = lock_path(target)
+    fd = _acquire(path, target, on_wait)
     try:
-        if not _try_lock(fd):
-            if on_wait:
-                holder = _holder(fd) or "another process"
-                on_wait(f"waiting for {holder} to finish writing {target}")
-            _lock(fd)
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, f"kamxl process {os.getpid()} on {socket.gethostname()}".encode())
         yield
     finally:
+        _release(fd, path)
+
+
+def _acquire(path: Path, target: Path, on_wait: Callable[[str], None] | None) -> int:
+    """Lock the file at ``path``, retrying while the file locked is not the one at the path (its
+    holder removed it meanwhile: another writer may already hold the new one)."""
+    told = False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            _hide(path)
+            if not _try_lock(fd):
+                if on_wait and not told:
+                    holder = _holder(fd) or "another process"
+                    on_wait(f"waiting for {holder} to finish writing {target}")
+                    told = True
+                _lock(fd)
+            if _is_at(fd, path):
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether the open file ``fd`` is still the file named ``path``."""
+    held = os.fstat(fd)
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
+
+def _hide(path: Path) -> None:
+    """On Windows, give the lock file the hidden attribute (elsewhere its leading dot hides it)."""
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        import ctypes
+
+        ctypes.windll.kernel32.SetFileAttributesW(str(path), 0x2)  # FILE_ATTRIBUTE_HIDDEN
+
+
+def _release(fd: int, path: Path) -> None:
+    """Remove the lock file, then release the lock. POSIX removes it while it is held (the safe
+    order); Windows cannot remove an open file, so it tries after closing, and a file another
+    writer has opened meanwhile is left to that writer."""
+    if os.name != "nt":
         with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
-        os.close(fd)  # closing releases the lock
+            os.unlink(path)
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+    os.close(fd)  # closing releases the lock
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _holder(fd: int) -> str:

@@ -301,17 +301,17 @@ def test_exports_are_utf8_csv_with_iso_dates(rolled):
         "opportunities.csv",
         "risks.csv",
     ]
-    with (folder / "accounts.csv").open(encoding="utf-8", newline="") as fh:
+    with (folder / "accounts.csv").open(encoding="utf-8-sig", newline="") as fh:
         accounts = list(csv.DictReader(fh))
     assert {a["account"] for a in accounts} >= {"Béton Durand", "'=Cargo Lines"}
     assert all(dt.date.fromisoformat(a["last_review"]) for a in accounts if a["last_review"])
-    with (folder / "opportunities.csv").open(encoding="utf-8", newline="") as fh:
+    with (folder / "opportunities.csv").open(encoding="utf-8-sig", newline="") as fh:
         opportunities = list(csv.DictReader(fh))
     assert len(opportunities) == sum(len(a.opportunities) for a in result.accounts)
     assert sum(float(o["weighted"] or 0) for o in opportunities) == pytest.approx(
         result.totals["weighted_pipeline"]
     )
-    header = (folder / "actions.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    header = (folder / "actions.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert "stakeholder" not in header and "due" in header
 
 

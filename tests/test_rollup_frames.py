@@ -49,7 +49,7 @@ def test_csv_exports_are_the_frames(result):
         "pipeline": "opportunities.csv",
         "risks": "risks.csv",
     }.items():
-        with by_name[name].open(encoding="utf-8", newline="") as fh:
+        with by_name[name].open(encoding="utf-8-sig", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert list(rows[0]) == list(frames[key].columns)
         assert len(rows) == len(frames[key])

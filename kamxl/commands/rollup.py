@@ -11,9 +11,11 @@ from typing import Any
 import click
 
 from ..rollup import HistoryError, NothingToRollUp, default_output, nothing_done_json, rollup
+from ..rollup.export import CSV_DIALECTS, EXPORT_FORMATS
 from ..template import TemplateError
-from .errors import NEEDS_ATTENTION, CommandError, exit_needing_attention, os_error_message
+from .errors import NEEDS_ATTENTION, NOTHING_DONE, CommandError, exit_needing_attention, os_error_message
 from .options import as_of_option, lang_option, template_option
+from .runlog import append_log, log_line
 
 
 class _ProgressBar:
@@ -77,7 +79,20 @@ class _ProgressBar:
 @click.option(
     "--export",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write accounts, opportunities, actions and risks as CSV into this folder.",
+    help="Also write accounts, opportunities, actions and risks as CSV (or one .xlsx) into this folder.",
+)
+@click.option(
+    "--export-format",
+    type=click.Choice(EXPORT_FORMATS),
+    default="csv",
+    show_default=True,
+    help="csv: one file per export; xlsx: one exports.xlsx with a sheet per export.",
+)
+@click.option(
+    "--csv-dialect",
+    type=click.Choice(list(CSV_DIALECTS)),
+    help="excel: UTF-8 with BOM, ','; excel-fr: BOM, ';' and decimal commas; rfc4180: plain UTF-8, "
+    "','. Default: excel-fr with --lang fr, else excel.",
 )
 @click.option(
     "--digest",
@@ -100,6 +115,13 @@ class _ProgressBar:
 @template_option()
 @as_of_option("Roll up")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-file messages.")
+@click.option(
+    "--log",
+    "log_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one timestamped line per run (outcome and counts) to this file; a log that cannot "
+    "be written is reported on stderr and never fails the run.",
+)
 def command(
     folder: Path,
     output: Path | None,
@@ -112,6 +134,8 @@ def command(
     no_history: bool,
     no_cache: bool,
     export: Path | None,
+    export_format: str,
+    csv_dialect: str | None,
     digest: Path | None,
     include_contacts: bool,
     calibrated_tiers: bool,
@@ -119,6 +143,7 @@ def command(
     template_path: Path | None,
     as_of: dt.date | None,
     quiet: bool,
+    log_file: Path | None,
 ) -> None:
     """Roll every account workbook of FOLDER up into one portfolio summary workbook.
 
@@ -130,7 +155,8 @@ def command(
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
 
     def nothing_done(message: str, nothing: NothingToRollUp | None = None) -> CommandError:
-        """Exit code 2; with --json, the JSON object too (the same keys, ``error`` set)."""
+        """Exit code 2, logged; with --json, the JSON object too (the same keys, ``error`` set)."""
+        append_log(log_file, log_line("rollup", NOTHING_DONE, {"folder": folder, "error": message}))
         if as_json:
             out = output or default_output(folder, macros=not no_macros)
             doc = nothing_done_json(message, out, as_of or dt.date.today(), nothing)
@@ -147,6 +173,8 @@ def command(
             history=False if no_history else history,
             cache=False if no_cache else None,
             export=export,
+            export_format=export_format,
+            csv_dialect=csv_dialect,
             digest=digest,
             include_contacts=include_contacts,
             calibrated_tiers=calibrated_tiers,
@@ -169,6 +197,15 @@ def command(
     finally:
         if bar:
             bar.close()
+    counts = {
+        "accounts": len(result.accounts),
+        "from_cache": result.from_cache,
+        "skipped": len(result.skipped),
+        "errors": len(result.errors),
+        "up_to_date": str(result.up_to_date).lower(),
+        "output": result.output,
+    }
+    append_log(log_file, log_line("rollup", result.exit_code, counts))
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:

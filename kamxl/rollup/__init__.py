@@ -27,7 +27,7 @@ from .collect import collect as read_workbooks
 from .commit import CSV_NAMES, RunOutputs, recover, remove_orphans_in
 from .discover import Discovery, discover, printable
 from .duplicates import same_size_digests, split_duplicates
-from .export import export_csv, portfolio_frames
+from .export import ExportTarget, default_dialect, export_csv, portfolio_frames
 from .forecast import ForecastState, forecast_settings, prepare_forecast
 from .history import (
     DealSnapshot,
@@ -188,12 +188,15 @@ def rollup(
     cache: str | Path | bool | None = None,
     calibrated_tiers: bool = False,
     memory_mb: int | None = None,
+    export_format: str = "csv",
+    csv_dialect: str | None = None,
 ) -> RollupResult:
     """Roll every account workbook of ``folder`` up into one summary workbook.
 
     ``output``: the summary's path (a folder gets ``portfolio-summary.xlsx`` inside); default
     :func:`default_output`. ``history``: the SQLite file of snapshots (default beside the output;
-    ``False`` keeps no history). ``export``: a folder for the CSV exports.
+    ``False`` keeps no history). ``export``: a folder for the exports, ``export_format`` ``csv``
+    (in ``csv_dialect``: ``excel``, ``excel-fr`` or ``rfc4180``; default from ``lang``) or ``xlsx``.
     ``digest``: a folder for the e-mail drafts (:mod:`kamxl.rollup.digest`: one per KAM, one for
     the director; nothing is sent). ``jobs``: reading
     processes (default: one per CPU; 1 reads in this process). ``as_of``: the day scores, overdue
@@ -220,6 +223,9 @@ def rollup(
     capacity_settings(tpl)
     out = _output_path(folder, output, macros)
     refuse_overwrite(out)
+    exports = (
+        ExportTarget(Path(export), export_format, csv_dialect or default_dialect(lang)) if export else None
+    )
     db = (
         None
         if history is False
@@ -249,7 +255,7 @@ def rollup(
             tpl,
             template is not None,
             as_of,
-            export,
+            exports,
             digest,
             cache_path=cache_path,
             waiting=waiting,
@@ -276,7 +282,7 @@ def _locked(
     tpl: Template,
     custom_template: bool,
     as_of: dt.date,
-    export: str | Path | None,
+    export: ExportTarget | None,
     digest: str | Path | None,
     *,
     cache_path: Path | None,
@@ -290,8 +296,8 @@ def _locked(
         if cache_path:
             remove_orphans_in(cache_path.parent, [cache_path.name])
         if export:
-            remove_orphans_in(Path(export), CSV_NAMES)
-        for extra in (export, digest):
+            remove_orphans_in(export.folder, CSV_NAMES)
+        for extra in (export.folder if export else None, digest):
             if extra:
                 remove_stale_temporaries(extra)
         return _rollup_locked(
@@ -359,7 +365,7 @@ def _rollup_locked(
     tpl: Template,
     custom_template: bool,
     as_of: dt.date,
-    export: str | Path | None,
+    export: ExportTarget | None,
     digest: str | Path | None,
     *,
     include_contacts: bool,
@@ -554,17 +560,17 @@ def _load_baselines(portfolio: Portfolio, db: Path | None, pending: PendingSnaps
 
 
 def _write_exports(
-    result: RollupResult, portfolio: Portfolio, export: str | Path | None, unit: RunOutputs
+    result: RollupResult, portfolio: Portfolio, export: ExportTarget | None, unit: RunOutputs
 ) -> None:
-    """Stage the CSV exports. A folder that cannot be made leaves them out (reported, exit code 1);
+    """Stage the exports. A folder that cannot be made leaves them out (reported, exit code 1);
     a file that cannot be written stops the whole run (nothing committed)."""
     if not export:
         return
     try:
-        Path(export).mkdir(parents=True, exist_ok=True)
+        export.folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         result.errors.append(
-            {"output": printable(export), "reason": f"exports not written: {exc.strerror or exc}"}
+            {"output": printable(export.folder), "reason": f"exports not written: {exc.strerror or exc}"}
         )
         return
     result.exports = export_csv(portfolio, export, result.frames(), stage=unit.stage)

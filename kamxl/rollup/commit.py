@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fileio import atomic_write_text, content_digest, signals_held
-from .export import CSV_FILES
+from .export import CSV_FILES, XLSX_NAME
 from .history import PendingSnapshot, committed_run
 
 STAGE_PREFIX = ".kamxl~run-"
-CSV_NAMES = list(CSV_FILES.values())
+CSV_NAMES = [*CSV_FILES.values(), XLSX_NAME]  # every file an --export folder may get
 
 
 def journal_path(summary: Path) -> Path:
