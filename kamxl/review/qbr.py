@@ -157,11 +157,11 @@ def deck_content(
 
 
 # -- drawing -------------------------------------------------------------------------------------
-def _rgb(hex_colour: str) -> RGBColor:
+def rgb(hex_colour: str) -> RGBColor:
     return RGBColor.from_string(hex_colour.lstrip("#").upper())
 
 
-class _Painter:
+class Painter:
     """Slide primitives in the template's colours and font."""
 
     def __init__(self, template: Template, lang: str = "en", stamp: str | None = None) -> None:
@@ -172,10 +172,10 @@ class _Painter:
         self.prs.slide_width, self.prs.slide_height = WIDE, HIGH
         style = template.style
         self.font = style.get("font", "Calibri")
-        self.primary = _rgb(style.get("primary", "#1F3864"))
-        self.ink = _rgb(style.get("ink", "#1F2937"))
-        self.muted = _rgb(style.get("muted", "#6B7280"))
-        self.light = _rgb(style.get("neutral", "#E5E7EB"))
+        self.primary = rgb(style.get("primary", "#1F3864"))
+        self.ink = rgb(style.get("ink", "#1F2937"))
+        self.muted = rgb(style.get("muted", "#6B7280"))
+        self.light = rgb(style.get("neutral", "#E5E7EB"))
 
     def slide(self, title: str, subtitle: str | None = None) -> Any:
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[5])  # "Title Only"
@@ -214,7 +214,7 @@ class _Painter:
                 Inches(0.35),
                 size=11,
                 bold=True,
-                colour=colour or _rgb("#C00000"),
+                colour=colour or rgb("#C00000"),
             )
             box.text_frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
 
@@ -252,7 +252,7 @@ class _Painter:
     def tile(self, slide: Any, label: str, value: str, left: int, top: int, width: int) -> None:
         box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, top, width, Inches(1.05))
         box.fill.solid()
-        box.fill.fore_color.rgb = _rgb("#F3F4F6")
+        box.fill.fore_color.rgb = rgb("#F3F4F6")
         box.line.fill.background()
         self.text(
             slide,
@@ -283,9 +283,9 @@ class _Painter:
                 cell.margin_top = cell.margin_bottom = Inches(0.04)
                 run = cell.text_frame.paragraphs[0].runs[0] if value else None
                 if run is not None:
-                    self._font(run, 12, bold=r == 0, colour=_rgb("#FFFFFF") if r == 0 else None)
+                    self._font(run, 12, bold=r == 0, colour=rgb("#FFFFFF") if r == 0 else None)
                 cell.fill.solid()
-                cell.fill.fore_color.rgb = self.primary if r == 0 else _rgb("#FFFFFF" if r % 2 else "#F3F4F6")
+                cell.fill.fore_color.rgb = self.primary if r == 0 else rgb("#FFFFFF" if r % 2 else "#F3F4F6")
         return table
 
     def chart(
@@ -321,7 +321,30 @@ class _Painter:
         return chart
 
 
-def _clip(text: Any, limit: int = 70) -> str:
+def objectives_table(p: Painter, slide: Any, t: Texts, template: Template, rows: list[Row], top: int) -> None:
+    """Our objectives with deadline, status and progress: the team's deck and the client's."""
+    lang = t.lang
+    cols = {c.key: c.label[lang] for c in template.table("objectives").columns}
+    p.table(
+        slide,
+        [cols["objective"], cols["deadline"], cols["status"], t("deck.progress")],
+        [
+            [
+                clip(r.get("objective"), CELL_TEXT),
+                t.date(r.get("deadline")),
+                choice(template, "objective_status", r.get("status"), lang),
+                t.percent(r.get("progress")),
+            ]
+            for r in rows
+        ]
+        or [[t("deck.nothing"), "", "", ""]],
+        MARGIN,
+        top,
+        [4.3, 1.3, 1.4, 1.1],
+    )
+
+
+def clip(text: Any, limit: int = 70) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -330,7 +353,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     """Write the deck as a .pptx (atomically)."""
     t = Texts(deck.lang)
     lang = deck.lang
-    p = _Painter(template, lang, stamp=t("deck.internal"))
+    p = Painter(template, lang, stamp=t("deck.internal"))
     s = deck.scores
     f = s.figures
 
@@ -340,7 +363,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     band.fill.solid()
     band.fill.fore_color.rgb = p.primary
     band.line.fill.background()
-    white = _rgb("#FFFFFF")
+    white = rgb("#FFFFFF")
     p.stamped(cover, white)
     p.text(
         cover,
@@ -362,7 +385,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         WIDE,
         Inches(0.5),
         size=16,
-        colour=_rgb("#C7D2FE"),
+        colour=rgb("#C7D2FE"),
     )
 
     # Account snapshot
@@ -426,30 +449,13 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     # Objectives and progress
     slide = p.slide(t("deck.objectives"))
     objectives = deck.objectives[:MAX_ROWS]
-    cols = {c.key: c.label[lang] for c in template.table("objectives").columns}
-    p.table(
-        slide,
-        [cols["objective"], cols["deadline"], cols["status"], t("deck.progress")],
-        [
-            [
-                _clip(r.get("objective"), CELL_TEXT),
-                t.date(r.get("deadline")),
-                choice(template, "objective_status", r.get("status"), lang),
-                t.percent(r.get("progress")),
-            ]
-            for r in objectives
-        ]
-        or [[t("deck.nothing"), "", "", ""]],
-        MARGIN,
-        Inches(1.8),
-        [4.3, 1.3, 1.4, 1.1],
-    )
+    objectives_table(p, slide, t, template, objectives, Inches(1.8))
     if objectives:
         chart = p.percent_bars(
             slide,
             t("deck.progress"),
             [
-                (_clip(r.get("objective"), CHART_LABEL), float(n0(r.get("progress"))))
+                (clip(r.get("objective"), CHART_LABEL), float(n0(r.get("progress"))))
                 for r in reversed(objectives)
             ],
             Inches(8.9),
@@ -467,7 +473,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
         [
             [
-                _clip(k.get("kpi"), CELL_TEXT),
+                clip(k.get("kpi"), CELL_TEXT),
                 t.number(k.get("target"), k.get("unit")),
                 t.number(k.get("latest"), k.get("unit")),
                 t.percent(k.get("attainment")),
@@ -486,17 +492,17 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         if k["rag"]:
             cell = table.cell(i, 4)
             cell.fill.solid()
-            cell.fill.fore_color.rgb = _rgb(RAG_FILL[k["rag"]])
+            cell.fill.fore_color.rgb = rgb(RAG_FILL[k["rag"]])
             for run in cell.text_frame.paragraphs[0].runs:
                 run.font.bold = True
-                run.font.color.rgb = _rgb(RAG_INK[k["rag"]])
+                run.font.color.rgb = rgb(RAG_INK[k["rag"]])
     rated = [k for k in kpis if k["attainment"] is not None]
     if rated:
         chart = p.percent_bars(
             slide,
             t("deck.attainment"),
             [
-                (_clip(k.get("kpi"), CHART_LABEL), round(max(0.0, min(k["attainment"], 1.5)), 3))
+                (clip(k.get("kpi"), CHART_LABEL), round(max(0.0, min(k["attainment"], 1.5)), 3))
                 for k in reversed(rated)
             ],
             Inches(9.0),
@@ -504,7 +510,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         plot = chart.plots[0]
         for point, k in zip(plot.series[0].points, reversed(rated), strict=True):
             point.format.fill.solid()
-            point.format.fill.fore_color.rgb = _rgb(RAG_INK[k["rag"]])
+            point.format.fill.fore_color.rgb = rgb(RAG_INK[k["rag"]])
 
     # Successes, obstacles, opportunities, decisions
     slide = p.slide(t("deck.review"))
@@ -520,8 +526,8 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         top = Inches(1.7) + (i // 2) * (qh + Inches(0.2))
         frame = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, top, int(qw), qh)
         frame.fill.solid()
-        frame.fill.fore_color.rgb = _rgb("#F9FAFB")
-        frame.line.color.rgb = _rgb(colour)
+        frame.fill.fore_color.rgb = rgb("#F9FAFB")
+        frame.line.color.rgb = rgb(colour)
         p.text(
             slide,
             t(f"deck.{key}"),
@@ -531,9 +537,9 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
             Inches(0.4),
             size=16,
             bold=True,
-            colour=_rgb(colour),
+            colour=rgb(colour),
         )
-        shown = [_clip(x, 85) for x in items[:5]] or [t("deck.nothing")]
+        shown = [clip(x, 85) for x in items[:5]] or [t("deck.nothing")]
         p.text(
             slide,
             shown,
@@ -565,7 +571,7 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         money = '#,##0 "€"' if lang == "fr" else '"€"#,##0'
         chart.value_axis.tick_labels.number_format = money
         chart.value_axis.tick_labels.number_format_is_linked = False
-        for series, colour in zip(chart.plots[0].series, (p.primary, _rgb("#F4B183")), strict=True):
+        for series, colour in zip(chart.plots[0].series, (p.primary, rgb("#F4B183")), strict=True):
             series.format.fill.solid()
             series.format.fill.fore_color.rgb = colour
     else:
@@ -588,10 +594,10 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
     risk_lines = []
     for r in deck.risks:
         risk_lines.append(
-            t("deck.risk_line", name=_clip(r.get("risk"), CELL_TEXT), score=f"{risk_score(r):.0f}")
+            t("deck.risk_line", name=clip(r.get("risk"), CELL_TEXT), score=f"{risk_score(r):.0f}")
         )
         if r.get("mitigation"):
-            risk_lines.append("    " + t("deck.mitigation", text=_clip(r.get("mitigation"), CELL_TEXT)))
+            risk_lines.append("    " + t("deck.mitigation", text=clip(r.get("mitigation"), CELL_TEXT)))
     p.text(slide, risk_lines or [t("deck.nothing")], MARGIN, Inches(2.1), int(half), Inches(4.9), size=12)
     acols = {c.key: c.label[lang] for c in template.table("actions").columns}
     p.text(
@@ -611,8 +617,8 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
         [acols["action"], acols["owner"], acols["due"]],
         [
             [
-                _clip(r.get("action"), CELL_TEXT),
-                _clip(r.get("owner"), 40),
+                clip(r.get("action"), CELL_TEXT),
+                clip(r.get("owner"), 40),
                 t.date(r.get("due"))
                 + (f" ({overdue_word})" if (as_date(r.get("due")) or dt.date.max) < deck.day else ""),
             ]

@@ -30,11 +30,12 @@ from .qbr import (
     RAG_FILL,
     RAG_INK,
     WIDE,
-    _clip,
-    _Painter,
-    _rgb,
+    Painter,
+    clip,
+    objectives_table,
     pdf_of,
     rag,
+    rgb,
 )
 from .texts import Texts, choice
 
@@ -95,8 +96,8 @@ def _review(view: Plan, template: Template, t: Texts, day: dt.date) -> list[tupl
     steps = [
         t(
             "deck.next_step",
-            name=_clip(r.get("action"), 45),
-            owner=_clip(r.get("owner") or "–", 20),
+            name=clip(r.get("action"), 45),
+            owner=clip(r.get("owner") or "–", 20),
             date=t.date(r.get("due")),
         )
         for r in coming
@@ -109,60 +110,27 @@ def _review(view: Plan, template: Template, t: Texts, day: dt.date) -> list[tupl
     ]
 
 
-def _objectives_slide(p: _Painter, view: Plan, template: Template, t: Texts) -> None:
-    lang = t.lang
+def _heading(p: Painter, slide: Any, text: str, top: int) -> None:
+    """A sub-heading on a slide, in the deck's primary colour."""
+    p.text(slide, text, MARGIN, top, Inches(8), Inches(0.4), size=16, bold=True, colour=p.primary)
+
+
+def _objectives_slide(p: Painter, view: Plan, template: Template, t: Texts) -> None:
     slide = p.slide(t("deck.objectives"))
-    theirs = [_clip(r.get("objective"), CELL_TEXT) for r in view.rows("client_objectives", template)][:4]
+    theirs = [clip(r.get("objective"), CELL_TEXT) for r in view.rows("client_objectives", template)][:4]
     ours = view.rows("objectives", template)[:MAX_ROWS]
     top = Inches(1.6)
     if theirs:
-        p.text(
-            slide,
-            t("deck.their_objectives"),
-            MARGIN,
-            top,
-            Inches(8),
-            Inches(0.4),
-            size=16,
-            bold=True,
-            colour=p.primary,
-        )
+        _heading(p, slide, t("deck.their_objectives"), top)
         p.text(slide, theirs, MARGIN, top + Inches(0.4), Inches(8.1), Inches(1.3), size=12, bullets=True)
         top += Inches(0.5) + Inches(0.32) * len(theirs)
-    p.text(
-        slide,
-        t("deck.our_objectives"),
-        MARGIN,
-        top,
-        Inches(8),
-        Inches(0.4),
-        size=16,
-        bold=True,
-        colour=p.primary,
-    )
-    cols = {c.key: c.label[lang] for c in template.table("objectives").columns}
-    p.table(
-        slide,
-        [cols["objective"], cols["deadline"], cols["status"], t("deck.progress")],
-        [
-            [
-                _clip(r.get("objective"), CELL_TEXT),
-                t.date(r.get("deadline")),
-                choice(template, "objective_status", r.get("status"), lang),
-                t.percent(r.get("progress")),
-            ]
-            for r in ours
-        ]
-        or [[t("deck.nothing"), "", "", ""]],
-        MARGIN,
-        top + Inches(0.45),
-        [4.3, 1.3, 1.4, 1.1],
-    )
+    _heading(p, slide, t("deck.our_objectives"), top)
+    objectives_table(p, slide, t, template, ours, top + Inches(0.45))
     if ours:
         chart = p.percent_bars(
             slide,
             t("deck.progress"),
-            [(_clip(r.get("objective"), CHART_LABEL), float(n0(r.get("progress")))) for r in reversed(ours)],
+            [(clip(r.get("objective"), CHART_LABEL), float(n0(r.get("progress")))) for r in reversed(ours)],
             Inches(8.9),
             maximum=1,
         )
@@ -170,7 +138,7 @@ def _objectives_slide(p: _Painter, view: Plan, template: Template, t: Texts) -> 
         chart.plots[0].series[0].format.fill.fore_color.rgb = p.primary
 
 
-def _actions_slide(p: _Painter, view: Plan, template: Template, t: Texts, day: dt.date) -> None:
+def _actions_slide(p: Painter, view: Plan, template: Template, t: Texts, day: dt.date) -> None:
     lang = t.lang
     slide = p.slide(t("deck.action_plan"))
     cols = {c.key: c.label[lang] for c in template.table("actions").columns}
@@ -184,8 +152,8 @@ def _actions_slide(p: _Painter, view: Plan, template: Template, t: Texts, day: d
         [cols["action"], cols["owner"], cols["due"], cols["status"]],
         [
             [
-                _clip(r.get("action"), CELL_TEXT),
-                _clip(r.get("owner"), 40),
+                clip(r.get("action"), CELL_TEXT),
+                clip(r.get("owner"), 40),
                 t.date(r.get("due"))
                 + (
                     f" ({overdue})"
@@ -203,7 +171,7 @@ def _actions_slide(p: _Painter, view: Plan, template: Template, t: Texts, day: d
     )
 
 
-def _kpi_slide(p: _Painter, view: Plan, template: Template, t: Texts) -> None:
+def _kpi_slide(p: Painter, view: Plan, template: Template, t: Texts) -> None:
     lang = t.lang
     slide = p.slide(t("deck.shared_kpis"))
     kcols = {c.key: c.label[lang] for c in template.table("kpis").columns}
@@ -214,7 +182,7 @@ def _kpi_slide(p: _Painter, view: Plan, template: Template, t: Texts) -> None:
         [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
         [
             [
-                _clip(k.get("kpi"), CELL_TEXT),
+                clip(k.get("kpi"), CELL_TEXT),
                 t.number(k.get("target"), k.get("unit")),
                 t.number(k.get("latest"), k.get("unit")),
                 t.percent(k.get("attainment")),
@@ -231,13 +199,13 @@ def _kpi_slide(p: _Painter, view: Plan, template: Template, t: Texts) -> None:
         if k["rag"]:
             cell = table.cell(i, 4)
             cell.fill.solid()
-            cell.fill.fore_color.rgb = _rgb(RAG_FILL[k["rag"]])
+            cell.fill.fore_color.rgb = rgb(RAG_FILL[k["rag"]])
             for run in cell.text_frame.paragraphs[0].runs:
                 run.font.bold = True
-                run.font.color.rgb = _rgb(RAG_INK[k["rag"]])
+                run.font.color.rgb = rgb(RAG_INK[k["rag"]])
 
 
-def _review_slide(p: _Painter, boxes: list[tuple[str, list[str], str]], t: Texts) -> None:
+def _review_slide(p: Painter, boxes: list[tuple[str, list[str], str]], t: Texts) -> None:
     slide = p.slide(t("deck.client_review"))
     qw, qh = (WIDE - 2 * MARGIN - Inches(0.3)) / 2, Inches(2.55)
     for i, (title, items, colour) in enumerate(boxes):
@@ -245,8 +213,8 @@ def _review_slide(p: _Painter, boxes: list[tuple[str, list[str], str]], t: Texts
         top = Inches(1.7) + (i // 2) * (qh + Inches(0.2))
         frame = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, top, int(qw), qh)
         frame.fill.solid()
-        frame.fill.fore_color.rgb = _rgb("#F9FAFB")
-        frame.line.color.rgb = _rgb(colour)
+        frame.fill.fore_color.rgb = rgb("#F9FAFB")
+        frame.line.color.rgb = rgb(colour)
         p.text(
             slide,
             title,
@@ -256,9 +224,9 @@ def _review_slide(p: _Painter, boxes: list[tuple[str, list[str], str]], t: Texts
             Inches(0.4),
             size=16,
             bold=True,
-            colour=_rgb(colour),
+            colour=rgb(colour),
         )
-        shown = [_clip(x, 80) for x in items[:4]] or [t("deck.nothing")]  # four fit the box
+        shown = [clip(x, 80) for x in items[:4]] or [t("deck.nothing")]  # four fit the box
         p.text(
             slide,
             shown,
@@ -276,13 +244,13 @@ def render_client_deck(plan: Plan, template: Template, path: Path, *, as_of: dt.
     day = as_of or dt.date.today()
     view = client_plan(plan, template)  # the one filter: nothing below sees an internal value
     t = Texts(view.lang)
-    p = _Painter(template, t.lang)
+    p = Painter(template, t.lang)
     cover = p.prs.slides.add_slide(p.prs.slide_layouts[6])
     band = cover.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, WIDE, HIGH)
     band.fill.solid()
     band.fill.fore_color.rgb = p.primary
     band.line.fill.background()
-    white = _rgb("#FFFFFF")
+    white = rgb("#FFFFFF")
     p.text(
         cover,
         view.name,
@@ -312,7 +280,7 @@ def render_client_deck(plan: Plan, template: Template, path: Path, *, as_of: dt.
         WIDE,
         Inches(0.5),
         size=16,
-        colour=_rgb("#C7D2FE"),
+        colour=rgb("#C7D2FE"),
     )
     _objectives_slide(p, view, template, t)
     _actions_slide(p, view, template, t, day)
