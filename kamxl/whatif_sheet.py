@@ -386,6 +386,7 @@ def write_whatif(w: DashboardWriter, sheet: Any, ws: Worksheet) -> None:
         ws.write_string(row, LABEL_COL, labels[key])
         ws.write_formula(row, TODAY_COL, "=" + now, fmt, cached.get(now, ""))
         ws.write_formula(row, AFTER_COL, "=" + then, fmt, after.get(then, ""))
+    last_printed = row  # the workings below are for the formulas, not for the page
     row += 2
     ws.write_string(
         row, LABEL_COL, tx["workings"], s.get(bold=True, italic=True, font_color=t.style["muted"])
@@ -407,6 +408,7 @@ def write_whatif(w: DashboardWriter, sheet: Any, ws: Worksheet) -> None:
     account = (w.plan.name or t.name[lang]).replace("&", "&&")
     page, of = t.text("page", lang), t.text("of", lang)
     ws.set_footer(f"&L&8{account}&C&8&A&R&8{page} &P {of} &N")
+    ws.print_area(0, 0, last_printed, AFTER_COL)
     legible_print(ws, sheet_width(ws, AFTER_COL), key_col=None)
     ws.protect("", {"format_columns": True, "format_rows": True})
 
