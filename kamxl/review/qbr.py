@@ -321,6 +321,42 @@ class Painter:
         return chart
 
 
+def kpi_table(
+    p: Painter, slide: Any, t: Texts, template: Template, kpis: list[Row], widths: list[float]
+) -> None:
+    """KPIs with target, latest value, attainment and a coloured RAG: the team's deck and the
+    client's."""
+    lang = t.lang
+    kcols = {c.key: c.label[lang] for c in template.table("kpis").columns}
+    words = {"G": "rag_green", "A": "rag_amber", "R": "rag_red"}
+    table = p.table(
+        slide,
+        [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
+        [
+            [
+                clip(k.get("kpi"), CELL_TEXT),
+                t.number(k.get("target"), k.get("unit")),
+                t.number(k.get("latest"), k.get("unit")),
+                t.percent(k.get("attainment")),
+                template.text(words[k["rag"]], lang) if k["rag"] else "",
+            ]
+            for k in kpis
+        ]
+        or [[t("deck.nothing"), "", "", "", ""]],
+        MARGIN,
+        Inches(1.8),
+        widths,
+    )
+    for i, k in enumerate(kpis, start=1):
+        if k["rag"]:
+            cell = table.cell(i, 4)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = rgb(RAG_FILL[k["rag"]])
+            for run in cell.text_frame.paragraphs[0].runs:
+                run.font.bold = True
+                run.font.color.rgb = rgb(RAG_INK[k["rag"]])
+
+
 def objectives_table(p: Painter, slide: Any, t: Texts, template: Template, rows: list[Row], top: int) -> None:
     """Our objectives with deadline, status and progress: the team's deck and the client's."""
     lang = t.lang
@@ -466,36 +502,8 @@ def render_deck(deck: Deck, template: Template, path: Path, *, source: str = "")
 
     # KPI tracker with RAG
     slide = p.slide(t("deck.kpis"))
-    kcols = {c.key: c.label[lang] for c in template.table("kpis").columns}
     kpis = deck.kpis[:MAX_ROWS]
-    table = p.table(
-        slide,
-        [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
-        [
-            [
-                clip(k.get("kpi"), CELL_TEXT),
-                t.number(k.get("target"), k.get("unit")),
-                t.number(k.get("latest"), k.get("unit")),
-                t.percent(k.get("attainment")),
-                template.text({"G": "rag_green", "A": "rag_amber", "R": "rag_red"}[k["rag"]], lang)
-                if k["rag"]
-                else "",
-            ]
-            for k in kpis
-        ]
-        or [[t("deck.nothing"), "", "", "", ""]],
-        MARGIN,
-        Inches(1.8),
-        [3.6, 1.3, 1.3, 1.3, 0.8],
-    )
-    for i, k in enumerate(kpis, start=1):
-        if k["rag"]:
-            cell = table.cell(i, 4)
-            cell.fill.solid()
-            cell.fill.fore_color.rgb = rgb(RAG_FILL[k["rag"]])
-            for run in cell.text_frame.paragraphs[0].runs:
-                run.font.bold = True
-                run.font.color.rgb = rgb(RAG_INK[k["rag"]])
+    kpi_table(p, slide, t, template, kpis, [3.6, 1.3, 1.3, 1.3, 0.8])
     rated = [k for k in kpis if k["attainment"] is not None]
     if rated:
         chart = p.percent_bars(

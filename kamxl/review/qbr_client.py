@@ -27,11 +27,10 @@ from .qbr import (
     HIGH,
     MARGIN,
     MAX_ROWS,
-    RAG_FILL,
-    RAG_INK,
     WIDE,
     Painter,
     clip,
+    kpi_table,
     objectives_table,
     pdf_of,
     rag,
@@ -172,37 +171,9 @@ def _actions_slide(p: Painter, view: Plan, template: Template, t: Texts, day: dt
 
 
 def _kpi_slide(p: Painter, view: Plan, template: Template, t: Texts) -> None:
-    lang = t.lang
     slide = p.slide(t("deck.shared_kpis"))
-    kcols = {c.key: c.label[lang] for c in template.table("kpis").columns}
     kpis = _kpis(view, template)[:MAX_ROWS]
-    words = {"G": "rag_green", "A": "rag_amber", "R": "rag_red"}
-    table = p.table(
-        slide,
-        [kcols["kpi"], t("deck.target"), t("deck.latest"), t("deck.attainment"), kcols["rag"]],
-        [
-            [
-                clip(k.get("kpi"), CELL_TEXT),
-                t.number(k.get("target"), k.get("unit")),
-                t.number(k.get("latest"), k.get("unit")),
-                t.percent(k.get("attainment")),
-                template.text(words[k["rag"]], lang) if k["rag"] else "",
-            ]
-            for k in kpis
-        ]
-        or [[t("deck.nothing"), "", "", "", ""]],
-        MARGIN,
-        Inches(1.8),
-        [5.0, 1.6, 1.6, 1.6, 1.0],
-    )
-    for i, k in enumerate(kpis, start=1):
-        if k["rag"]:
-            cell = table.cell(i, 4)
-            cell.fill.solid()
-            cell.fill.fore_color.rgb = rgb(RAG_FILL[k["rag"]])
-            for run in cell.text_frame.paragraphs[0].runs:
-                run.font.bold = True
-                run.font.color.rgb = rgb(RAG_INK[k["rag"]])
+    kpi_table(p, slide, t, template, kpis, [5.0, 1.6, 1.6, 1.6, 1.0])
 
 
 def _review_slide(p: Painter, boxes: list[tuple[str, list[str], str]], t: Texts) -> None:
