@@ -390,22 +390,21 @@ def rank(
     position: float,
     pipeline_score: float,
     profitability: float,
-    figures: Figures | Mapping[str, Any],
+    revenue: float,
+    money_at_stake: float,
+    complete: bool,
     template: Template,
 ) -> tuple[float, float, float, str]:
     """Probability, growth priority, priority and tier from the family scores (0-100) and the
-    factors behind them: one formula for a plan and for a roll-up's record scored again.
-    ``figures`` gives the revenue to defend, the money at stake and whether the plan is complete."""
+    factors behind them: one formula for a plan and for a roll-up's record scored again."""
     cfg = template.scoring
-    fig = figures if isinstance(figures, Mapping) else asdict(figures)
     probability = probability_of(relationship / 100, position / 100, pipeline_score, cfg["probability"])
     grow = 100 * weighted_product(
         {"potential": potential / 100, "probability": probability, "profitability": profitability},
         cfg["priority"],
     )
-    defend = defend_priority(n0(fig.get("revenue")), profitability, cfg)
-    priority = max(grow, defend)
-    tier = tier_for(priority, bool(fig.get("complete")), template.tiers, n0(fig.get("money_at_stake")))
+    priority = max(grow, defend_priority(revenue, profitability, cfg))
+    tier = tier_for(priority, complete, template.tiers, money_at_stake)
     return probability, grow, priority, tier
 
 
@@ -480,7 +479,15 @@ def score_plan(
         {"potential": potential, "relationship": relationship, "execution": execution}, cfg["overall"]
     )
     probability, grow, priority, tier = rank(
-        potential, relationship, position, pipeline_score, profitability, figures, template
+        potential,
+        relationship,
+        position,
+        pipeline_score,
+        profitability,
+        n0(figures.revenue),
+        money,
+        bool(figures.complete),
+        template,
     )
     figures = replace(figures, probability=probability, grow_priority=grow)
     scores = Scores(

@@ -349,7 +349,9 @@ def rescored(
         n0(fig.get("position")),
         pipeline_score,
         profit,
-        fig,
+        n0(fig.get("revenue")),
+        money,
+        bool(fig.get("complete")),
         template,
     )
     return priority, tier
